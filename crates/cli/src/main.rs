@@ -1,0 +1,2 @@
+//! `kinetiscope`: the command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Kinetics annotations and taxonomy.
