@@ -1,1 +1,90 @@
-fn main() {}
+//! `cargo xtask`: everything needed to set up, serve and test Kinetiscope, on a fresh machine.
+//!
+//! - `cargo xtask setup`: install what the build and tests need (idempotent; each step is skipped when satisfied).
+//! - `cargo xtask serve [--port 8080]`: set up, build the site in release mode, serve it on 127.0.0.1.
+//! - `cargo xtask test`: set up, then formatting, clippy (native and wasm32), native tests, wasm tests in
+//!   headless Chromium and the browser end-to-end tests.
+
+mod server;
+mod setup;
+mod site;
+mod test;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Kinetiscope project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Install the wasm32 toolchain, trunk, wasm-bindgen-cli, Chromium, ffmpeg and the test drivers.
+    Setup,
+    /// Build the site (release) and serve it on http://127.0.0.1:PORT.
+    Serve(ServeArgs),
+    /// Run every check and test: fmt, clippy (native + wasm32), native, wasm-in-Chromium and end-to-end tests.
+    Test(test::TestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Serve the existing `dist/` without building it again.
+    #[arg(long)]
+    no_build: bool,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let root = workspace_root()?;
+    std::env::set_current_dir(&root)?;
+    match cli.command {
+        Command::Setup => {
+            setup::run(&root)?;
+        }
+        Command::Serve(args) => {
+            let toolchain = setup::run(&root)?;
+            if !args.no_build {
+                site::build(&root, &toolchain)?;
+            }
+            server::serve_forever(&root.join("dist"), args.port)?;
+        }
+        Command::Test(args) => test::run(&root, &args)?,
+    }
+    Ok(())
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask has no parent directory")
+}
+
+/// Runs a command, echoing it, and fails with its status if it fails.
+fn run_cmd(cmd: &mut std::process::Command) -> Result<()> {
+    eprintln!("$ {}", display_cmd(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{}`", display_cmd(cmd)))?;
+    anyhow::ensure!(status.success(), "`{}` failed ({status})", display_cmd(cmd));
+    Ok(())
+}
+
+fn display_cmd(cmd: &std::process::Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,145 @@
+//! What this browser can do for Kinetiscope: WebGPU (adapter, `shader-f16`), cross-origin isolation.
+//!
+//! Detection goes through plain JavaScript reflection on `navigator.gpu` rather than web-sys's WebGPU
+//! bindings, which need the unstable `web_sys_unstable_apis` cfg and change between releases. The
+//! classifier uses the same [`detect`] to choose its backend.
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The build version shown in the panel: the crate version and, when the xtask set it, the git revision.
+pub const BUILD_VERSION: &str = match option_env!("KINETISCOPE_BUILD") {
+    Some(build) => build,
+    None => concat!(env!("CARGO_PKG_VERSION"), "-dev"),
+};
+
+/// A WebGPU adapter as reported by `navigator.gpu.requestAdapter()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adapter {
+    /// `GPUAdapterInfo.vendor`, e.g. `google` for SwiftShader; may be empty.
+    pub vendor: String,
+    /// `GPUAdapterInfo.architecture`, e.g. `swiftshader`; may be empty.
+    pub architecture: String,
+    /// `GPUAdapterInfo.description`; often empty for privacy.
+    pub description: String,
+    /// Whether the adapter offers the `shader-f16` feature (f16 storage and arithmetic in WGSL).
+    pub shader_f16: bool,
+    /// `limits.maxStorageBufferBindingSize`, bytes.
+    pub max_storage_buffer_binding_size: f64,
+    /// `limits.maxBufferSize`, bytes.
+    pub max_buffer_size: f64,
+}
+
+/// The state of WebGPU in this browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebGpu {
+    /// `navigator.gpu` is missing: the browser has no WebGPU or it is disabled.
+    Missing,
+    /// `navigator.gpu` exists but no adapter was returned (blocklisted GPU, no driver), or the request failed.
+    NoAdapter(String),
+    /// An adapter is available.
+    Available(Adapter),
+}
+
+/// Everything the capabilities panel shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// WebGPU availability and adapter.
+    pub webgpu: WebGpu,
+    /// `window.crossOriginIsolated`: needed for `SharedArrayBuffer` and WASM threads.
+    pub cross_origin_isolated: bool,
+    /// `navigator.hardwareConcurrency`, logical cores.
+    pub hardware_concurrency: u32,
+    /// The build version, see [`BUILD_VERSION`].
+    pub build: &'static str,
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn get_string(target: &JsValue, key: &str) -> String {
+    get(target, key).as_string().unwrap_or_default()
+}
+
+fn describe(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
+/// Calls `target.method(args...)` and awaits the promise it returns.
+async fn call_async(target: &JsValue, method: &str, args: &Array) -> Result<JsValue, String> {
+    let function: Function = get(target, method)
+        .dyn_into()
+        .map_err(|_| format!("{method} is not a function"))?;
+    let promise: Promise = Reflect::apply(&function, target, args)
+        .map_err(|e| describe(&e))?
+        .dyn_into()
+        .map_err(|_| format!("{method} did not return a promise"))?;
+    JsFuture::from(promise).await.map_err(|e| describe(&e))
+}
+
+/// Reads the adapter's info: `adapter.info` (current spec) or `requestAdapterInfo()` (older browsers).
+async fn adapter_info(adapter: &JsValue) -> JsValue {
+    let info = get(adapter, "info");
+    if info.is_object() {
+        return info;
+    }
+    call_async(adapter, "requestAdapterInfo", &Array::new())
+        .await
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Asks the browser for a WebGPU adapter (high-performance preference) and describes it.
+pub async fn detect_webgpu() -> WebGpu {
+    let navigator = get(&js_sys::global(), "navigator");
+    let gpu = get(&navigator, "gpu");
+    if gpu.is_undefined() || gpu.is_null() {
+        return WebGpu::Missing;
+    }
+    let options = Object::new();
+    // Reflect::set on a fresh plain object cannot fail.
+    let _ = Reflect::set(&options, &"powerPreference".into(), &"high-performance".into());
+    let adapter = match call_async(&gpu, "requestAdapter", &Array::of1(&options)).await {
+        Ok(adapter) if adapter.is_object() => adapter,
+        Ok(_) => return WebGpu::NoAdapter("requestAdapter() returned no adapter".into()),
+        Err(error) => return WebGpu::NoAdapter(format!("requestAdapter() failed: {error}")),
+    };
+    let info = adapter_info(&adapter).await;
+    let features = get(&adapter, "features");
+    let shader_f16 = get(&features, "has")
+        .dyn_into::<Function>()
+        .ok()
+        .and_then(|has| has.call1(&features, &"shader-f16".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let limits = get(&adapter, "limits");
+    WebGpu::Available(Adapter {
+        vendor: get_string(&info, "vendor"),
+        architecture: get_string(&info, "architecture"),
+        description: get_string(&info, "description"),
+        shader_f16,
+        max_storage_buffer_binding_size: get(&limits, "maxStorageBufferBindingSize")
+            .as_f64()
+            .unwrap_or(0.0),
+        max_buffer_size: get(&limits, "maxBufferSize").as_f64().unwrap_or(0.0),
+    })
+}
+
+/// Detects everything the capabilities panel shows.
+pub async fn detect() -> Capabilities {
+    let global = js_sys::global();
+    let navigator = get(&global, "navigator");
+    Capabilities {
+        webgpu: detect_webgpu().await,
+        cross_origin_isolated: get(&global, "crossOriginIsolated").as_bool().unwrap_or(false),
+        hardware_concurrency: get(&navigator, "hardwareConcurrency")
+            .as_f64()
+            .map_or(1, |n| n as u32),
+        build: BUILD_VERSION,
+    }
+}

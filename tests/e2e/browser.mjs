@@ -1,0 +1,47 @@
+// Shared helpers for the end-to-end tests: headless Debian Chromium (never a downloaded browser) driven by
+// playwright-core, with the WebGPU-on-SwiftShader flags from ../shared/TOOLCHAIN.md.
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+import fs from 'node:fs';
+
+export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
+export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? path.resolve('../target/e2e');
+export const SHARED_DIR = process.env.SHARED_DIR ?? path.resolve('../../shared');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launches headless Chromium; `extraArgs` adds flags such as the fake webcam ones. */
+export async function launch(extraArgs = []) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+  });
+}
+
+/** A new page that records console errors and uncaught exceptions into `page.errors`. */
+export async function newPage(browser) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') page.errors.push(m.text());
+  });
+  return page;
+}
+
+/** Saves a full-page screenshot as SCREENSHOT_DIR/NAME.png. */
+export async function screenshot(page, name) {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}

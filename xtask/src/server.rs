@@ -1,0 +1,75 @@
+//! A static server for the built site on 127.0.0.1 (axum + tower-http's `ServeDir`).
+//!
+//! Unknown paths fall back to `index.html`, so the app's deep links (`/classes/abseiling`) load the app.
+//! The page is cross-origin isolated (COOP/COEP) so that WASM threads and precise timers are available.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use axum::http::{header::HeaderName, HeaderValue};
+use axum::Router;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+fn site(dist: &Path) -> Router {
+    let files = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    Router::new()
+        .fallback_service(files)
+        .layer(header("cross-origin-opener-policy", "same-origin"))
+        .layer(header("cross-origin-embedder-policy", "credentialless"))
+        .layer(header("cache-control", "no-cache"))
+}
+
+async fn bind(port: u16) -> Result<tokio::net::TcpListener> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (is another server using port {port}?)"))
+}
+
+/// Serves `dist` on `http://127.0.0.1:PORT` until interrupted.
+pub fn serve_forever(dist: &Path, port: u16) -> Result<()> {
+    anyhow::ensure!(
+        dist.join("index.html").exists(),
+        "{} has no index.html: build the site first",
+        dist.display()
+    );
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = bind(port).await?;
+        println!("Kinetiscope is served at http://{}/", listener.local_addr()?);
+        axum::serve(listener, site(dist))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(())
+    })
+}
+
+/// A server running in the background for tests; it stops when dropped.
+pub struct BackgroundServer {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub url: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// Starts serving `dist` on an ephemeral port of 127.0.0.1.
+pub fn serve_in_background(dist: &Path) -> Result<BackgroundServer> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let listener = runtime.block_on(bind(0))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = site(dist);
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    Ok(BackgroundServer {
+        url,
+        _runtime: runtime,
+    })
+}

@@ -1,0 +1,239 @@
+//! `cargo xtask setup`: installs what building and testing Kinetiscope needs, skipping what is already there.
+//!
+//! The recipes are the ones verified in `../shared/TOOLCHAIN.md`. On a normal machine with internet,
+//! `rustup target add wasm32-unknown-unknown` is all the wasm part needs; where rustup's server is unreachable
+//! (our CI machines) the wasm32 standard library is built from Debian's `rust-web-src` with `-Zbuild-std`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use crate::run_cmd;
+
+/// trunk 0.22 needs rustc ≥ 1.96.1; 0.21.14 builds with the stable compiler here.
+const TRUNK_VERSION: &str = "0.21.14";
+/// Debian's wasm-capable toolchain, linked into rustup under this name.
+const DEBIAN_TOOLCHAIN: &str = "debian-web";
+const DEBIAN_WASM_LD: &str = "/usr/lib/llvm-19/bin/wasm-ld";
+const DEBIAN_STD_SRC: &str = "/usr/lib/rustlib/src/rust/library";
+const DEBIAN_WASM_PACKAGES: &[&str] = &[
+    "rustc-web",
+    "cargo-web",
+    "rust-web-src",
+    "rust-web-clippy",
+    "lld-19",
+];
+/// Browser, software Vulkan (lavapipe) for native wgpu tests, and ffmpeg for video tests.
+const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers", "ffmpeg"];
+/// How long `rustup target add` may try before we fall back to Debian's toolchain.
+const RUSTUP_TARGET_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// How wasm32 code is compiled on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WasmToolchain {
+    /// The default rustup toolchain has the `wasm32-unknown-unknown` target installed.
+    Rustup,
+    /// Debian's `rustc-web` linked as the rustup toolchain `debian-web`, std built from source.
+    DebianWeb,
+}
+
+/// The result of setup: how to build for wasm32.
+#[derive(Debug, Clone, Copy)]
+pub struct Toolchain {
+    /// Which wasm32 toolchain to use.
+    pub wasm: WasmToolchain,
+}
+
+impl Toolchain {
+    /// Environment variables for any cargo/trunk command that builds for wasm32.
+    ///
+    /// Target-specific rustflags (simd128, getrandom's wasm_js backend) live in `.cargo/config.toml`.
+    pub fn wasm_env(&self) -> Vec<(&'static str, String)> {
+        match self.wasm {
+            WasmToolchain::Rustup => vec![],
+            WasmToolchain::DebianWeb => vec![
+                ("RUSTUP_TOOLCHAIN", DEBIAN_TOOLCHAIN.into()),
+                ("RUSTC_BOOTSTRAP", "1".into()),
+                ("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort".into()),
+                (
+                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
+                    DEBIAN_WASM_LD.into(),
+                ),
+            ],
+        }
+    }
+
+    /// A `cargo` command for wasm32 builds, with [`Self::wasm_env`] applied.
+    pub fn wasm_cargo(&self) -> Command {
+        let mut cmd = Command::new("cargo");
+        cmd.envs(self.wasm_env());
+        cmd
+    }
+}
+
+/// Runs every setup step and returns the wasm32 toolchain to use.
+pub fn run(root: &Path) -> Result<Toolchain> {
+    let wasm = wasm_toolchain()?;
+    apt_install(TEST_PACKAGES)?;
+    cargo_install("trunk", TRUNK_VERSION, &["--locked"])?;
+    let bindgen = wasm_bindgen_version(root)?;
+    // Not --locked: wasm-bindgen-cli's lock file pins a webpki-roots release the registry here does not serve.
+    cargo_install("wasm-bindgen-cli", &bindgen, &[])?;
+    npm_install(&root.join("tests"))?;
+    Ok(Toolchain { wasm })
+}
+
+fn step(name: &str, what: &str) {
+    eprintln!("setup: {name}: {what}");
+}
+
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).stderr(Stdio::null()).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn wasm_toolchain() -> Result<Toolchain> {
+    let wasm = detect_or_install_wasm()?;
+    step("wasm32", &format!("using {wasm:?}"));
+    Ok(Toolchain { wasm })
+}
+
+fn detect_or_install_wasm() -> Result<WasmToolchain> {
+    let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(WasmToolchain::Rustup);
+    }
+    if debian_web_ready() {
+        return Ok(WasmToolchain::DebianWeb);
+    }
+    step(
+        "wasm32",
+        &format!("trying `rustup target add wasm32-unknown-unknown` (at most {RUSTUP_TARGET_TIMEOUT:?})"),
+    );
+    if run_with_timeout(
+        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+        RUSTUP_TARGET_TIMEOUT,
+    )? {
+        return Ok(WasmToolchain::Rustup);
+    }
+    step(
+        "wasm32",
+        "rustup cannot fetch the target here; using Debian's rustc-web with -Zbuild-std",
+    );
+    apt_install(DEBIAN_WASM_PACKAGES)?;
+    let toolchains = output_of("rustup", &["toolchain", "list"]).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with(DEBIAN_TOOLCHAIN)) {
+        run_cmd(Command::new("rustup").args(["toolchain", "link", DEBIAN_TOOLCHAIN, "/usr"]))?;
+    }
+    if !debian_web_ready() {
+        bail!("Debian's wasm toolchain is still incomplete after installing {DEBIAN_WASM_PACKAGES:?}");
+    }
+    Ok(WasmToolchain::DebianWeb)
+}
+
+fn debian_web_ready() -> bool {
+    let linked = output_of("rustup", &["toolchain", "list"])
+        .is_some_and(|l| l.lines().any(|l| l.starts_with(DEBIAN_TOOLCHAIN)));
+    linked
+        && Path::new(DEBIAN_WASM_LD).exists()
+        && Path::new(DEBIAN_STD_SRC).exists()
+        && Path::new("/usr/bin/clippy-driver").exists()
+}
+
+/// Runs `cmd`, killing it after `limit`; true when it finished successfully in time.
+fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<bool> {
+    let mut child = cmd.spawn().context("could not start rustup")?;
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status.success());
+        }
+        if start.elapsed() > limit {
+            // Best effort: the process may already have exited between the two calls.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn apt_installed(package: &str) -> bool {
+    output_of("dpkg-query", &["-W", "-f=${Status}", package])
+        .is_some_and(|s| s.contains("install ok installed"))
+}
+
+/// Installs the Debian packages that are missing (`apt-get update` first), as root or through sudo.
+fn apt_install(packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !apt_installed(p)).collect();
+    if missing.is_empty() {
+        step("apt", &format!("{} already installed", packages.join(", ")));
+        return Ok(());
+    }
+    step("apt", &format!("installing {}", missing.join(", ")));
+    let as_root = output_of("id", &["-u"]).is_some_and(|id| id.trim() == "0");
+    let apt = |args: &[&str]| {
+        let mut cmd = if as_root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    run_cmd(&mut apt(&["update", "-q"]))?;
+    let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
+    install.args(&missing);
+    run_cmd(&mut install)
+}
+
+/// `cargo install NAME --version VERSION` unless `NAME --version` already reports that version.
+fn cargo_install(name: &str, version: &str, extra: &[&str]) -> Result<()> {
+    let binary = if name == "wasm-bindgen-cli" { "wasm-bindgen" } else { name };
+    let current = output_of(binary, &["--version"]).unwrap_or_default();
+    if current.split_whitespace().nth(1) == Some(version) {
+        step(name, &format!("{version} already installed"));
+        return Ok(());
+    }
+    step(name, &format!("cargo install {name} {version} (takes minutes the first time)"));
+    run_cmd(
+        Command::new("cargo")
+            .args(["install", name, "--version", version])
+            .args(extra),
+    )
+}
+
+/// The `wasm-bindgen` version in Cargo.lock: wasm-bindgen-cli must match it exactly.
+pub fn wasm_bindgen_version(root: &Path) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let lock: toml::Table = toml::from_str(&lock).context("parsing Cargo.lock")?;
+    lock.get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .find(|p| p.get("name").and_then(|n| n.as_str()) == Some("wasm-bindgen"))
+        .and_then(|p| p.get("version").and_then(|v| v.as_str()))
+        .map(str::to_owned)
+        .context("Cargo.lock has no wasm-bindgen package")
+}
+
+/// `npm ci` in the end-to-end test folder unless its node_modules is already complete.
+fn npm_install(tests_dir: &Path) -> Result<()> {
+    if tests_dir.join("node_modules/playwright-core/package.json").exists() {
+        step("npm", "playwright-core already installed");
+        return Ok(());
+    }
+    step("npm", "installing playwright-core (uses the system Chromium, downloads no browser)");
+    run_cmd(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(tests_dir)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )
+}

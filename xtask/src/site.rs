@@ -1,0 +1,40 @@
+//! Building the web app with trunk (release, offline: trunk must never download tools here).
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::run_cmd;
+use crate::setup::Toolchain;
+
+/// `trunk build --release --offline` into `dist/`, with the wasm32 toolchain's environment.
+pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
+    let mut cmd = Command::new("trunk");
+    cmd.args(["build", "--release", "--offline"])
+        .current_dir(root)
+        .envs(toolchain.wasm_env())
+        .env("KINETISCOPE_BUILD", build_version(root));
+    run_cmd(&mut cmd)
+}
+
+/// `VERSION+GITREV` (with `-dirty` for uncommitted changes), shown in the app's capabilities panel.
+fn build_version(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(rev) => {
+            let dirty = git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
+            format!("{version}+{rev}{}", if dirty { "-dirty" } else { "" })
+        }
+        None => version.to_owned(),
+    }
+}

@@ -1,0 +1,133 @@
+//! `cargo xtask test`: every check and test the project has, in the order CI runs them.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+
+use crate::setup::{self, Toolchain};
+use crate::{run_cmd, server, site};
+
+/// Crates whose tests also run as wasm32 in headless Chromium (each has a `webdriver.json`).
+const WASM_TEST_PACKAGES: &[&str] = &["app"];
+/// Crates that must build and pass clippy for wasm32.
+const WASM_PACKAGES: &[&str] = &["app", "kinetics", "i3d"];
+
+/// The stages of `cargo xtask test`, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Stage {
+    /// `cargo fmt --check`.
+    Fmt,
+    /// `cargo clippy -D warnings`, native.
+    Clippy,
+    /// `cargo clippy -D warnings` for wasm32.
+    ClippyWasm,
+    /// Native unit and integration tests.
+    Native,
+    /// wasm-bindgen tests in headless Chromium.
+    Wasm,
+    /// Release build of the site and browser end-to-end tests.
+    E2e,
+}
+
+const ALL_STAGES: &[Stage] = &[
+    Stage::Fmt,
+    Stage::Clippy,
+    Stage::ClippyWasm,
+    Stage::Native,
+    Stage::Wasm,
+    Stage::E2e,
+];
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Run only these stages (repeatable); all of them by default.
+    #[arg(long, value_enum)]
+    only: Vec<Stage>,
+}
+
+/// Runs setup, then the selected stages; fails on the first failing stage.
+pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
+    let started = Instant::now();
+    let toolchain = setup::run(root)?;
+    let stages = if args.only.is_empty() {
+        ALL_STAGES.to_vec()
+    } else {
+        args.only.clone()
+    };
+    let mut timings = Vec::new();
+    for stage in stages {
+        eprintln!("\n=== test: {stage:?} ===");
+        let t = Instant::now();
+        run_stage(root, &toolchain, stage)?;
+        timings.push((stage, t.elapsed()));
+    }
+    eprintln!("\nAll stages passed:");
+    for (stage, time) in timings {
+        eprintln!("  {:<12} {:>7.1} s", format!("{stage:?}"), time.as_secs_f64());
+    }
+    eprintln!("  total        {:>7.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
+    match stage {
+        Stage::Fmt => run_cmd(Command::new("cargo").args(["fmt", "--all", "--", "--check"])),
+        Stage::Clippy => run_cmd(Command::new("cargo").args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+        Stage::ClippyWasm => {
+            let mut cmd = toolchain.wasm_cargo();
+            cmd.args(["clippy", "--target", "wasm32-unknown-unknown", "--all-targets"]);
+            for package in WASM_PACKAGES {
+                cmd.args(["-p", package]);
+            }
+            cmd.args(["--", "-D", "warnings"]);
+            run_cmd(&mut cmd)
+        }
+        Stage::Native => run_cmd(Command::new("cargo").args(["test", "--workspace"])),
+        Stage::Wasm => {
+            let mut cmd = toolchain.wasm_cargo();
+            cmd.args(["test", "--target", "wasm32-unknown-unknown"])
+                .env(
+                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                    "wasm-bindgen-test-runner",
+                )
+                .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
+            for package in WASM_TEST_PACKAGES {
+                cmd.args(["-p", package]);
+            }
+            run_cmd(&mut cmd)
+        }
+        Stage::E2e => {
+            site::build(root, toolchain)?;
+            end_to_end(root)
+        }
+    }
+}
+
+/// Serves `dist/` on an ephemeral port and runs the Playwright tests in `tests/e2e` against it.
+fn end_to_end(root: &Path) -> Result<()> {
+    let server = server::serve_in_background(&root.join("dist"))?;
+    let screenshots = root.join("target/e2e");
+    std::fs::create_dir_all(&screenshots)?;
+    eprintln!("e2e: site at {}, screenshots in {}", server.url, screenshots.display());
+    let status = Command::new("node")
+        .args(["--test", "--test-concurrency=1", "e2e/"])
+        .current_dir(root.join("tests"))
+        .env("BASE_URL", &server.url)
+        .env("SCREENSHOT_DIR", &screenshots)
+        .env("SHARED_DIR", root.join("../shared"))
+        .status()?;
+    if !status.success() {
+        bail!("browser end-to-end tests failed ({status}); screenshots in {}", screenshots.display());
+    }
+    Ok(())
+}
