@@ -1,0 +1,410 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+
+/// Assembles pickles opcode by opcode.
+#[derive(Default)]
+struct P(Vec<u8>);
+
+impl P {
+    fn new() -> Self {
+        // PROTO 4, then a FRAME whose length is not checked (as in the real file).
+        let mut p = P(vec![0x80, 4, 0x95]);
+        p.0.extend_from_slice(&0u64.to_le_bytes());
+        p
+    }
+    fn op(mut self, code: u8) -> Self {
+        self.0.push(code);
+        self
+    }
+    fn bytes(mut self, b: &[u8]) -> Self {
+        self.0.extend_from_slice(b);
+        self
+    }
+    fn str(self, s: &str) -> Self {
+        self.op(0x8c).bytes(&[s.len() as u8]).bytes(s.as_bytes())
+    }
+    fn int1(self, v: u8) -> Self {
+        self.op(b'K').bytes(&[v])
+    }
+    fn stop(self) -> Vec<u8> {
+        self.op(b'.').0
+    }
+}
+
+fn load_ok(bytes: &[u8]) -> Value<'_> {
+    load(bytes).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn tuple<'v, 'a>(v: &'v Value<'a>) -> &'v [Value<'a>] {
+    match v {
+        Value::Tuple(t) => t,
+        other => panic!("expected tuple, got {}", other.kind()),
+    }
+}
+
+fn as_int(v: &Value<'_>) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        other => panic!("expected int, got {}", other.kind()),
+    }
+}
+
+fn as_str(v: &Value<'_>) -> String {
+    match v {
+        Value::Str(s) => s.to_string(),
+        other => panic!("expected str, got {}", other.kind()),
+    }
+}
+
+fn dict_entries(v: &Value<'_>) -> Vec<(String, String)> {
+    match v {
+        Value::Dict(d) => d
+            .borrow()
+            .iter()
+            .map(|(k, v)| (as_str(k), format!("{v:?}")))
+            .collect(),
+        other => panic!("expected dict, got {}", other.kind()),
+    }
+}
+
+#[test]
+fn scalars_none_bools_ints() {
+    // (None, True, False, 7, 300, -1, 2147483647): NONE NEWTRUE NEWFALSE BININT1 BININT2 BININT
+    let p = P::new()
+        .op(b'(')
+        .op(b'N')
+        .op(0x88)
+        .op(0x89)
+        .int1(7)
+        .op(b'M')
+        .bytes(&300u16.to_le_bytes())
+        .op(b'J')
+        .bytes(&(-1i32).to_le_bytes())
+        .op(b'J')
+        .bytes(&i32::MAX.to_le_bytes())
+        .op(b't')
+        .stop();
+    let v = load_ok(&p);
+    let t = tuple(&v);
+    assert!(matches!(t[0], Value::None));
+    assert!(matches!(t[1], Value::Bool(true)));
+    assert!(matches!(t[2], Value::Bool(false)));
+    assert_eq!(as_int(&t[3]), 7);
+    assert_eq!(as_int(&t[4]), 300);
+    assert_eq!(as_int(&t[5]), -1);
+    assert_eq!(as_int(&t[6]), i64::from(i32::MAX));
+}
+
+#[test]
+fn strings_and_bytes_borrow_from_input() {
+    let big = vec![0xabu8; 300];
+    let p = P::new()
+        .str("héllo")
+        .op(b'C')
+        .bytes(&[3, 1, 2, 3])
+        .op(b'B')
+        .bytes(&(big.len() as u32).to_le_bytes())
+        .bytes(&big)
+        .op(0x87) // TUPLE3
+        .stop();
+    let v = load_ok(&p);
+    let t = tuple(&v);
+    assert_eq!(as_str(&t[0]), "héllo");
+    match (&t[1], &t[2]) {
+        (Value::Bytes(a), Value::Bytes(b)) => {
+            assert_eq!(*a, &[1, 2, 3]);
+            assert_eq!(b.len(), 300);
+            // Zero-copy: the slice points into the input buffer.
+            let range = p.as_ptr_range();
+            assert!(range.contains(&b.as_ptr()));
+        }
+        _ => panic!("expected two bytes"),
+    }
+}
+
+#[test]
+fn tuple1_tuple3_and_empty_tuple_via_mark() {
+    let p = P::new()
+        .int1(1)
+        .op(0x85) // TUPLE1
+        .int1(2)
+        .int1(3)
+        .int1(4)
+        .op(0x87) // TUPLE3
+        .op(b'(')
+        .op(b't') // ()
+        .op(0x87)
+        .stop();
+    let v = load_ok(&p);
+    let t = tuple(&v);
+    assert_eq!(tuple(&t[0]).iter().map(as_int).collect::<Vec<_>>(), [1]);
+    assert_eq!(
+        tuple(&t[1]).iter().map(as_int).collect::<Vec<_>>(),
+        [2, 3, 4]
+    );
+    assert!(tuple(&t[2]).is_empty());
+}
+
+#[test]
+fn dicts_setitem_setitems_and_memo_sharing() {
+    // d = {}; memo[0] = d; d['a'] = 1; d.update(b=2, a=3); (d, memo[0]) via BINGET and LONG_BINGET.
+    let p = P::new()
+        .op(b'}')
+        .op(0x94) // MEMOIZE -> 0
+        .str("a")
+        .int1(1)
+        .op(b's') // SETITEM
+        .op(b'(')
+        .str("b")
+        .int1(2)
+        .str("a")
+        .int1(3)
+        .op(b'u') // SETITEMS
+        .op(b'h')
+        .bytes(&[0]) // BINGET 0
+        .op(b'j')
+        .bytes(&0u32.to_le_bytes()) // LONG_BINGET 0
+        .op(0x87)
+        .stop();
+    let v = load_ok(&p);
+    let t = tuple(&v);
+    let expect = vec![
+        ("a".to_string(), "Int(3)".to_string()),
+        ("b".to_string(), "Int(2)".to_string()),
+    ];
+    for d in t {
+        assert_eq!(dict_entries(d), expect);
+    }
+    // All three are the same shared dict, as in Python.
+    match (&t[0], &t[2]) {
+        (Value::Dict(a), Value::Dict(b)) => assert!(Rc::ptr_eq(a, b)),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn stack_global_reduce_build() {
+    // numpy.dtype('f4', False, True) then BUILD (3, '<'): recorded, never executed.
+    let p = P::new()
+        .str("numpy")
+        .str("dtype")
+        .op(0x93) // STACK_GLOBAL
+        .op(0x94)
+        .str("f4")
+        .op(0x89)
+        .op(0x88)
+        .op(0x87)
+        .op(b'R') // REDUCE
+        .op(0x94) // memo[1] = the object
+        .int1(3)
+        .str("<")
+        .op(b'(')
+        .op(b't')
+        .op(0x87)
+        .op(b'b') // BUILD
+        .op(0x85)
+        .op(b'h')
+        .bytes(&[1]) // the memoised object sees its state
+        .op(0x85)
+        .op(b'(')
+        .op(b't')
+        .op(0x87)
+        .stop();
+    let v = load_ok(&p);
+    let t = tuple(&v);
+    let a = &tuple(&t[0])[0];
+    let b = &tuple(&t[1])[0];
+    let (Value::Object(a), Value::Object(b)) = (a, b) else {
+        panic!("expected objects")
+    };
+    assert!(Rc::ptr_eq(a, b));
+    let o = a.borrow();
+    assert_eq!(o.callable.module, "numpy");
+    assert_eq!(o.callable.name, "dtype");
+    assert_eq!(as_str(&o.args[0]), "f4");
+    let state = o.state.as_ref().unwrap();
+    assert_eq!(as_int(&tuple(state)[0]), 3);
+    assert_eq!(as_str(&tuple(state)[1]), "<");
+}
+
+#[test]
+fn real_checkpoint_prefix_shape() {
+    // The first bytes of i3d-kinetics-400.ckpt, closed off by hand: PROTO 4, FRAME, EMPTY_DICT,
+    // MEMOIZE, MARK, SHORT_BINUNICODE 'params', MEMOIZE, EMPTY_DICT, MEMOIZE, SETITEMS, STOP.
+    let mut p = vec![
+        0x80, 4, 0x95, 192, 0, 0, 0, 0, 0, 0, 0, b'}', 0x94, b'(', 0x8c, 6,
+    ];
+    p.extend_from_slice(b"params");
+    p.extend_from_slice(&[0x94, b'}', 0x94, b'u', b'.']);
+    let v = load_ok(&p);
+    assert_eq!(dict_entries(&v).len(), 1);
+    assert_eq!(dict_entries(&v)[0].0, "params");
+}
+
+#[test]
+fn unknown_opcodes_are_refused_with_name_and_offset() {
+    // EMPTY_LIST at byte 11 (after PROTO and FRAME).
+    let p = P::new().op(b']').stop();
+    let e = load(&p).unwrap_err();
+    assert_eq!(
+        e,
+        PickleError::UnsupportedOpcode {
+            opcode: b']',
+            name: "EMPTY_LIST",
+            offset: 11
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "pickle opcode 0x5d (EMPTY_LIST) at byte 11 is not supported by this reader"
+    );
+    // GLOBAL (the text form that can name any callable) is refused too.
+    let p = P::new().op(b'c').bytes(b"os\nsystem\n").stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::UnsupportedOpcode {
+            name: "GLOBAL",
+            offset: 11,
+            ..
+        })
+    ));
+    // A byte that is no pickle opcode at all.
+    let p = P::new().int1(1).op(0xff).stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::UnsupportedOpcode {
+            opcode: 0xff,
+            name: "unknown",
+            offset: 13
+        })
+    ));
+}
+
+#[test]
+fn truncated_input_is_refused() {
+    // BINBYTES announcing 100 bytes, 3 present.
+    let mut p = P::new()
+        .op(b'B')
+        .bytes(&100u32.to_le_bytes())
+        .bytes(&[1, 2, 3])
+        .0;
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::Truncated {
+            opcode: "BINBYTES",
+            offset: 11,
+            needed: 100,
+            available: 3
+        })
+    ));
+    // A complete value but no STOP.
+    p = P::new().int1(5).0;
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::Truncated {
+            needed: 1,
+            available: 0,
+            ..
+        })
+    ));
+    // Cut inside an argument.
+    p = P::new().op(b'J').bytes(&[1, 2]).0;
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::Truncated {
+            opcode: "BININT",
+            ..
+        })
+    ));
+    // Empty input.
+    assert!(matches!(load(&[]), Err(PickleError::Truncated { .. })));
+}
+
+#[test]
+fn malformed_stacks_are_refused() {
+    // SETITEM with nothing to set.
+    let p = P::new().op(b'}').op(b's').stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::StackUnderflow {
+            opcode: "SETITEM",
+            ..
+        })
+    ));
+    // TUPLE without MARK.
+    let p = P::new().int1(1).op(b't').stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::NoMark {
+            opcode: "TUPLE",
+            ..
+        })
+    ));
+    // Popping below a MARK is an underflow, as in CPython.
+    let p = P::new().int1(1).op(b'(').op(0x85).stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::StackUnderflow {
+            opcode: "TUPLE1",
+            ..
+        })
+    ));
+    // BINGET of an unfilled memo slot.
+    let p = P::new().op(b'h').bytes(&[4]).stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::BadMemo {
+            index: 4,
+            len: 0,
+            ..
+        })
+    ));
+    // SETITEM on a tuple.
+    let p = P::new().op(b'(').op(b't').int1(1).int1(2).op(b's').stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::TypeMismatch {
+            opcode: "SETITEM",
+            expected: "dict",
+            found: "tuple",
+            ..
+        })
+    ));
+    // REDUCE of something that is not a global.
+    let p = P::new().int1(1).op(b'(').op(b't').op(b'R').stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::TypeMismatch {
+            opcode: "REDUCE",
+            ..
+        })
+    ));
+    // STOP with two values.
+    let p = P::new().int1(1).int1(2).stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::BadStop { depth: 2, .. })
+    ));
+    // Bytes after STOP.
+    let mut p = P::new().int1(1).stop();
+    p.push(0);
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::TrailingBytes { extra: 1, .. })
+    ));
+    // A future protocol.
+    assert!(matches!(
+        load(&[0x80, 6, b'N', b'.']),
+        Err(PickleError::UnsupportedProtocol {
+            version: 6,
+            offset: 0
+        })
+    ));
+    // Invalid UTF-8.
+    let p = P::new().op(0x8c).bytes(&[2, 0xc3, 0x28]).stop();
+    assert!(matches!(
+        load(&p),
+        Err(PickleError::InvalidUtf8 { offset: 11 })
+    ));
+}
