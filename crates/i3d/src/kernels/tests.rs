@@ -1,0 +1,248 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
+//! The kernels against direct, loop-by-loop definitions (f64), on deterministic pseudo-random data.
+
+use candle_core::Module;
+
+use super::*;
+use crate::arch::{ConvSpec, PoolSpec};
+use crate::layers::{MaxPool3dSame, Unit3d};
+
+/// Deterministic values in [-1, 1) (a 64-bit LCG).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Direct TF-SAME convolution, weight (kt, kh, kw, cin, cout), f64 accumulation.
+fn conv_direct(x: &[f32], input: Shape, w: &[f32], b: &[f32], spec: &ConvSpec) -> Vec<f32> {
+    let g = Geometry::same(input, spec.kernel, spec.stride, spec.cout);
+    let o = g.output;
+    let mut out = Vec::with_capacity(o.elements());
+    for n in 0..o.n {
+        for to in 0..o.t {
+            for ho in 0..o.h {
+                for wo in 0..o.w {
+                    for co in 0..o.c {
+                        let mut acc = f64::from(b[co]);
+                        for dt in 0..spec.kernel[0] {
+                            for dh in 0..spec.kernel[1] {
+                                for dw in 0..spec.kernel[2] {
+                                    let ti =
+                                        (to * spec.stride[0] + dt) as isize - g.pad[0] as isize;
+                                    let hi =
+                                        (ho * spec.stride[1] + dh) as isize - g.pad[1] as isize;
+                                    let wi =
+                                        (wo * spec.stride[2] + dw) as isize - g.pad[2] as isize;
+                                    if ti < 0
+                                        || hi < 0
+                                        || wi < 0
+                                        || ti >= input.t as isize
+                                        || hi >= input.h as isize
+                                        || wi >= input.w as isize
+                                    {
+                                        continue;
+                                    }
+                                    for ci in 0..input.c {
+                                        let xi = ((((n * input.t) + ti as usize) * input.h
+                                            + hi as usize)
+                                            * input.w
+                                            + wi as usize)
+                                            * input.c
+                                            + ci;
+                                        let wi_ = (((dt * spec.kernel[1] + dh) * spec.kernel[2]
+                                            + dw)
+                                            * input.c
+                                            + ci)
+                                            * spec.cout
+                                            + co;
+                                        acc += f64::from(x[xi]) * f64::from(w[wi_]);
+                                    }
+                                }
+                            }
+                        }
+                        if spec.relu {
+                            acc = acc.max(0.0);
+                        }
+                        out.push(acc as f32);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn check_conv(input: Shape, kernel: Dims3, stride: Dims3, cout: usize, relu: bool) {
+    let spec = ConvSpec {
+        name: "test",
+        kernel,
+        stride,
+        cin: input.c,
+        cout,
+        relu,
+    };
+    let x = values(input.elements(), 1);
+    let w: Vec<f32> = values(spec.weight_len(), 2)
+        .iter()
+        .map(|v| v * 0.2)
+        .collect();
+    let b = values(cout, 3);
+    let unit = Unit3d {
+        spec,
+        weight: Tensor::from_vec(w.clone(), (spec.k(), cout), &Device::Cpu).unwrap(),
+        bias: b.clone(),
+    };
+    let xt = Tensor::from_vec(x.clone(), input.dims().to_vec(), &Device::Cpu).unwrap();
+    let ours = unit.forward(&xt).unwrap();
+    let expected_shape = spec.output_shape(input).unwrap();
+    assert_eq!(ours.dims(), &expected_shape.dims());
+    let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let direct = conv_direct(&x, input, &w, &b, &spec);
+    let err = ours
+        .iter()
+        .zip(&direct)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        err < 1e-4,
+        "{input} k{kernel:?} s{stride:?}: max error {err}"
+    );
+}
+
+fn shape(n: usize, t: usize, h: usize, w: usize, c: usize) -> Shape {
+    Shape { n, t, h, w, c }
+}
+
+#[test]
+fn stem_conv_stride_2_asymmetric_padding() {
+    // 7×7×7 stride 2 on odd and even sizes: SAME pads (2, 3) on even, (3, 3) on odd axes.
+    check_conv(shape(1, 9, 20, 17, 3), [7, 7, 7], [2, 2, 2], 5, true);
+}
+
+#[test]
+fn conv_3x3x3_batch_2() {
+    check_conv(shape(2, 4, 6, 5, 7), [3, 3, 3], [1, 1, 1], 6, true);
+}
+
+#[test]
+fn conv_pointwise_without_relu() {
+    check_conv(shape(1, 3, 5, 4, 8), [1, 1, 1], [1, 1, 1], 4, false);
+}
+
+#[test]
+fn conv_many_im2col_chunks() {
+    // K = 27·64 = 1728: 8 MiB hold 1213 rows, so 8×40×40 = 12800 rows take 11 chunks.
+    let input = shape(1, 8, 40, 40, 64);
+    let g = Geometry::same(input, [3, 3, 3], [1, 1, 1], 16);
+    assert!(g.chunk_rows() < g.output.positions() / 8);
+    check_conv(input, [3, 3, 3], [1, 1, 1], 16, true);
+}
+
+#[test]
+fn conv_pointwise_many_chunks() {
+    // 2 MiB of 32 channels = 16384 rows per chunk; 40000 rows take 3.
+    check_conv(shape(1, 4, 100, 100, 5), [1, 1, 1], [1, 1, 1], 32, true);
+}
+
+/// Direct max-pool with −∞ padding.
+fn max_pool_direct(x: &[f32], input: Shape, pool: &PoolSpec) -> Vec<f32> {
+    let g = Geometry::same(input, pool.kernel, pool.stride, input.c);
+    let o = g.output;
+    let mut out = Vec::with_capacity(o.elements());
+    for n in 0..o.n {
+        for to in 0..o.t {
+            for ho in 0..o.h {
+                for wo in 0..o.w {
+                    for c in 0..o.c {
+                        let mut m = f32::NEG_INFINITY;
+                        for dt in 0..pool.kernel[0] {
+                            for dh in 0..pool.kernel[1] {
+                                for dw in 0..pool.kernel[2] {
+                                    let ti =
+                                        (to * pool.stride[0] + dt) as isize - g.pad[0] as isize;
+                                    let hi =
+                                        (ho * pool.stride[1] + dh) as isize - g.pad[1] as isize;
+                                    let wi =
+                                        (wo * pool.stride[2] + dw) as isize - g.pad[2] as isize;
+                                    if ti < 0
+                                        || hi < 0
+                                        || wi < 0
+                                        || ti >= input.t as isize
+                                        || hi >= input.h as isize
+                                        || wi >= input.w as isize
+                                    {
+                                        continue;
+                                    }
+                                    let xi = (((n * input.t + ti as usize) * input.h
+                                        + hi as usize)
+                                        * input.w
+                                        + wi as usize)
+                                        * input.c
+                                        + c;
+                                    m = m.max(x[xi]);
+                                }
+                            }
+                        }
+                        out.push(m);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn max_pools_match_direct_definition() {
+    let input = shape(2, 5, 9, 8, 3);
+    // Values all negative: a zero-padded pool would be caught returning 0 at the borders.
+    let x: Vec<f32> = values(input.elements(), 4)
+        .iter()
+        .map(|v| v - 1.5)
+        .collect();
+    let xt = Tensor::from_vec(x.clone(), input.dims().to_vec(), &Device::Cpu).unwrap();
+    for (kernel, stride) in [
+        ([1, 3, 3], [1, 2, 2]),
+        ([3, 3, 3], [2, 2, 2]),
+        ([2, 2, 2], [2, 2, 2]),
+        ([3, 3, 3], [1, 1, 1]),
+    ] {
+        let pool = PoolSpec { kernel, stride };
+        let ours = MaxPool3dSame::new(pool).forward(&xt).unwrap();
+        assert_eq!(ours.dims(), &pool.output_shape(input).dims());
+        let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(
+            ours,
+            max_pool_direct(&x, input, &pool),
+            "{kernel:?} {stride:?}"
+        );
+    }
+}
+
+#[test]
+fn avg_pool_valid() {
+    let input = shape(1, 3, 7, 7, 4);
+    let x = values(input.elements(), 5);
+    let out = avg_pool3d_valid(&x, input, [2, 7, 7]);
+    assert_eq!(out.len(), 2 * 4);
+    for to in 0..2 {
+        for c in 0..4 {
+            let mut acc = 0.0f64;
+            for dt in 0..2 {
+                for p in 0..49 {
+                    acc += f64::from(x[((to + dt) * 49 + p) * 4 + c]);
+                }
+            }
+            assert!((out[to * 4 + c] as f64 - acc / 98.0).abs() < 1e-6);
+        }
+    }
+}
