@@ -172,6 +172,18 @@ pub(crate) fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// One entry of a safetensors header.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum HeaderEntry<'a> {
+    Metadata(BTreeMap<&'static str, String>),
+    Tensor {
+        dtype: &'static str,
+        shape: &'a [usize],
+        data_offsets: [usize; 2],
+    },
+}
+
 /// Encodes the layers as one safetensors file: tensors `P.weight` (kt, kh, kw, cin, cout) and
 /// `P.bias` (cout) for each layer, sorted by name, in `dtype`, with the metadata
 /// `format=kinetiscope-i3d, version=1, dtype, labels=kinetics-400`.
@@ -185,7 +197,6 @@ pub fn encode_safetensors(layers: &[ConvLayer], dtype: DType) -> Result<Vec<u8>,
         DType::F32 => 4,
         DType::F16 => 2,
     };
-    let mut header = serde_json::Map::new();
     let metadata: BTreeMap<&str, String> = [
         ("format", FORMAT_NAME.to_string()),
         ("version", FORMAT_VERSION.to_string()),
@@ -194,17 +205,19 @@ pub fn encode_safetensors(layers: &[ConvLayer], dtype: DType) -> Result<Vec<u8>,
     ]
     .into_iter()
     .collect();
-    header.insert("__metadata__".into(), serde_json::json!(metadata));
+    // A BTreeMap and structs: key order is fixed whatever serde_json features are enabled.
+    let mut header: BTreeMap<&str, HeaderEntry<'_>> = BTreeMap::new();
+    header.insert("__metadata__", HeaderEntry::Metadata(metadata));
     let mut offset = 0usize;
     for (name, array) in &tensors {
         let end = offset + array.data.len() * elem;
         header.insert(
-            name.clone(),
-            serde_json::json!({
-                "dtype": dtype.safetensors_name(),
-                "shape": array.shape,
-                "data_offsets": [offset, end],
-            }),
+            name,
+            HeaderEntry::Tensor {
+                dtype: dtype.safetensors_name(),
+                shape: &array.shape,
+                data_offsets: [offset, end],
+            },
         );
         offset = end;
     }
@@ -220,7 +233,11 @@ pub fn encode_safetensors(layers: &[ConvLayer], dtype: DType) -> Result<Vec<u8>,
     out.extend_from_slice(&header);
     for (name, array) in &tensors {
         match dtype {
-            DType::F32 => out.extend(array.data.iter().flat_map(|v| v.to_le_bytes())),
+            DType::F32 => {
+                for v in &array.data {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
             DType::F16 => {
                 for &v in &array.data {
                     let h = half::f16::from_f32(v);

@@ -297,13 +297,29 @@ fn written_files_read_back_and_f16_is_close_to_f32() {
     }
 }
 
+/// The conversion is deterministic (sorted header keys, fixed layout), so its output is pinned:
+/// a change here means the files' format or content changed, and the manifest hashes with it.
 #[test]
-fn output_is_deterministic() {
+fn output_is_deterministic_and_pinned() {
     let Some(layers) = layers() else { return };
-    for dtype in [DType::F32, DType::F16] {
+    let pinned = [
+        (
+            DType::F32,
+            50_772_512,
+            "5907fdf74fbaf71b333b9679ddf663a941c5998b500dd80ca54d864456990a66",
+        ),
+        (
+            DType::F16,
+            25_392_464,
+            "ecec495b2b28521a54771589b306d9cf363d46a0f5b81b1e332a4ebb212917c4",
+        ),
+    ];
+    for (dtype, bytes, sha256) in pinned {
         let a = checkpoint::encode_safetensors(layers, dtype).unwrap();
         let b = checkpoint::encode_safetensors(layers, dtype).unwrap();
         assert!(a == b, "{dtype:?}");
+        assert_eq!(a.len(), bytes, "{dtype:?}");
+        assert_eq!(checkpoint::sha256_hex(&a), sha256, "{dtype:?}");
     }
 }
 

@@ -408,3 +408,103 @@ fn malformed_stacks_are_refused() {
         Err(PickleError::InvalidUtf8 { offset: 11 })
     ));
 }
+
+/// `{'w': numpy array}` encoded exactly as numpy 1 pickles a float32 array (protocol 4), with
+/// knobs to break it.
+fn numpy_pickle(
+    module: &str,
+    dtype: &str,
+    order: &str,
+    fortran: bool,
+    shape: &[u8],
+    data: &[u8],
+) -> Vec<u8> {
+    let mut p = P::new()
+        .op(b'}')
+        .str("w")
+        .str(module)
+        .str("_reconstruct")
+        .op(0x93);
+    p = p
+        .str("numpy")
+        .str("ndarray")
+        .op(0x93)
+        .int1(0)
+        .op(0x85)
+        .op(b'C')
+        .bytes(&[1, b'b'])
+        .op(0x87)
+        .op(b'R');
+    p = p.op(b'(').int1(1).op(b'(');
+    for &d in shape {
+        p = p.int1(d);
+    }
+    p = p.op(b't');
+    p = p
+        .str("numpy")
+        .str("dtype")
+        .op(0x93)
+        .str(dtype)
+        .op(0x89)
+        .op(0x88)
+        .op(0x87)
+        .op(b'R');
+    p = p.op(b'(').int1(3).str(order).op(b'N').op(b'N').op(b'N');
+    p = p
+        .op(b'J')
+        .bytes(&(-1i32).to_le_bytes())
+        .op(b'J')
+        .bytes(&(-1i32).to_le_bytes())
+        .int1(0)
+        .op(b't')
+        .op(b'b');
+    p = p.op(if fortran { 0x88 } else { 0x89 });
+    p = p
+        .op(b'B')
+        .bytes(&(data.len() as u32).to_le_bytes())
+        .bytes(data)
+        .op(b't')
+        .op(b'b');
+    p.op(b's').stop()
+}
+
+#[test]
+fn numpy_arrays_become_named_f32_arrays() {
+    use crate::tree::{read_checkpoint, Node};
+    let values = [1.5f32, -2.0, 0.25, 3.0, 1e-3, -7.5];
+    let le: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let be: Vec<u8> = values.iter().flat_map(|v| v.to_be_bytes()).collect();
+    for (module, order, data) in [
+        ("numpy.core.multiarray", "<", &le),
+        ("numpy._core.multiarray", "<", &le),
+        ("numpy.core.multiarray", ">", &be),
+    ] {
+        let tree =
+            read_checkpoint(&numpy_pickle(module, "f4", order, false, &[2, 3], data)).unwrap();
+        let a = tree.get("w").and_then(Node::as_array).unwrap();
+        assert_eq!(a.shape, [2, 3]);
+        assert_eq!(a.data, values);
+    }
+    // Refused: another dtype, wrong byte count, Fortran order, a callable that is not numpy's.
+    let bad = [
+        numpy_pickle("numpy.core.multiarray", "f8", "<", false, &[2, 3], &le),
+        numpy_pickle("numpy.core.multiarray", "f4", "<", false, &[2, 4], &le),
+        numpy_pickle("numpy.core.multiarray", "f4", "<", true, &[2, 3], &le),
+        numpy_pickle("os", "f4", "<", false, &[2, 3], &le),
+    ];
+    let messages: Vec<String> = bad
+        .iter()
+        .map(|p| read_checkpoint(p).unwrap_err().to_string())
+        .collect();
+    assert!(messages[0].contains("not 'f4'"), "{}", messages[0]);
+    assert!(
+        messages[1].contains("needs 32 bytes, found 24"),
+        "{}",
+        messages[1]
+    );
+    assert!(messages[2].contains("Fortran"), "{}", messages[2]);
+    assert!(messages[3].contains("os._reconstruct"), "{}", messages[3]);
+    for m in &messages {
+        assert!(m.starts_with("checkpoint entry [\"w\"]"), "{m}");
+    }
+}
