@@ -275,7 +275,9 @@ pub fn conv3d(
         // The activation is the lhs: (M, cin) row-major.
         let lhs = x.reshape((m, k))?;
         let cout = geometry.output.c;
-        let rows = (RESULT_BUDGET / (cout * 4)).clamp(MIN_ROWS_PER_TASK, m.max(1));
+        let rows = (RESULT_BUDGET / (cout * 4))
+            .max(MIN_ROWS_PER_TASK)
+            .min(m.max(1));
         let mut row0 = 0;
         while row0 < m {
             let len = rows.min(m - row0);

@@ -20,7 +20,7 @@ use crate::{Error, InceptionI3d};
 pub const LOGITS_REL_L2_TOLERANCE: f64 = 1e-4;
 
 /// Tolerance on endpoint statistics: |Δmean| and |Δstd| ≤ tol·std_ref, |Δabsmax| ≤ tol·absmax_ref.
-pub const STATS_TOLERANCE: f64 = 1e-3;
+pub const STATS_TOLERANCE: f64 = 1e-4;
 
 /// Summary statistics of one endpoint tensor (population std, as numpy/jax).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
