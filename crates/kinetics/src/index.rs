@@ -533,6 +533,7 @@ impl Index {
     pub fn remove(&mut self, source: SourceId) -> Option<SourceInfo> {
         let (info, _) = self.sources.get_mut(usize::from(source.0))?.take()?;
         self.records.retain(|record| record.source != source.0);
+        self.records.shrink_to_fit();
         self.rebuild_class_starts();
         Some(info)
     }
@@ -544,6 +545,8 @@ impl Index {
             (Some(last), Some(first)) => last.key() <= first.key(),
             _ => true,
         };
+        // Exact growth: the index is sized to its clips, not to the next power of two.
+        self.records.reserve_exact(new.len());
         self.records.extend(new);
         if !already_sorted {
             self.records.sort_by_key(Record::key);
