@@ -75,14 +75,14 @@ impl Toolchain {
 
 /// Runs every setup step and returns the wasm32 toolchain to use.
 pub fn run(root: &Path) -> Result<Toolchain> {
-    let wasm = wasm_toolchain()?;
+    let toolchain = wasm_toolchain()?;
     apt_install(TEST_PACKAGES)?;
     cargo_install("trunk", TRUNK_VERSION, &["--locked"])?;
     let bindgen = wasm_bindgen_version(root)?;
     // Not --locked: wasm-bindgen-cli's lock file pins a webpki-roots release the registry here does not serve.
     cargo_install("wasm-bindgen-cli", &bindgen, &[])?;
     npm_install(&root.join("tests"))?;
-    Ok(Toolchain { wasm })
+    Ok(toolchain)
 }
 
 fn step(name: &str, what: &str) {

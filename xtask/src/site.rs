@@ -9,13 +9,28 @@ use crate::run_cmd;
 use crate::setup::Toolchain;
 
 /// `trunk build --release --offline` into `dist/`, with the wasm32 toolchain's environment.
+///
+/// trunk passes `--offline` on to cargo, which then cannot fetch the crates that `-Zbuild-std` needs for std
+/// itself; so cargo builds the app first, online, with the very arguments trunk uses (trunk's own build is
+/// then a no-op), and trunk runs offline so that it never tries to download wasm-bindgen or wasm-opt.
 pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
-    let mut cmd = Command::new("trunk");
-    cmd.args(["build", "--release", "--offline"])
+    let version = build_version(root);
+    let manifest = root.join("crates/app/Cargo.toml");
+    let mut cargo = toolchain.wasm_cargo();
+    cargo
+        .args(["build", "--target=wasm32-unknown-unknown", "--manifest-path"])
+        .arg(&manifest)
+        .args(["--release", "--bin", "app"])
+        .current_dir(root)
+        .env("KINETISCOPE_BUILD", &version);
+    run_cmd(&mut cargo)?;
+    let mut trunk = Command::new("trunk");
+    trunk
+        .args(["build", "--release", "--offline"])
         .current_dir(root)
         .envs(toolchain.wasm_env())
-        .env("KINETISCOPE_BUILD", build_version(root));
-    run_cmd(&mut cmd)
+        .env("KINETISCOPE_BUILD", &version);
+    run_cmd(&mut trunk)
 }
 
 /// `VERSION+GITREV` (with `-dirty` for uncommitted changes), shown in the app's capabilities panel.

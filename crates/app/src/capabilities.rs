@@ -26,9 +26,9 @@ pub struct Adapter {
     /// Whether the adapter offers the `shader-f16` feature (f16 storage and arithmetic in WGSL).
     pub shader_f16: bool,
     /// `limits.maxStorageBufferBindingSize`, bytes.
-    pub max_storage_buffer_binding_size: f64,
+    pub max_storage_buffer_binding_size: u64,
     /// `limits.maxBufferSize`, bytes.
-    pub max_buffer_size: f64,
+    pub max_buffer_size: u64,
 }
 
 /// The state of WebGPU in this browser.
@@ -61,6 +61,11 @@ fn get(target: &JsValue, key: &str) -> JsValue {
 
 fn get_string(target: &JsValue, key: &str) -> String {
     get(target, key).as_string().unwrap_or_default()
+}
+
+/// A `GPUSupportedLimits` entry in bytes (0 when absent). JS numbers hold these exactly (< 2^53).
+fn limit(limits: &JsValue, key: &str) -> u64 {
+    get(limits, key).as_f64().map_or(0, |v| v as u64)
 }
 
 fn describe(error: &JsValue) -> String {
@@ -123,10 +128,8 @@ pub async fn detect_webgpu() -> WebGpu {
         architecture: get_string(&info, "architecture"),
         description: get_string(&info, "description"),
         shader_f16,
-        max_storage_buffer_binding_size: get(&limits, "maxStorageBufferBindingSize")
-            .as_f64()
-            .unwrap_or(0.0),
-        max_buffer_size: get(&limits, "maxBufferSize").as_f64().unwrap_or(0.0),
+        max_storage_buffer_binding_size: limit(&limits, "maxStorageBufferBindingSize"),
+        max_buffer_size: limit(&limits, "maxBufferSize"),
     })
 }
 
