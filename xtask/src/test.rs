@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use crate::setup::{self, Toolchain};
-use crate::{run_cmd, server, site};
+use crate::{run_cmd, server, site, weights};
 
 /// Crates whose tests also run as wasm32 in headless Chromium (each has a `webdriver.json`).
 const WASM_TEST_PACKAGES: &[&str] = &["app"];
@@ -91,7 +91,11 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
             cmd.args(["--", "-D", "warnings"]);
             run_cmd(&mut cmd)
         }
-        Stage::Native => run_cmd(Command::new("cargo").args(["test", "--workspace"])),
+        Stage::Native => {
+            // Tests of the model need the real weights: fetch and convert them first (skipped when present).
+            weights::run(&weights::WeightsArgs::default(), root)?;
+            run_cmd(Command::new("cargo").args(["test", "--workspace"]))
+        }
         Stage::Wasm => {
             let mut cmd = toolchain.wasm_cargo();
             cmd.args(["test", "--target", "wasm32-unknown-unknown"])
