@@ -1,24 +1,31 @@
-//! CPU kernels on channels-last (N×T×H×W×C) f32 slices, behind the candle layers of [`crate::layers`].
+//! CPU kernels on channels-last (N×T×H×W×C) f32 data, behind the candle layers of [`crate::layers`].
 //!
 //! candle has no 3-D convolution. Ours is an explicit GEMM over a *bounded* im2col: the output
-//! positions are cut into chunks of rows, each chunk's patch matrix (rows × kt·kh·kw·cin, at most
-//! [`IM2COL_BUDGET`] bytes) is written into a reused scratch tensor, multiplied by the (K, cout)
-//! weight with candle's matmul (the `gemm` crate, multithreaded), and the fused epilogue adds the
-//! bias, applies the ReLU and writes the chunk into its channel slice of the destination (so the
-//! Inception concatenation costs nothing). For every (dt, dh) tap the kw·cin inputs of a patch row
-//! are contiguous in NTHWC, so the im2col is a handful of `copy_from_slice` per row.
-//! A 1×1×1 stride-1 convolution needs no patch matrix: the activation itself is the GEMM's lhs.
+//! positions are cut into chunks of whole output lines; each chunk's patch matrix
+//! (rows × kt·kh·kw·cin, at most [`IM2COL_BUDGET`] bytes, so it stays in cache) is written into a
+//! reused scratch tensor, multiplied by the (K, cout) weight with candle's matmul (the `gemm`
+//! crate: AVX-512/AVX2/simd128 kernels, multithreaded), and a fused epilogue adds the bias,
+//! applies the ReLU and writes the chunk into its channel slice of the destination, so the
+//! Inception concatenation costs nothing. For every (dt, dh) tap the kw·cin inputs of a patch row
+//! are contiguous in NTHWC, so the im2col is one copy per (patch, dt, dh).
+//! A 1×1×1 stride-1 convolution needs no patch matrix: the activation itself is the GEMM's lhs;
+//! Inception's branch 3 (max-pool 3×3×3 then 1×1×1) builds its lhs rows by pooling, chunk by
+//! chunk, and never materialises the pooled activation.
+//!
+//! All writes into tensors go through candle's in-place custom ops ([`InplaceOp2`]), so this is
+//! safe Rust. Activations come from a [`Workspace`] that recycles buffers across layers and runs:
+//! fresh pages cost ~2 µs each to fault in (0.5 ms per MB), as much as the arithmetic of a small layer.
 
-use candle_core::{bail, CpuStorage, Device, InplaceOp2, Layout, Result, Storage, Tensor};
+use candle_core::{bail, CpuStorage, DType, Device, InplaceOp2, Layout, Result, Storage, Tensor};
 use rayon::prelude::*;
 
 use crate::arch::{same_padding, Dims3, Shape};
 
-/// Upper bound (bytes) of one im2col chunk (the scratch tensor). 8 MiB keeps the patch rows
-/// of a chunk in the shared L3 while the GEMM streams them.
-pub const IM2COL_BUDGET: usize = 8 << 20;
+/// Upper bound (bytes) of one im2col chunk (the scratch tensor). 4 MiB: the patch rows of a chunk
+/// stay in the L2/L3 caches between the im2col writing them and the GEMM packing them.
+pub const IM2COL_BUDGET: usize = 4 << 20;
 
-/// Upper bound (bytes) of one GEMM result chunk of a 1×1×1 convolution.
+/// Upper bound (bytes) of one GEMM result (or pooled lhs) chunk of a 1×1×1 convolution.
 const RESULT_BUDGET: usize = 2 << 20;
 
 /// Rayon work items shorter than this many rows are not split further.
@@ -32,15 +39,12 @@ pub fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<
     };
     let data = cpu.as_slice::<f32>()?;
     let Some((start, end)) = layout.contiguous_offsets() else {
-        bail!(
-            "i3d: expected a contiguous tensor, got strides {:?}",
-            layout.stride()
-        )
+        bail!("i3d: expected a contiguous tensor, got strides {:?}", layout.stride())
     };
     f(&data[start..end])
 }
 
-/// Contiguous f32 CPU slice of a storage and layout (in-place op operands).
+/// Contiguous f32 CPU slice of an in-place op's source.
 fn storage_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
     let CpuStorage::F32(data) = storage else {
         bail!("i3d: expected f32 storage")
@@ -97,23 +101,122 @@ impl Geometry {
         self.kernel[0] * self.kernel[1] * self.kernel[2] * self.input.c
     }
 
-    /// Rows of a chunk for an im2col within [`IM2COL_BUDGET`].
+    /// Rows of an im2col chunk: whole output lines (multiples of the output width), as many as
+    /// fit in [`IM2COL_BUDGET`], at least one line.
     pub fn chunk_rows(&self) -> usize {
-        let rows = (IM2COL_BUDGET / (self.k() * 4)).max(MIN_ROWS_PER_TASK);
-        rows.min(self.output.positions())
+
+        let lines = (IM2COL_BUDGET / (self.output.w * self.k() * 4)).max(1);
+        (lines * self.output.w).min(self.output.positions())
     }
 }
 
-/// In-place op writing the patch rows `[row0, row0 + rows)` of a conv's im2col into the scratch.
-struct Im2col {
-    geometry: Geometry,
-    row0: usize,
-    rows: usize,
+
+/// Contiguous mutable f32 CPU slice of an in-place op's destination.
+fn storage_slice_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout) -> Result<&'a mut [f32]> {
+    let CpuStorage::F32(data) = storage else {
+        bail!("i3d: expected f32 storage")
+    };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        bail!("i3d: expected a contiguous tensor")
+    };
+    Ok(&mut data[start..end])
 }
 
-impl InplaceOp2 for Im2col {
+/// An activation buffer of a [`Workspace`]: `view` (contiguous, N×T×H×W×C) over the flat `base`.
+#[derive(Debug, Clone)]
+pub struct Buffer {
+    /// The flat storage; `None` for a buffer outside any workspace, which is never recycled.
+    base: Option<Tensor>,
+    /// The activation.
+    pub view: Tensor,
+}
+
+impl Buffer {
+    /// A buffer outside any workspace, holding `view`; [`Workspace::give`] drops it.
+    pub fn detached(view: Tensor) -> Self {
+        Buffer { base: None, view }
+    }
+}
+
+/// Buffers reused across the layers (and runs) of a network: activations and the im2col scratch.
+///
+/// A tensor handed out by [`Workspace::take`] is overwritten once it is given back; keep a copy
+/// (`Tensor::copy`) of anything that must outlive that.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    free: Vec<Tensor>,
+    scratch: Option<Tensor>,
+}
+
+impl Workspace {
+    /// A buffer shaped `shape` (contents unspecified): the smallest free one that fits, else a new one.
+    pub fn take(&mut self, shape: Shape) -> Result<Buffer> {
+        let len = shape.elements();
+        let best = self
+            .free
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.elem_count() >= len)
+            .min_by_key(|(_, t)| t.elem_count())
+            .map(|(i, _)| i);
+        let base = match best {
+            Some(i) => self.free.swap_remove(i),
+            None => Tensor::zeros(len, DType::F32, &Device::Cpu)?,
+        };
+        let view = base.narrow(0, 0, len)?.reshape(shape.dims().to_vec())?;
+        Ok(Buffer {
+            base: Some(base),
+            view,
+        })
+    }
+
+    /// Returns a buffer for reuse (a detached one is just dropped).
+    pub fn give(&mut self, buffer: Buffer) {
+        if let Some(base) = buffer.base {
+            self.free.push(base);
+        }
+    }
+
+    /// The im2col scratch, at least `len` floats (flat).
+    fn scratch(&mut self, len: usize) -> Result<Tensor> {
+        match &self.scratch {
+            Some(t) if t.elem_count() >= len => Ok(t.clone()),
+            _ => {
+                let t = Tensor::zeros(len, DType::F32, &Device::Cpu)?;
+                self.scratch = Some(t.clone());
+                Ok(t)
+            }
+        }
+    }
+
+    /// Bytes held (free buffers and scratch).
+    pub fn bytes(&self) -> usize {
+        4 * (self.free.iter().map(Tensor::elem_count).sum::<usize>()
+            + self.scratch.as_ref().map_or(0, Tensor::elem_count))
+    }
+}
+
+/// How the lhs rows of a convolution's GEMM are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lhs {
+    /// A 1×1×1 stride-1 conv: the activation itself, (M, cin).
+    Direct,
+    /// Patch rows (im2col), written chunk by chunk into the scratch.
+    Im2col,
+    /// Max-pooled rows (this pool geometry over the input), for a 1×1×1 conv after the pool.
+    Pooled(Geometry),
+}
+
+/// In-place op writing lhs rows `[row0, row0 + rows)` into the scratch (dst), from the input (src).
+struct FillLhs {
+    lhs: Lhs,
+    geometry: Geometry,
+    row0: usize,
+}
+
+impl InplaceOp2 for FillLhs {
     fn name(&self) -> &'static str {
-        "i3d-im2col"
+        "i3d-lhs"
     }
 
     fn cpu_fwd(
@@ -124,236 +227,334 @@ impl InplaceOp2 for Im2col {
         src_l: &Layout,
     ) -> Result<()> {
         let x = storage_slice(src, src_l)?;
-        let CpuStorage::F32(buf) = dst else {
-            bail!("i3d-im2col: scratch must be f32")
-        };
-        let start = dst_l.start_offset();
-        let k = self.geometry.k();
-        let Some(buf) = buf.get_mut(start..start + self.rows * k) else {
-            bail!("i3d-im2col: scratch too small")
-        };
-        im2col(x, &self.geometry, self.row0, buf);
+        let buf = storage_slice_mut(dst, dst_l)?;
+        match self.lhs {
+            Lhs::Im2col => im2col(x, &self.geometry, self.row0, buf),
+            Lhs::Pooled(pool) => max_pool_rows(x, &pool, self.row0, buf),
+            Lhs::Direct => bail!("i3d: a direct lhs needs no filling"),
+        }
         Ok(())
     }
 }
 
-/// Writes patch rows `row0..row0 + buf.len() / K` of the im2col of `x` into `buf` (rows × K).
-///
-/// Column order is (dt, dh, dw, ci), matching a (kt, kh, kw, cin, cout) weight seen as (K, cout).
-/// Zero padding is TF `SAME`.
-pub fn im2col(x: &[f32], g: &Geometry, row0: usize, buf: &mut [f32]) {
-    let Shape { t, h, w, c, .. } = g.input;
-    let out = g.output;
-    let [kt, kh, kw] = g.kernel;
-    let [st, sh, sw] = g.stride;
-    let [pt, ph, pw] = g.pad;
-    let seg = kw * c;
-    let k = kt * kh * seg;
-    buf.par_chunks_mut(k)
-        .with_min_len(MIN_ROWS_PER_TASK)
-        .enumerate()
-        .for_each(|(i, row)| {
-            let r = row0 + i;
-            let wo = r % out.w;
-            let ho = (r / out.w) % out.h;
-            let to = (r / (out.w * out.h)) % out.t;
-            let n = r / (out.w * out.h * out.t);
-            // Input column of tap dw is wo·sw + dw − pw; taps [lo, hi) are inside the image.
-            let w0 = (wo * sw) as isize - pw as isize;
-            let lo = (-w0).clamp(0, kw as isize) as usize;
-            let hi = (w as isize - w0).clamp(lo as isize, kw as isize) as usize;
-            for dt in 0..kt {
-                let ti = (to * st + dt) as isize - pt as isize;
-                for dh in 0..kh {
-                    let hi_ = (ho * sh + dh) as isize - ph as isize;
-                    let dst = &mut row[(dt * kh + dh) * seg..][..seg];
-                    if ti < 0 || ti >= t as isize || hi_ < 0 || hi_ >= h as isize || lo == hi {
-                        dst.fill(0.0);
-                        continue;
-                    }
-                    let base = (((n * t + ti as usize) * h + hi_ as usize) * w
-                        + (w0 + lo as isize) as usize)
-                        * c;
-                    dst[..lo * c].fill(0.0);
-                    dst[lo * c..hi * c].copy_from_slice(&x[base..base + (hi - lo) * c]);
-                    dst[hi * c..].fill(0.0);
-                }
-            }
-        });
-}
-
-/// Where a GEMM result's columns go: columns `cols` of each result row, plus `bias`, optionally
-/// ReLU'd, are written to `dst[row * stride + offset ..][..cols.len()]`.
+/// Where a GEMM result's columns go: columns `cols` of each result row, plus their bias,
+/// optionally ReLU'd, are written to channels `offset..` of the destination activation `dst`
+/// (rows of `dst.dim(4)` floats, one per output position).
 pub struct Target<'a> {
-    /// Destination rows (all rows of the conv output, `stride` floats each).
-    pub dst: &'a mut [f32],
-    /// Floats per destination row (the channels of the concatenated output).
-    pub stride: usize,
+    /// The destination activation (N×T×H×W×C, contiguous).
+    pub dst: &'a Tensor,
     /// First destination channel.
     pub offset: usize,
     /// Result columns taken.
     pub cols: std::ops::Range<usize>,
 }
 
-/// The fused epilogue: `dst[r] = act(res[r] + bias)` for result rows `row0..row0 + rows`.
-fn epilogue(
-    res: &Tensor,
-    bias: &[f32],
+/// The fused epilogue, as an in-place op on the destination (src = the GEMM result chunk).
+struct Epilogue<'a> {
+    bias: &'a [f32],
     relu: bool,
     row0: usize,
-    targets: &mut [Target<'_>],
-) -> Result<()> {
-    let n = res.dim(1)?;
-    with_slice(res, |res| {
-        for target in targets.iter_mut() {
-            let Target {
-                dst,
-                stride,
-                offset,
-                cols,
-            } = target;
-            let (stride, offset, cols) = (*stride, *offset, cols.clone());
-            let rows = res.len() / n;
-            let dst = &mut dst[row0 * stride..(row0 + rows) * stride];
-            let bias = &bias[cols.clone()];
-            dst.par_chunks_mut(stride)
-                .zip(res.par_chunks(n))
-                .with_min_len(MIN_ROWS_PER_TASK)
-                .for_each(|(d, r)| {
-                    let d = &mut d[offset..offset + cols.len()];
-                    let r = &r[cols.clone()];
-                    if relu {
-                        for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
-                            *d = (r + b).max(0.0);
-                        }
-                    } else {
-                        for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
-                            *d = r + b;
-                        }
+    stride: usize,
+    offset: usize,
+    cols: std::ops::Range<usize>,
+}
+
+impl InplaceOp2 for Epilogue<'_> {
+    fn name(&self) -> &'static str {
+        "i3d-epilogue"
+    }
+
+    fn cpu_fwd(
+        &self,
+        dst: &mut CpuStorage,
+        dst_l: &Layout,
+        src: &CpuStorage,
+        src_l: &Layout,
+    ) -> Result<()> {
+        let res = storage_slice(src, src_l)?;
+        let dst = storage_slice_mut(dst, dst_l)?;
+        let n = src_l.dims()[1];
+        let rows = res.len() / n;
+        let (stride, offset, cols) = (self.stride, self.offset, self.cols.clone());
+        let Some(dst) = dst.get_mut(self.row0 * stride..(self.row0 + rows) * stride) else {
+            bail!("i3d-epilogue: destination too small")
+        };
+        let bias = &self.bias[cols.clone()];
+        let relu = self.relu;
+        dst.par_chunks_mut(stride)
+            .zip(res.par_chunks(n))
+            .with_min_len(MIN_ROWS_PER_TASK)
+            .for_each(|(d, r)| {
+                let d = &mut d[offset..offset + cols.len()];
+                let r = &r[cols.clone()];
+                if relu {
+                    for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
+                        *d = (r + b).max(0.0);
                     }
-                });
-        }
+                } else {
+                    for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
+                        *d = r + b;
+                    }
+                }
+            });
         Ok(())
-    })
-}
-
-/// Reusable im2col scratch (a flat f32 CPU tensor), grown on demand.
-#[derive(Debug, Default)]
-pub struct Scratch {
-    buf: Option<Tensor>,
-}
-
-impl Scratch {
-    /// A scratch of at least `len` floats (reallocated only when too small).
-    fn get(&mut self, len: usize) -> Result<Tensor> {
-        match &self.buf {
-            Some(t) if t.elem_count() >= len => Ok(t.clone()),
-            _ => {
-                let t = Tensor::zeros(len, candle_core::DType::F32, &Device::Cpu)?;
-                self.buf = Some(t.clone());
-                Ok(t)
-            }
-        }
     }
 }
 
-/// TF `SAME` 3-D convolution of `x` (N×T×H×W×cin, contiguous f32) with `weight` (K, cout), then
-/// bias (+ ReLU), written to `targets`. `geometry.output.c` must be cout.
+/// TF `SAME` 3-D convolution of `x` (N×T×H×W×cin, contiguous f32) with `weight` (K, cout), bias
+/// (+ ReLU), written into `targets`. `geometry.output.c` is cout.
 pub fn conv3d(
     x: &Tensor,
     geometry: &Geometry,
     weight: &Tensor,
     bias: &[f32],
     relu: bool,
-    scratch: &mut Scratch,
-    targets: &mut [Target<'_>],
+    workspace: &mut Workspace,
+    targets: &[Target<'_>],
+) -> Result<()> {
+    let pointwise = geometry.kernel == [1, 1, 1] && geometry.stride == [1, 1, 1];
+    let lhs = if pointwise { Lhs::Direct } else { Lhs::Im2col };
+    gemm_conv(x, geometry, lhs, weight, bias, relu, workspace, targets)
+}
+
+/// Max-pool (TF `SAME`, geometry `pool` over `x`) then a 1×1×1 convolution to `weight.dim(1)`
+/// channels, without materialising the pooled activation.
+pub fn pool_conv1x1(
+    x: &Tensor,
+    pool: &Geometry,
+    weight: &Tensor,
+    bias: &[f32],
+    relu: bool,
+    workspace: &mut Workspace,
+    targets: &[Target<'_>],
+) -> Result<()> {
+    let geometry = Geometry::same(pool.output, [1, 1, 1], [1, 1, 1], weight.dim(1)?);
+    gemm_conv(
+        x,
+        &geometry,
+        Lhs::Pooled(*pool),
+        weight,
+        bias,
+        relu,
+        workspace,
+        targets,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm_conv(
+    x: &Tensor,
+    geometry: &Geometry,
+    lhs: Lhs,
+    weight: &Tensor,
+    bias: &[f32],
+    relu: bool,
+    workspace: &mut Workspace,
+    targets: &[Target<'_>],
 ) -> Result<()> {
     let m = geometry.output.positions();
     let k = geometry.k();
-    let pointwise = geometry.kernel == [1, 1, 1] && geometry.stride == [1, 1, 1];
-    if pointwise {
-        // The activation is the lhs: (M, cin) row-major.
-        let lhs = x.reshape((m, k))?;
-        let cout = geometry.output.c;
-        let rows = (RESULT_BUDGET / (cout * 4))
+    let cout = geometry.output.c;
+    let rows = match lhs {
+        Lhs::Im2col => geometry.chunk_rows(),
+        Lhs::Direct | Lhs::Pooled(_) => (RESULT_BUDGET / (cout.max(k) * 4))
             .max(MIN_ROWS_PER_TASK)
-            .min(m.max(1));
-        let mut row0 = 0;
-        while row0 < m {
-            let len = rows.min(m - row0);
-            let res = lhs.narrow(0, row0, len)?.matmul(weight)?;
-            epilogue(&res, bias, relu, row0, targets)?;
-            row0 += len;
-        }
-        return Ok(());
-    }
-    let rows = geometry.chunk_rows();
-    let buf = scratch.get(rows * k)?;
+            .min(m.max(1)),
+    };
+    let direct = match lhs {
+        Lhs::Direct => Some(x.reshape((m, k))?),
+        Lhs::Im2col | Lhs::Pooled(_) => None,
+    };
+    let scratch = match lhs {
+        Lhs::Direct => None,
+        Lhs::Im2col | Lhs::Pooled(_) => Some(workspace.scratch(rows * k)?),
+    };
     let mut row0 = 0;
     while row0 < m {
         let len = rows.min(m - row0);
-        let lhs = buf.narrow(0, 0, len * k)?.reshape((len, k))?;
-        lhs.inplace_op2(
-            x,
-            &Im2col {
-                geometry: *geometry,
-                row0,
-                rows: len,
-            },
-        )?;
-        let res = lhs.matmul(weight)?;
-        epilogue(&res, bias, relu, row0, targets)?;
+        let chunk = match (&direct, &scratch) {
+            (Some(direct), _) => direct.narrow(0, row0, len)?,
+            (None, Some(scratch)) => {
+                let chunk = scratch.narrow(0, 0, len * k)?.reshape((len, k))?;
+                chunk.inplace_op2(
+                    x,
+                    &FillLhs {
+                        lhs,
+                        geometry: *geometry,
+                        row0,
+                    },
+                )?;
+                chunk
+            }
+            (None, None) => bail!("i3d: no lhs"),
+        };
+        let res = chunk.matmul(weight)?;
+        for target in targets {
+            target.dst.inplace_op2(
+                &res,
+                &Epilogue {
+                    bias,
+                    relu,
+                    row0,
+                    stride: target.dst.dim(candle_core::D::Minus1)?,
+                    offset: target.offset,
+                    cols: target.cols.clone(),
+                },
+            )?;
+        }
         row0 += len;
     }
     Ok(())
 }
 
-/// Max over a window along one axis of `x` seen as (outer, len, inner), TF `SAME` (−∞ padding):
-/// returns (outer, out_len, inner).
-fn max_axis(x: &[f32], outer: usize, len: usize, inner: usize, k: usize, s: usize) -> Vec<f32> {
-    let (out_len, pad, _) = same_padding(len, k, s);
-    let mut out = vec![0.0f32; outer * out_len * inner];
-    out.par_chunks_mut(inner)
-        .with_min_len((4096 / inner.max(1)).max(1))
+/// In-place op: a TF `SAME` max-pool of the input (src) into the destination activation.
+struct MaxPoolOp {
+    geometry: Geometry,
+}
+
+impl InplaceOp2 for MaxPoolOp {
+    fn name(&self) -> &'static str {
+        "i3d-max-pool"
+    }
+
+    fn cpu_fwd(
+        &self,
+        dst: &mut CpuStorage,
+        dst_l: &Layout,
+        src: &CpuStorage,
+        src_l: &Layout,
+    ) -> Result<()> {
+        let x = storage_slice(src, src_l)?;
+        let out = storage_slice_mut(dst, dst_l)?;
+        max_pool_rows(x, &self.geometry, 0, out);
+        Ok(())
+    }
+}
+
+/// TF `SAME` max-pool of `x` (contiguous f32) into `out` (an activation shaped `geometry.output`).
+pub fn max_pool3d(x: &Tensor, geometry: &Geometry, out: &Tensor) -> Result<()> {
+    out.inplace_op2(
+        x,
+        &MaxPoolOp {
+            geometry: *geometry,
+        },
+    )
+}
+
+/// Output rows `row0..row0 + dst.len() / C` of a TF `SAME` max-pool (−∞ padding: only taps
+/// inside the input count) of `x`, written to `dst` (rows × C).
+pub fn max_pool_rows(x: &[f32], g: &Geometry, row0: usize, dst: &mut [f32]) {
+    let Shape { t, h, w, c, .. } = g.input;
+    let out = g.output;
+    let [kt, kh, kw] = g.kernel;
+    let [st, sh, sw] = g.stride;
+    let [pt, ph, pw] = g.pad;
+    // Taps [lo, hi) of a window starting at o·s − p, inside [0, len).
+    let range = |o: usize, s: usize, p: usize, k: usize, len: usize| {
+        let start = (o * s) as isize - p as isize;
+        let lo = start.max(0) as usize;
+        let hi = ((start + k as isize).max(0) as usize).min(len);
+        (lo, hi)
+    };
+    dst.par_chunks_mut(c)
+        .with_min_len((1024 / c.max(1)).max(1))
         .enumerate()
-        .for_each(|(idx, o)| {
-            let (ob, oi) = (idx / out_len, idx % out_len);
-            let start = (oi * s) as isize - pad as isize;
-            let lo = start.max(0) as usize;
-            let hi = ((start + k as isize).max(0) as usize).min(len);
-            let base = ob * len * inner;
-            // SAME windows always overlap the input, so lo < hi.
-            o.copy_from_slice(&x[base + lo * inner..][..inner]);
-            for i in lo + 1..hi {
-                for (a, &b) in o.iter_mut().zip(&x[base + i * inner..][..inner]) {
-                    if b > *a {
-                        *a = b;
+        .for_each(|(i, o)| {
+            let r = row0 + i;
+            let wo = r % out.w;
+            let ho = (r / out.w) % out.h;
+            let to = (r / (out.w * out.h)) % out.t;
+            let n = r / (out.w * out.h * out.t);
+            let (t0, t1) = range(to, st, pt, kt, t);
+            let (h0, h1) = range(ho, sh, ph, kh, h);
+            let (w0, w1) = range(wo, sw, pw, kw, w);
+            o.fill(f32::NEG_INFINITY);
+            for ti in t0..t1 {
+                for hi in h0..h1 {
+                    let line = ((n * t + ti) * h + hi) * w;
+                    for wi in w0..w1 {
+                        let s = &x[(line + wi) * c..][..c];
+                        for (a, &b) in o.iter_mut().zip(s) {
+                            *a = if b > *a { b } else { *a };
+                        }
                     }
                 }
             }
         });
-    out
 }
 
-/// TF `SAME` 3-D max-pool of `x` (N×T×H×W×C), separably along w, h then t: returns the output data.
-pub fn max_pool3d(x: &[f32], input: Shape, kernel: Dims3, stride: Dims3) -> Vec<f32> {
-    let Shape { n, t, h, w, c } = input;
-    let (wo, _, _) = same_padding(w, kernel[2], stride[2]);
-    let (ho, _, _) = same_padding(h, kernel[1], stride[1]);
-    let mut cur: Option<Vec<f32>> = None;
-    if kernel[2] > 1 || stride[2] > 1 {
-        cur = Some(max_axis(x, n * t * h, w, c, kernel[2], stride[2]));
-    }
-    if kernel[1] > 1 || stride[1] > 1 {
-        let src = cur.as_deref().unwrap_or(x);
-        cur = Some(max_axis(src, n * t, h, wo * c, kernel[1], stride[1]));
-    }
-    if kernel[0] > 1 || stride[0] > 1 {
-        let src = cur.as_deref().unwrap_or(x);
-        cur = Some(max_axis(src, n, t, ho * wo * c, kernel[0], stride[0]));
-    }
-    cur.unwrap_or_else(|| x.to_vec())
+/// Writes patch rows `row0..row0 + buf.len() / K` of the im2col of `x` into `buf` (rows × K).
+///
+/// Column order is (dt, dh, dw, ci), matching a (kt, kh, kw, cin, cout) weight seen as (K, cout).
+/// Zero padding is TF `SAME`. `row0` and the row count must be multiples of the output width:
+/// the work goes by output lines, so that for each (dt, dh) one input line feeds every patch of
+/// the output line, a copy of kw·cin contiguous floats each.
+pub fn im2col(x: &[f32], g: &Geometry, row0: usize, buf: &mut [f32]) {
+    let k = g.k();
+    let line = g.output.w * k;
+    let line0 = row0 / g.output.w;
+    let seg = g.kernel[2] * g.input.c;
+    buf.par_chunks_mut(line)
+        .enumerate()
+        .for_each(|(i, dst)| match seg {
+            // The stem: 7 taps × 3 channels; a constant length lets the copy inline.
+            21 => im2col_line::<21>(x, g, line0 + i, dst),
+            _ => im2col_line::<0>(x, g, line0 + i, dst),
+        });
 }
+
+/// One output line (all `wo` of one (n, to, ho)) of the im2col. `S` is kw·cin when known at
+/// compile time, else 0.
+fn im2col_line<const S: usize>(x: &[f32], g: &Geometry, line: usize, dst: &mut [f32]) {
+    let Shape { t, h, w, c, .. } = g.input;
+    let out = g.output;
+    let [kt, kh, kw] = g.kernel;
+    let [st, sh, sw] = g.stride;
+    let [pt, ph, pw] = g.pad;
+    let seg = if S > 0 { S } else { kw * c };
+    let k = kt * kh * seg;
+    let ho = line % out.h;
+    let to = (line / out.h) % out.t;
+    let n = line / (out.h * out.t);
+    for dt in 0..kt {
+        let ti = (to * st + dt) as isize - pt as isize;
+        for dh in 0..kh {
+            let hi = (ho * sh + dh) as isize - ph as isize;
+            let off = (dt * kh + dh) * seg;
+            if ti < 0 || ti >= t as isize || hi < 0 || hi >= h as isize {
+                for patch in dst.chunks_exact_mut(k) {
+                    patch[off..off + seg].fill(0.0);
+                }
+                continue;
+            }
+            let row = &x[((n * t + ti as usize) * h + hi as usize) * w * c..][..w * c];
+            for (wo, patch) in dst.chunks_exact_mut(k).enumerate() {
+                let d = &mut patch[off..off + seg];
+                // Input column of tap dw is wo·sw + dw − pw.
+                let w0 = (wo * sw) as isize - pw as isize;
+                if w0 >= 0 && w0 as usize + kw <= w {
+                    let s = &row[w0 as usize * c..];
+                    if S > 0 {
+                        d[..S].copy_from_slice(&s[..S]);
+                    } else {
+                        d.copy_from_slice(&s[..seg]);
+                    }
+                } else {
+                    // Taps [lo, hi) are inside the image.
+                    let lo = (-w0).clamp(0, kw as isize) as usize;
+                    let hi = (w as isize - w0).clamp(lo as isize, kw as isize) as usize;
+                    d[..lo * c].fill(0.0);
+                    if hi > lo {
+                        let s = (w0 + lo as isize) as usize * c;
+                        d[lo * c..hi * c].copy_from_slice(&row[s..s + (hi - lo) * c]);
+                    }
+                    d[hi * c..].fill(0.0);
+                }
+            }
+        }
+    }
+}
+
 
 /// Mean over a VALID window, stride 1, of `x` (N×T×H×W×C): returns N×(T−kt+1)×(H−kh+1)×(W−kw+1)×C.
 pub fn avg_pool3d_valid(x: &[f32], input: Shape, kernel: Dims3) -> Vec<f32> {

@@ -2,12 +2,15 @@
 //! [`InceptionBlock`], [`AvgPool3dValid`] and [`Logits`]. Tensors are f32, contiguous, on the CPU,
 //! channels-last N×T×H×W×C. Each is built from an [`crate::arch`] spec and a `VarBuilder`
 //! positioned at the layer (weights `weight` (kt, kh, kw, cin, cout) and `bias` (cout)).
+//!
+//! Besides [`Module::forward`], the layers have a `forward_ws` that takes its output buffer (and the
+//! im2col scratch) from a [`Workspace`], which is how [`crate::InceptionI3d`] runs them.
 
 use candle_core::{bail, DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
 use crate::arch::{ConvSpec, Dims3, InceptionSpec, PoolSpec, Shape};
-use crate::kernels::{self, Geometry, Scratch, Target};
+use crate::kernels::{self, Buffer, Geometry, Target, Workspace};
 
 /// The N×T×H×W×C shape of a 5-D tensor.
 pub fn shape5(x: &Tensor) -> Result<Shape> {
@@ -18,10 +21,8 @@ pub fn shape5(x: &Tensor) -> Result<Shape> {
 }
 
 /// Makes `x` an f32, contiguous CPU tensor (a no-op when it already is one).
-fn prepare(x: &Tensor) -> Result<Tensor> {
-    x.to_device(&Device::Cpu)?
-        .to_dtype(DType::F32)?
-        .contiguous()
+pub fn prepare(x: &Tensor) -> Result<Tensor> {
+    x.to_device(&Device::Cpu)?.to_dtype(DType::F32)?.contiguous()
 }
 
 fn load_conv(spec: &ConvSpec, vb: &VarBuilder) -> Result<(Tensor, Vec<f32>)> {
@@ -34,8 +35,11 @@ fn load_conv(spec: &ConvSpec, vb: &VarBuilder) -> Result<(Tensor, Vec<f32>)> {
     Ok((weight, bias))
 }
 
-fn tensor5(data: Vec<f32>, shape: Shape) -> Result<Tensor> {
-    Tensor::from_vec(data, shape.dims().to_vec(), &Device::Cpu)
+fn check_channels(name: &str, expected: usize, input: Shape) -> Result<()> {
+    if input.c != expected {
+        bail!("i3d: {name} expects {expected} input channels, got {}", input.c)
+    }
+    Ok(())
 }
 
 /// Conv3d (TF `SAME`, zero padding) with BatchNorm folded into weight and bias, then ReLU:
@@ -62,62 +66,47 @@ impl Unit3d {
         Geometry::same(input, self.spec.kernel, self.spec.stride, self.spec.cout)
     }
 
-    fn check(&self, input: Shape) -> Result<()> {
-        if input.c != self.spec.cin {
-            bail!(
-                "i3d: {} expects {} input channels, got {}",
-                self.spec.name,
-                self.spec.cin,
-                input.c
-            )
-        }
-        Ok(())
-    }
-
     /// Runs the conv on `x` (contiguous f32) and writes its cout channels at channel `offset` of
-    /// `dst` (rows of `stride` floats, one per output position).
+    /// the activation `dst` (N×T'×H'×W'×C, C ≥ offset + cout).
     pub fn forward_into(
         &self,
         x: &Tensor,
-        scratch: &mut Scratch,
-        dst: &mut [f32],
-        stride: usize,
+        workspace: &mut Workspace,
+        dst: &Tensor,
         offset: usize,
     ) -> Result<()> {
         let input = shape5(x)?;
-        self.check(input)?;
-        let mut targets = [Target {
-            dst,
-            stride,
-            offset,
-            cols: 0..self.spec.cout,
-        }];
+        check_channels(self.spec.name, self.spec.cin, input)?;
         kernels::conv3d(
             x,
             &self.geometry(input),
             &self.weight,
             &self.bias,
             self.spec.relu,
-            scratch,
-            &mut targets,
+            workspace,
+            &[Target {
+                dst,
+                offset,
+                cols: 0..self.spec.cout,
+            }],
         )
     }
 
-    /// [`Module::forward`] with a caller-owned im2col scratch.
-    pub fn forward_with(&self, x: &Tensor, scratch: &mut Scratch) -> Result<Tensor> {
-        let x = prepare(x)?;
-        let input = shape5(&x)?;
-        self.check(input)?;
-        let out = self.geometry(input).output;
-        let mut data = vec![0.0f32; out.elements()];
-        self.forward_into(&x, scratch, &mut data, out.c, 0)?;
-        tensor5(data, out)
+    /// The conv of `x` (contiguous f32) into a buffer of `workspace`.
+    pub fn forward_ws(&self, x: &Tensor, workspace: &mut Workspace) -> Result<Buffer> {
+        let input = shape5(x)?;
+        check_channels(self.spec.name, self.spec.cin, input)?;
+        let out = workspace.take(self.geometry(input).output)?;
+        self.forward_into(x, workspace, &out.view, 0)?;
+        Ok(out)
     }
 }
 
 impl Module for Unit3d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_with(x, &mut Scratch::default())
+        Ok(self
+            .forward_ws(&prepare(x)?, &mut Workspace::default())?
+            .view)
     }
 }
 
@@ -139,25 +128,25 @@ impl MaxPool3dSame {
         }
     }
 
-    /// Pools `x` (contiguous f32) into a new buffer; returns its data and shape.
-    pub fn pool(&self, x: &Tensor) -> Result<(Vec<f32>, Shape)> {
-        let input = shape5(x)?;
-        let out = PoolSpec {
-            kernel: self.kernel,
-            stride: self.stride,
-        }
-        .output_shape(input);
-        let data = kernels::with_slice(x, |s| {
-            Ok(kernels::max_pool3d(s, input, self.kernel, self.stride))
-        })?;
-        Ok((data, out))
+    /// The SAME geometry of this pool over `input`.
+    pub fn geometry(&self, input: Shape) -> Geometry {
+        Geometry::same(input, self.kernel, self.stride, input.c)
+    }
+
+    /// The pool of `x` (contiguous f32) into a buffer of `workspace`.
+    pub fn forward_ws(&self, x: &Tensor, workspace: &mut Workspace) -> Result<Buffer> {
+        let geometry = self.geometry(shape5(x)?);
+        let out = workspace.take(geometry.output)?;
+        kernels::max_pool3d(x, &geometry, &out.view)?;
+        Ok(out)
     }
 }
 
 impl Module for MaxPool3dSame {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (data, out) = self.pool(&prepare(x)?)?;
-        tensor5(data, out)
+        Ok(self
+            .forward_ws(&prepare(x)?, &mut Workspace::default())?
+            .view)
     }
 }
 
@@ -186,25 +175,26 @@ impl Module for AvgPool3dValid {
         };
         let data =
             kernels::with_slice(&x, |s| Ok(kernels::avg_pool3d_valid(s, input, self.kernel)))?;
-        tensor5(data, out)
+        Tensor::from_vec(data, out.dims().to_vec(), &Device::Cpu)
     }
 }
 
 /// An Inception module: concat(b0, b1, b2, b3) along channels, N×T×H×W×cin → N×T×H×W×cout.
 ///
 /// The three 1×1×1 convolutions reading the block input (b0, b1a, b2a) run as one GEMM against
-/// their concatenated weights; every branch writes straight into its channel slice of the output.
+/// their concatenated weights; branch 3 pools its GEMM rows chunk by chunk; every branch writes
+/// straight into its channel slice of the output.
 #[derive(Debug, Clone)]
 pub struct InceptionBlock {
     /// The block's spec.
     pub spec: InceptionSpec,
-    /// Branch 0.
+    /// Branch 0 (its weight is a view of the fused 1×1×1 weight).
     pub b0: Unit3d,
-    /// Branch 1 reduction (1×1×1).
+    /// Branch 1 reduction (1×1×1; a view of the fused weight).
     pub b1a: Unit3d,
     /// Branch 1 (3×3×3).
     pub b1b: Unit3d,
-    /// Branch 2 reduction (1×1×1).
+    /// Branch 2 reduction (1×1×1; a view of the fused weight).
     pub b2a: Unit3d,
     /// Branch 2 (3×3×3).
     pub b2b: Unit3d,
@@ -234,7 +224,8 @@ impl InceptionBlock {
         let mut b2a = unit(spec.b2a)?;
         let b2b = unit(spec.b2b)?;
         let b3 = unit(spec.b3)?;
-        let fused_weight = Tensor::cat(&[&b0.weight, &b1a.weight, &b2a.weight], 1)?.contiguous()?;
+        let fused_weight =
+            Tensor::cat(&[&b0.weight, &b1a.weight, &b2a.weight], 1)?.contiguous()?;
         let fused_bias = [&b0.bias[..], &b1a.bias, &b2a.bias].concat();
         // The branch units keep (strided) views of the fused weight rather than their own copies.
         let (c0, c1a, c2a) = (spec.b0.cout, spec.b1a.cout, spec.b2a.cout);
@@ -255,75 +246,70 @@ impl InceptionBlock {
         })
     }
 
-    /// [`Module::forward`] with a caller-owned im2col scratch.
-    pub fn forward_with(&self, x: &Tensor, scratch: &mut Scratch) -> Result<Tensor> {
-        let x = prepare(x)?;
-        let input = shape5(&x)?;
-        if input.c != self.spec.cin {
-            bail!(
-                "i3d: {} expects {} input channels, got {}",
-                self.b0.spec.name,
-                self.spec.cin,
-                input.c
-            )
-        }
-        let cout = self.spec.cout();
+    /// The block on `x` (contiguous f32) into a buffer of `workspace`.
+    pub fn forward_ws(&self, x: &Tensor, workspace: &mut Workspace) -> Result<Buffer> {
+        let input = shape5(x)?;
+        check_channels(self.b0.spec.name, self.spec.cin, input)?;
         let (c0, c1a, c2a) = (self.b0.spec.cout, self.b1a.spec.cout, self.b2a.spec.cout);
         let (c1b, c2b) = (self.b1b.spec.cout, self.b2b.spec.cout);
-        let m = input.positions();
-        let mut out = vec![0.0f32; m * cout];
-        let mut r1 = vec![0.0f32; m * c1a];
-        let mut r2 = vec![0.0f32; m * c2a];
-        {
-            let mut targets = [
+        let out = workspace.take(Shape {
+            c: self.spec.cout(),
+            ..input
+        })?;
+        let r1 = workspace.take(Shape { c: c1a, ..input })?;
+        let r2 = workspace.take(Shape { c: c2a, ..input })?;
+        kernels::conv3d(
+            x,
+            &Geometry::same(input, [1, 1, 1], [1, 1, 1], c0 + c1a + c2a),
+            &self.fused_weight,
+            &self.fused_bias,
+            true,
+            workspace,
+            &[
                 Target {
-                    dst: &mut out,
-                    stride: cout,
+                    dst: &out.view,
                     offset: 0,
                     cols: 0..c0,
                 },
                 Target {
-                    dst: &mut r1,
-                    stride: c1a,
+                    dst: &r1.view,
                     offset: 0,
                     cols: c0..c0 + c1a,
                 },
                 Target {
-                    dst: &mut r2,
-                    stride: c2a,
+                    dst: &r2.view,
                     offset: 0,
                     cols: c0 + c1a..c0 + c1a + c2a,
                 },
-            ];
-            let geometry = Geometry::same(input, [1, 1, 1], [1, 1, 1], c0 + c1a + c2a);
-            kernels::conv3d(
-                &x,
-                &geometry,
-                &self.fused_weight,
-                &self.fused_bias,
-                true,
-                scratch,
-                &mut targets,
-            )?;
-        }
-        let r1 = tensor5(r1, Shape { c: c1a, ..input })?;
-        self.b1b.forward_into(&r1, scratch, &mut out, cout, c0)?;
-        drop(r1);
-        let r2 = tensor5(r2, Shape { c: c2a, ..input })?;
+            ],
+        )?;
+        self.b1b.forward_into(&r1.view, workspace, &out.view, c0)?;
+        workspace.give(r1);
         self.b2b
-            .forward_into(&r2, scratch, &mut out, cout, c0 + c1b)?;
-        drop(r2);
-        let (pooled, pooled_shape) = self.b3_pool.pool(&x)?;
-        let pooled = tensor5(pooled, pooled_shape)?;
-        self.b3
-            .forward_into(&pooled, scratch, &mut out, cout, c0 + c1b + c2b)?;
-        tensor5(out, Shape { c: cout, ..input })
+            .forward_into(&r2.view, workspace, &out.view, c0 + c1b)?;
+        workspace.give(r2);
+        kernels::pool_conv1x1(
+            x,
+            &self.b3_pool.geometry(input),
+            &self.b3.weight,
+            &self.b3.bias,
+            true,
+            workspace,
+            &[Target {
+                dst: &out.view,
+                offset: c0 + c1b + c2b,
+                cols: 0..self.b3.spec.cout,
+            }],
+        )?;
+        Ok(out)
     }
 }
 
 impl Module for InceptionBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_with(x, &mut Scratch::default())
+        Ok(self
+            .forward_ws(&prepare(x)?, &mut Workspace::default())?
+            .view)
     }
 }
 

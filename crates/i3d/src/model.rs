@@ -6,12 +6,14 @@
 //! Weights: a safetensors file with BatchNorm folded (`P.weight` (kt, kh, kw, cin, cout),
 //! `P.bias` (cout), f32 or f16; f16 is widened to f32 at load).
 
+use std::sync::Mutex;
+
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use crate::arch::{self, Layer, Op, Shape, I3D_LAYERS};
-use crate::kernels::Scratch;
-use crate::layers::{shape5, AvgPool3dValid, InceptionBlock, Logits, MaxPool3dSame, Unit3d};
+use crate::kernels::{Buffer, Workspace};
+use crate::layers::{prepare, shape5, AvgPool3dValid, InceptionBlock, Logits, MaxPool3dSame, Unit3d};
 use crate::Error;
 
 /// The executable form of one [`Layer`].
@@ -30,22 +32,41 @@ pub enum Block {
 }
 
 impl Block {
-    fn forward(&self, x: &Tensor, scratch: &mut Scratch) -> candle_core::Result<Tensor> {
+    /// Runs the block on `x` (contiguous f32), its output in a buffer of `workspace` (the small
+    /// average-pool and logits outputs are ordinary tensors).
+    pub fn forward_ws(
+        &self,
+        x: &Tensor,
+        workspace: &mut Workspace,
+    ) -> candle_core::Result<Buffer> {
         match self {
-            Block::Unit(unit) => unit.forward_with(x, scratch),
-            Block::MaxPool(pool) => pool.forward(x),
-            Block::Inception(block) => block.forward_with(x, scratch),
-            Block::AvgPool(pool) => pool.forward(x),
-            Block::Logits(logits) => logits.forward(x),
+            Block::Unit(unit) => unit.forward_ws(x, workspace),
+            Block::MaxPool(pool) => pool.forward_ws(x, workspace),
+            Block::Inception(block) => block.forward_ws(x, workspace),
+            Block::AvgPool(pool) => Ok(Buffer::detached(pool.forward(x)?)),
+            Block::Logits(logits) => Ok(Buffer::detached(logits.forward(x)?)),
         }
     }
 }
 
 /// Inception-v1 I3D, RGB stream, Kinetics-400.
-#[derive(Debug, Clone)]
+///
+/// Keeps the activation buffers of its last run for the next one (see [`Workspace`]);
+/// [`InceptionI3d::release_buffers`] frees them.
+#[derive(Debug)]
 pub struct InceptionI3d {
     /// The layer table and its executable blocks, in order.
     pub blocks: Vec<(Layer, Block)>,
+    workspace: Mutex<Workspace>,
+}
+
+impl Clone for InceptionI3d {
+    fn clone(&self) -> Self {
+        InceptionI3d {
+            blocks: self.blocks.clone(),
+            workspace: Mutex::default(),
+        }
+    }
 }
 
 impl InceptionI3d {
@@ -72,7 +93,58 @@ impl InceptionI3d {
                 Error::Candle(e) => Error::Weights(e.to_string()),
                 e => e,
             })?;
-        Ok(InceptionI3d { blocks })
+        Ok(InceptionI3d {
+            blocks,
+            workspace: Mutex::default(),
+        })
+    }
+
+    /// Frees the activation buffers kept from the last run.
+    pub fn release_buffers(&self) {
+        if let Ok(mut workspace) = self.workspace.lock() {
+            *workspace = Workspace::default();
+        }
+    }
+
+    /// Bytes of activation buffers kept from the last run.
+    pub fn buffer_bytes(&self) -> usize {
+        self.workspace.lock().map_or(0, |w| w.bytes())
+    }
+
+    /// Runs the blocks on `x` with the model's workspace (or a fresh one if another run holds it),
+    /// calling `visit` after each; stops after the layer named `until` if given.
+    fn run(
+        &self,
+        x: &Tensor,
+        until: Option<&str>,
+        mut visit: impl FnMut(&Layer, &Tensor),
+    ) -> Result<Tensor, Error> {
+        Self::check_input(x)?;
+        let x = prepare(x)?;
+        let mut own = None;
+        let mut guard = self.workspace.try_lock().ok();
+        let workspace = match guard.as_deref_mut() {
+            Some(w) => w,
+            None => own.insert(Workspace::default()),
+        };
+        let mut current: Option<Buffer> = None;
+        for (layer, block) in &self.blocks {
+            let input = current.as_ref().map_or(&x, |b| &b.view);
+            let out = block.forward_ws(input, workspace)?;
+            visit(layer, &out.view);
+            if let Some(previous) = current.replace(out) {
+                workspace.give(previous);
+            }
+            if until == Some(layer.name) {
+                break;
+            }
+        }
+        match current {
+            // The output is handed to the caller: copy it out if it lives in the workspace.
+            Some(out) if until.is_some() => Ok(out.view.copy()?),
+            Some(out) => Ok(out.view),
+            None => Err(Error::Weights("the network has no layers".into())),
+        }
     }
 
     /// Builds the network from the bytes of a safetensors weights file (f32 or f16).
@@ -108,39 +180,27 @@ impl InceptionI3d {
     /// Runs the network on `x` (N×T×224×224×3, values in [−1, 1]) and calls `visit` with every
     /// layer's output as it is produced (endpoints `Conv3d_1a_7x7` … `Mixed_5c`,
     /// `AvgPool3d_5d_2x7x7`, and `Logits` N×400). Returns the logits (N×400).
+    ///
+    /// The tensors passed to `visit` up to `Mixed_5c` live in recycled buffers: read them in the
+    /// callback, or keep a `.copy()`.
     pub fn forward_endpoints(
         &self,
         x: &Tensor,
-        mut visit: impl FnMut(&Layer, &Tensor),
+        visit: impl FnMut(&Layer, &Tensor),
     ) -> Result<Tensor, Error> {
-        Self::check_input(x)?;
-        let mut scratch = Scratch::default();
-        let mut x = x.to_dtype(DType::F32)?.contiguous()?;
-        for (layer, block) in &self.blocks {
-            x = block.forward(&x, &mut scratch)?;
-            visit(layer, &x);
-        }
-        Ok(x)
+        self.run(x, None, visit)
     }
 
     /// Logits N×400 for a clip N×T×224×224×3 (values in [−1, 1]).
     pub fn logits(&self, x: &Tensor) -> Result<Tensor, Error> {
-        self.forward_endpoints(x, |_, _| {})
+        self.run(x, None, |_, _| {})
     }
 
     /// The Mixed_5c features N×T'×7×7×1024 (T' = ⌈T/8⌉) of a clip N×T×224×224×3.
     pub fn features(&self, x: &Tensor) -> Result<Tensor, Error> {
-        Self::check_input(x)?;
-        let mut scratch = Scratch::default();
-        let mut x = x.to_dtype(DType::F32)?.contiguous()?;
-        for (layer, block) in &self.blocks {
-            x = block.forward(&x, &mut scratch)?;
-            if layer.name == "Mixed_5c" {
-                shape5(&x)?;
-                return Ok(x);
-            }
-        }
-        Err(Error::Weights("the layer table has no Mixed_5c".into()))
+        let features = self.run(x, Some("Mixed_5c"), |_, _| {})?;
+        shape5(&features)?;
+        Ok(features)
     }
 }
 
