@@ -1,10 +1,180 @@
-//! `kinetiscope bench`: I3D inference speed and memory.
+//! `kinetiscope bench`: I3D inference speed and memory on the CPU (candle).
+//!
+//! Times the network alone (the clip is made once, outside the timing) over `--runs` warm runs
+//! after one warm-up, and prints the median time per clip, the GFLOP/s this means by the
+//! architecture's count (`i3d::arch::macs`, 2 FLOP per multiply-add), and the peak resident
+//! memory of the process (VmHWM in /proc/self/status: weights, clip and activations).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use candle_core::{Device, Tensor};
+use i3d::arch::{layer_macs, Shape, I3D_LAYERS};
+use serde::Serialize;
 
 /// Arguments of `kinetiscope bench`.
 #[derive(Debug, clap::Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Clip length (frames); 16, 32 and 64 are the reference points, any T ≥ 9 works.
+    #[arg(long, default_value_t = 16)]
+    pub frames: usize,
+    /// Worker threads (default: one per physical core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Timed runs (after one warm-up run); the median is reported.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Also print the median time of every layer.
+    #[arg(long)]
+    pub profile: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The weights directory (default: $KINETISCOPE_WEIGHTS, else the per-user data directory).
+    #[arg(long, value_name = "PATH")]
+    pub weights: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+struct LayerTime {
+    name: &'static str,
+    ms: f64,
+    gflops: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    backend: &'static str,
+    frames: usize,
+    threads: usize,
+    runs: usize,
+    median_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+    gflop_per_clip: f64,
+    gflops: f64,
+    peak_rss_mb: Option<f64>,
+    layers: Vec<LayerTime>,
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// Peak resident set size (VmHWM) of this process, in bytes (Linux only).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
 
 /// Runs `kinetiscope bench`.
-pub fn run(_args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("bench is not implemented yet")
+pub fn run(args: BenchArgs) -> Result<()> {
+    if let Some(threads) = args.threads {
+        if threads == 0 {
+            bail!("--threads must be at least 1");
+        }
+        // candle's matmul sizes its work split from RAYON_NUM_THREADS on every call, and the
+        // global rayon pool reads it once: set both before anything runs on them.
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()?;
+    }
+    if args.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let macs = i3d::arch::macs(args.frames)?;
+    let per_layer_macs = layer_macs(I3D_LAYERS, Shape::clip(args.frames))?;
+    let weights = crate::classify::load_weights(args.weights.as_deref())?;
+    // A smooth deterministic clip in [-1, 1] (the values do not change the work).
+    let n = args.frames * 224 * 224 * 3;
+    let data: Vec<f32> = (0..n).map(|i| ((i % 9973) as f32 * 0.013).sin()).collect();
+    let clip = Tensor::from_vec(data, (1, args.frames, 224, 224, 3), &Device::Cpu)?;
+
+    let mut totals = Vec::with_capacity(args.runs);
+    let mut layers = vec![Vec::with_capacity(args.runs); I3D_LAYERS.len()];
+    for run in 0..=args.runs {
+        let start = Instant::now();
+        let mut last = start;
+        let mut i = 0;
+        weights.model.forward_endpoints(&clip, |_, _| {
+            let now = Instant::now();
+            if run > 0 {
+                if let Some(times) = layers.get_mut(i) {
+                    times.push(now - last);
+                }
+            }
+            last = now;
+            i += 1;
+        })?;
+        if run > 0 {
+            totals.push(start.elapsed());
+        }
+    }
+    let med = median(&mut totals);
+    let (min, max) = (totals[0], totals[totals.len() - 1]);
+    let flop = 2.0 * macs as f64;
+    let report = Report {
+        backend: "cpu",
+        frames: args.frames,
+        threads: rayon::current_num_threads(),
+        runs: args.runs,
+        median_ms: med.as_secs_f64() * 1e3,
+        min_ms: min.as_secs_f64() * 1e3,
+        max_ms: max.as_secs_f64() * 1e3,
+        gflop_per_clip: flop / 1e9,
+        gflops: flop / med.as_secs_f64() / 1e9,
+        peak_rss_mb: peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64),
+        layers: if args.profile {
+            I3D_LAYERS
+                .iter()
+                .zip(&mut layers)
+                .zip(&per_layer_macs)
+                .map(|((layer, times), &macs)| {
+                    let t = median(times).as_secs_f64();
+                    LayerTime {
+                        name: layer.name,
+                        ms: t * 1e3,
+                        gflops: if t > 0.0 {
+                            2.0 * macs as f64 / t / 1e9
+                        } else {
+                            0.0
+                        },
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    println!(
+        "I3D T={} on cpu (candle), {} thread(s), median of {} runs: {:.1} ms per clip \
+         (min {:.1}, max {:.1}), {:.1} GFLOP/s ({:.2} GFLOP per clip)",
+        report.frames,
+        report.threads,
+        report.runs,
+        report.median_ms,
+        report.min_ms,
+        report.max_ms,
+        report.gflops,
+        report.gflop_per_clip
+    );
+    match report.peak_rss_mb {
+        Some(mb) => println!("peak memory (VmHWM): {mb:.0} MB"),
+        None => println!("peak memory: unknown (no /proc/self/status)"),
+    }
+    for layer in &report.layers {
+        println!(
+            "  {:<20} {:8.2} ms {:7.1} GFLOP/s",
+            layer.name, layer.ms, layer.gflops
+        );
+    }
+    Ok(())
 }
