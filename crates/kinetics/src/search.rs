@@ -28,7 +28,7 @@ pub enum MatchKind {
     /// The query occurs inside the name.
     Substring,
     /// Every query word is within a small edit distance of the start of a word of the name
-    /// (`jugling` → `juggling balls`): 1 edit for words of 4 to 6 letters, 2 for longer ones.
+    /// (`jugling` → `juggling balls`): 1 edit for words of 4 to 7 letters, 2 for longer ones.
     Fuzzy,
     /// The query's letters occur in order in the name (`plgtr` → `playing guitar`).
     Subsequence,
@@ -208,7 +208,7 @@ fn assign(
 fn allowed_edits(len: usize) -> usize {
     match len {
         0..=3 => 0,
-        4..=6 => 1,
+        4..=7 => 1,
         _ => 2,
     }
 }
@@ -312,6 +312,15 @@ mod tests {
         assert_eq!(
             (hits[0].name.as_str(), hits[0].kind),
             ("yoga", MatchKind::Exact)
+        );
+    }
+
+    #[test]
+    fn no_near_misses_when_the_word_is_right() {
+        let hits = find("hugging");
+        assert_eq!(
+            names(&hits),
+            ["hugging", "hugging baby", "hugging (not baby)"]
         );
     }
 

@@ -286,7 +286,7 @@ fn empty_and_binary_files() {
 
 #[test]
 fn non_utf8_label_beyond_the_sniffed_start_is_a_field_error() {
-    let mut text = format!("{K400_HEADER}");
+    let mut text = K400_HEADER.to_owned();
     while text.len() < SNIFF_BYTES {
         text.push_str("abseiling,0wR5jVB-WPk,417,427,val,0\n");
     }
