@@ -1,6 +1,6 @@
 //! A compact binary encoding of [`Annotations`], for the web app to load instead of CSV.
 //!
-//! The encoding keeps everything [`crate::parse`] reads (file name, variant, labels, clips in file
+//! The encoding keeps everything [`crate::parse()`] reads (file name, variant, labels, clips in file
 //! order, `is_cc`, the number of skipped rows; not the skipped rows' error messages). Columns are
 //! stored separately so that a generic compressor (the web server's gzip or brotli) finds the
 //! repetition, and the repetitive ones are already run-length coded:

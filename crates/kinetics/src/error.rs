@@ -13,7 +13,7 @@ pub enum Error {
     /// Displays as `kinetics-400_val.csv line 17, field time_start: "abc" is not a number`.
     #[error("{file} line {line}, field {field}: {problem}")]
     Field {
-        /// File name as given to [`crate::parse`].
+        /// File name as given to [`crate::parse()`].
         file: String,
         /// 1-based line where the row or JSON entry starts.
         line: u64,

@@ -4,7 +4,7 @@
 //! native targets and `wasm32-unknown-unknown` alike; it never touches the file system or the network:
 //! callers hand it bytes.
 //!
-//! - [`parse`]: reads every official annotation variant (labelled CSV with or without `is_cc`,
+//! - [`mod@parse`]: reads every official annotation variant (labelled CSV with or without `is_cc`,
 //!   unlabelled test CSV, the JSON map) into [`Annotations`], detecting the variant from the content.
 //!   Malformed rows are errors naming file, line and field, or can be skipped and counted.
 //! - [`taxonomy`]: the 400 Kinetics-400 classes with the paper's clip counts, its 38 parent-child
@@ -12,7 +12,7 @@
 //! - [`Index`]: clips of one or more files interned into 24-byte records (classes as `u16`, YouTube ids
 //!   as `[u8; 11]`, times as `u32` milliseconds), with class × split counts, per-class clip lists sorted
 //!   by YouTube id, filters (split, group, dataset version) and merging of newly loaded files.
-//! - [`search`]: prefix-first, then fuzzy, case-insensitive search over class and group names.
+//! - [`mod@search`]: prefix-first, then fuzzy, case-insensitive search over class and group names.
 //! - [`asset`]: a compact binary encoding of [`Annotations`] for the web app.
 //! - [`YoutubeId`]: a validated YouTube id, and the only place where YouTube URLs are built.
 //!

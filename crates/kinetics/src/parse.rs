@@ -154,7 +154,7 @@ pub enum Format {
     Json,
 }
 
-/// Options for [`parse`].
+/// Options for [`parse()`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOptions {
     /// Skip malformed rows (counting them in [`Annotations::skipped`]) instead of failing on the first.
@@ -213,7 +213,7 @@ pub struct AnnotatedClip {
 /// segments and labels (the Kinetics-600 validation file has 6 such ids).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Annotations {
-    /// The file name given to [`parse`], used in messages and as the source name in an [`crate::Index`].
+    /// The file name given to [`parse()`], used in messages and as the source name in an [`crate::Index`].
     pub source: String,
     /// The variant detected.
     pub format: Format,

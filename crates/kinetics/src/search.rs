@@ -47,7 +47,7 @@ pub struct Hit {
     pub score: u32,
 }
 
-/// What [`search`] looks at.
+/// What [`search()`] looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchOptions {
     /// Only classes of this version (groups are always Kinetics-400 groupings).
