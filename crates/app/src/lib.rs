@@ -1,9 +1,10 @@
 //! Kinetiscope web app: Leptos client-side rendering, built by trunk.
 //!
-//! `main.rs` only mounts [`App`]; each page lives in [`routes`]; browser feature detection in
-//! [`capabilities`].
+//! `main.rs` only mounts [`App`]; each page lives in [`routes`]; the explorer's shared data and widgets in
+//! [`explorer`]; browser feature detection in [`capabilities`].
 
 pub mod capabilities;
+pub mod explorer;
 pub mod routes;
 
 use leptos::prelude::*;
@@ -13,6 +14,8 @@ use leptos_router::path;
 /// The whole app: navigation bar and the routed pages.
 #[component]
 pub fn App() -> impl IntoView {
+    // The explorer's clips, shared by its pages; the bundled annotation assets are fetched lazily.
+    provide_context(explorer::Data::new());
     view! {
         <Router>
             <header class="topbar">
@@ -25,7 +28,11 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=routes::NotFound>
                     <Route path=path!("/") view=routes::home::Home/>
-                    <Route path=path!("/classes") view=routes::Explorer/>
+                    <Route path=path!("/classes") view=routes::classes::Classes/>
+                    <Route path=path!("/classes/:label") view=routes::class::ClassPage/>
+                    <Route path=path!("/groups") view=routes::group::Groups/>
+                    <Route path=path!("/groups/:name") view=routes::group::GroupPage/>
+                    <Route path=path!("/stats") view=routes::stats::Stats/>
                     <Route path=path!("/classify") view=routes::Classifier/>
                 </Routes>
             </main>

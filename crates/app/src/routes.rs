@@ -1,19 +1,13 @@
-//! The app's pages, one module per page.
+//! The app's pages, one module per page: the landing page, the dataset explorer ([`classes`], [`class`],
+//! [`group`], [`stats`]) and the classifier.
 
+pub mod class;
+pub mod classes;
+pub mod group;
 pub mod home;
+pub mod stats;
 
 use leptos::prelude::*;
-
-/// `/classes`: the Kinetics dataset explorer.
-#[component]
-pub fn Explorer() -> impl IntoView {
-    view! {
-        <section class="page">
-            <h1>"Kinetics explorer"</h1>
-            <p class="coming">"Coming: browse the Kinetics-400/600/700 classes and their YouTube clips."</p>
-        </section>
-    }
-}
 
 /// `/classify`: the I3D action classifier.
 #[component]

@@ -1,0 +1,436 @@
+//! The explorer's shared data: one [`Index`] of every loaded clip, the site's bundled assets
+//! (`/data/manifest.json`, fetched lazily per dataset version) and annotation files the user loads.
+
+use std::collections::HashMap;
+
+use kinetics::{asset, Annotations, Index, Merge, ReadOptions, SourceId, Version};
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use super::query::View;
+
+/// Where the site build (`cargo xtask data`) puts the manifest of its annotation assets.
+pub const MANIFEST_URL: &str = "/data/manifest.json";
+
+/// The list of bundled assets written by `cargo xtask data` (only the fields the app reads).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct Manifest {
+    /// Assets present in `/data/`.
+    pub sources: Vec<BundledSource>,
+    /// Official files the build did not find.
+    #[serde(default)]
+    pub missing: Vec<MissingSource>,
+}
+
+/// One bundled asset.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BundledSource {
+    /// `400`, `600` or `700_2020`.
+    pub dataset: String,
+    /// `train`, `val` or `test`.
+    pub split: String,
+    /// File name in `/data/`.
+    pub file: String,
+    /// Clips it holds.
+    pub clips: usize,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+impl BundledSource {
+    /// The dataset version its clips belong to (`None` for Kinetics-700).
+    pub fn version(&self) -> Option<Version> {
+        dataset_version(&self.dataset)
+    }
+
+    /// `Kinetics-400 val`.
+    pub fn title(&self) -> String {
+        format!("{} {}", dataset_title(&self.dataset), self.split)
+    }
+}
+
+/// An official file the build did not find.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MissingSource {
+    /// `400`, `600` or `700_2020`.
+    pub dataset: String,
+    /// `train`, `val` or `test`.
+    pub split: String,
+    /// Its official URL.
+    pub url: String,
+}
+
+impl MissingSource {
+    /// `Kinetics-400 train`.
+    pub fn title(&self) -> String {
+        format!("{} {}", dataset_title(&self.dataset), self.split)
+    }
+}
+
+fn dataset_version(dataset: &str) -> Option<Version> {
+    match dataset {
+        "400" => Some(Version::K400),
+        "600" => Some(Version::K600),
+        _ => None,
+    }
+}
+
+fn dataset_title(dataset: &str) -> String {
+    format!("Kinetics-{}", dataset.replace('_', "-"))
+}
+
+/// The state of a bundled asset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bundle {
+    /// Being fetched.
+    Loading,
+    /// In the index as this source.
+    Loaded(SourceId),
+    /// Could not be fetched or decoded.
+    Failed(String),
+    /// Removed by the user, or replaced by a loaded file: not fetched again unless asked.
+    Dropped,
+}
+
+/// How a file the user loads joins the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Added to the loaded clips as one more source.
+    #[default]
+    Extend,
+    /// Replaces every loaded clip.
+    Replace,
+}
+
+/// What happened to the last file the user loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadStatus {
+    /// Reading or fetching.
+    Busy(String),
+    /// Loaded: a headline (`Added x.csv (Kinetics-600): 30,000 clips, 0 rows skipped.`), the first
+    /// skipped rows' errors, and the file's dataset version.
+    Loaded {
+        /// One sentence saying what happened.
+        headline: String,
+        /// Errors of skipped rows, if any.
+        details: Vec<String>,
+        /// Version of the file, to offer switching to it.
+        version: Option<Version>,
+    },
+    /// Not loaded; the data is unchanged.
+    Failed {
+        /// The file or URL.
+        name: String,
+        /// The parser's (line-precise) error, or the network error.
+        error: String,
+    },
+}
+
+/// The explorer's state, shared through context ([`use_data`]); cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Data {
+    /// Every loaded clip.
+    pub index: RwSignal<Index>,
+    /// The bundled assets' manifest; `Err` when the site has none.
+    pub manifest: LocalResource<Result<Manifest, String>>,
+    /// State of each bundled asset by file name; absent: not requested yet.
+    pub bundles: RwSignal<HashMap<String, Bundle>>,
+    /// The last user load.
+    pub status: RwSignal<Option<LoadStatus>>,
+}
+
+/// The shared [`Data`] (provided by [`crate::App`]).
+pub fn use_data() -> Data {
+    use_context::<Data>().unwrap_or_else(|| {
+        // Only reachable if a page is mounted outside the App; give it its own empty data.
+        let data = Data::new();
+        provide_context(data);
+        data
+    })
+}
+
+impl Data {
+    /// Empty data; starts fetching the manifest (not the assets).
+    pub fn new() -> Data {
+        Data {
+            index: RwSignal::new(Index::new()),
+            manifest: LocalResource::new(fetch_manifest),
+            bundles: RwSignal::new(HashMap::new()),
+            status: RwSignal::new(None),
+        }
+    }
+
+    /// Fetches the bundled assets of `view` that were not requested yet (call it when a page shows `view`).
+    pub fn want(self, view: View) {
+        let Some(Ok(manifest)) = self.manifest.get_untracked() else {
+            return;
+        };
+        for source in manifest.sources {
+            let fresh = self
+                .bundles
+                .with_untracked(|bundles| !bundles.contains_key(&source.file));
+            if fresh && view.includes_dataset(&source.dataset) {
+                self.load_bundle(source);
+            }
+        }
+    }
+
+    /// Fetches one bundled asset into the index (again, if it was dropped).
+    pub fn load_bundle(self, source: BundledSource) {
+        let file = source.file.clone();
+        self.bundles.update(|bundles| {
+            bundles.insert(file.clone(), Bundle::Loading);
+        });
+        leptos::task::spawn_local(async move {
+            let fetched = fetch_asset(&source.file).await;
+            let still_wanted = self
+                .bundles
+                .with_untracked(|bundles| bundles.get(&file) == Some(&Bundle::Loading));
+            if !still_wanted {
+                return;
+            }
+            let state = match fetched {
+                Ok(annotations) => {
+                    let inserted = self.index.try_update(|index| {
+                        index.insert(annotations, source.version(), Merge::Extend)
+                    });
+                    match inserted {
+                        Some(Ok(id)) => Bundle::Loaded(id),
+                        Some(Err(error)) => Bundle::Failed(error.to_string()),
+                        None => return,
+                    }
+                }
+                Err(error) => Bundle::Failed(error),
+            };
+            self.bundles.update(|bundles| {
+                bundles.insert(file, state);
+            });
+        });
+    }
+
+    /// Whether a bundled asset of `view` is still being fetched.
+    pub fn loading(self, view: View) -> bool {
+        let manifest = self.manifest.get();
+        let pending_manifest = manifest.is_none();
+        let files: Vec<String> = match manifest {
+            Some(Ok(manifest)) => manifest
+                .sources
+                .into_iter()
+                .filter(|s| view.includes_dataset(&s.dataset))
+                .map(|s| s.file)
+                .collect(),
+            _ => Vec::new(),
+        };
+        pending_manifest
+            || self.bundles.with(|bundles| {
+                files
+                    .iter()
+                    .any(|file| bundles.get(file) == Some(&Bundle::Loading))
+            })
+    }
+
+    /// Removes a loaded source (a bundled asset becomes [`Bundle::Dropped`]).
+    pub fn remove(self, id: SourceId) {
+        self.index.update(|index| {
+            index.remove(id);
+        });
+        self.bundles.update(|bundles| {
+            for state in bundles.values_mut() {
+                if *state == Bundle::Loaded(id) {
+                    *state = Bundle::Dropped;
+                }
+            }
+        });
+    }
+
+    /// Parses a file the user gave and adds it to, or puts it in place of, the loaded data. A bad file
+    /// leaves the data untouched and reports the parser's line-precise error in [`Data::status`].
+    pub fn load_file(self, name: &str, bytes: &[u8], mode: Mode, skip_bad_rows: bool) {
+        let options = if skip_bad_rows {
+            ReadOptions::skipping()
+        } else {
+            ReadOptions::default()
+        };
+        let status = match kinetics::parse(name, bytes, &options) {
+            Ok(annotations) => self.insert_file(annotations, mode),
+            Err(error) => LoadStatus::Failed {
+                name: name.to_owned(),
+                error: error.to_string(),
+            },
+        };
+        self.status.set(Some(status));
+    }
+
+    fn insert_file(self, annotations: Annotations, mode: Mode) -> LoadStatus {
+        let name = annotations.source.clone();
+        let details: Vec<String> = annotations
+            .skipped
+            .first_errors
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let inserted = match mode {
+            Mode::Extend => self
+                .index
+                .try_update(|index| index.insert(annotations, None, Merge::Extend)),
+            Mode::Replace => {
+                let mut fresh = Index::new();
+                let inserted = fresh.insert(annotations, None, Merge::Extend);
+                if inserted.is_ok() {
+                    self.index.set(fresh);
+                    self.bundles.update(|bundles| {
+                        for state in bundles.values_mut() {
+                            *state = Bundle::Dropped;
+                        }
+                    });
+                }
+                Some(inserted)
+            }
+        };
+        let id = match inserted {
+            Some(Ok(id)) => id,
+            Some(Err(error)) => {
+                return LoadStatus::Failed {
+                    name,
+                    error: error.to_string(),
+                }
+            }
+            None => {
+                return LoadStatus::Failed {
+                    name,
+                    error: "the explorer is gone".into(),
+                }
+            }
+        };
+        self.index.with_untracked(|index| {
+            let Some(info) = index.source(id) else {
+                return LoadStatus::Failed {
+                    name: name.clone(),
+                    error: "the file vanished from the index".into(),
+                };
+            };
+            let version = info
+                .version
+                .map_or_else(|| "dataset version unknown".to_owned(), |v| v.to_string());
+            let what = format!(
+                "{} ({version}): {} clips ({} labelled), {} rows skipped.",
+                info.name,
+                thousands(info.clips as u64),
+                thousands(info.labelled as u64),
+                thousands(info.skipped as u64),
+            );
+            let headline = match mode {
+                Mode::Extend => format!(
+                    "Added {what} Now {} clips from {} files.",
+                    thousands(index.len() as u64),
+                    index.sources().count()
+                ),
+                Mode::Replace => format!("Replaced the loaded data with {what}"),
+            };
+            LoadStatus::Loaded {
+                headline,
+                details: details.clone(),
+                version: info.version,
+            }
+        })
+    }
+}
+
+impl Default for Data {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `12,345`.
+pub fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+async fn fetch_manifest() -> Result<Manifest, String> {
+    let response = gloo_net::http::Request::get(MANIFEST_URL)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    // A server without the file may answer with the app's index.html: that is "no manifest".
+    serde_json::from_str(&text).map_err(|_| "the site has no annotation assets".to_owned())
+}
+
+async fn fetch_asset(file: &str) -> Result<Annotations, String> {
+    let bytes = fetch_bytes(&format!("/data/{file}")).await?;
+    asset::decode(&bytes).map_err(|e| format!("{file}: {e}"))
+}
+
+/// GETs a URL's body.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let response = gloo_net::http::Request::get(url)
+        .send()
+        .await
+        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+    if !response.ok() {
+        return Err(format!(
+            "cannot fetch {url}: HTTP {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    response
+        .binary()
+        .await
+        .map_err(|e| format!("cannot read {url}: {e}"))
+}
+
+/// The file name at the end of a URL's path (`…/kinetics-600_val.csv?x=1` → `kinetics-600_val.csv`).
+pub fn name_from_url(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let name = percent_encoding::percent_decode_str(last)
+        .decode_utf8_lossy()
+        .into_owned();
+    if name.is_empty() || name.contains(':') {
+        "download".to_owned()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(545_317), "545,317");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn names_from_urls() {
+        assert_eq!(
+            name_from_url("https://s3.amazonaws.com/kinetics/600/annotations/val.csv?x=1#y"),
+            "val.csv"
+        );
+        assert_eq!(name_from_url("/files/my%20file.json"), "my file.json");
+        assert_eq!(name_from_url("https://example.org"), "example.org");
+        assert_eq!(name_from_url("https://"), "download");
+    }
+}

@@ -1,0 +1,118 @@
+//! How long the browser takes to read a Kinetics-700-sized annotation file: [`kinetics::parse`] then
+//! [`kinetics::Index::insert`] of a synthetic 545,000-row CSV (the size of the Kinetics-700-2020 train split),
+//! in headless Chromium, as the explorer does when a user loads such a file.
+//!
+//! The rows are the real Kinetics-400 and Kinetics-600 validation rows (embedded from `../shared` at compile
+//! time) repeated with fresh valid YouTube ids, as in `crates/kinetics/benches/parse_index.rs`. This is a
+//! measurement, not a timing assertion; to see the numbers, run the wasm tests with `-- --nocapture` (see
+//! the report printed by `cargo xtask test --only wasm` or the README).
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use kinetics::{asset, parse, Index, Merge, ReadOptions};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Rows of the synthetic file (Kinetics-700-2020 train: about 545k).
+const ROWS: usize = 545_000;
+
+const K400_VAL: &str = include_str!("../../../../shared/data/kinetics/kinetics-400_val.csv");
+const K600_VAL: &str = include_str!("../../../../shared/data/kinetics/kinetics-600_val.csv");
+
+/// An 11-character id from `n`, scattered so that ids are not generated in sorted order.
+fn fresh_id(n: u64) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (0..11)
+        .map(|_| {
+            let c = ALPHABET[(x & 63) as usize] as char;
+            x = x.rotate_right(6);
+            c
+        })
+        .collect()
+}
+
+/// `label,youtube_id,time_start,time_end,split` rows: the real validation rows, cycled with fresh ids.
+fn synthetic_csv() -> Vec<u8> {
+    let mut rows = Vec::new();
+    for (name, text) in [
+        ("kinetics-400_val.csv", K400_VAL),
+        ("kinetics-600_val.csv", K600_VAL),
+    ] {
+        let annotations = parse(name, text.as_bytes(), &ReadOptions::default()).unwrap();
+        for clip in &annotations.clips {
+            rows.push((annotations.label(clip).unwrap().to_owned(), clip.segment));
+        }
+    }
+    let mut out = String::from("label,youtube_id,time_start,time_end,split\n");
+    for (n, (label, segment)) in rows.iter().cycle().take(ROWS).enumerate() {
+        let label = if label.contains(',') || label.contains('"') {
+            format!("\"{}\"", label.replace('"', "\"\""))
+        } else {
+            label.clone()
+        };
+        out.push_str(&format!(
+            "{label},{},{},{},train\n",
+            fresh_id(n as u64),
+            segment.start_ms / 1000,
+            segment.end_ms / 1000
+        ));
+    }
+    out.into_bytes()
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+/// Milliseconds of the fastest of `runs` runs of `f`.
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..runs {
+        let start = now_ms();
+        let value = f();
+        best = best.min(now_ms() - start);
+        last = Some(value);
+    }
+    (best, last.unwrap())
+}
+
+#[wasm_bindgen_test]
+fn parse_and_index_545k_rows() {
+    let csv = synthetic_csv();
+    let (parse_ms, annotations) = best_of(3, || {
+        parse("synthetic.csv", &csv, &ReadOptions::default()).unwrap()
+    });
+    assert_eq!(annotations.clips.len(), ROWS);
+    let (index_ms, index) = best_of(3, || {
+        let mut index = Index::new();
+        index
+            .insert(annotations.clone(), None, Merge::Extend)
+            .unwrap();
+        index
+    });
+    assert_eq!(index.len(), ROWS);
+    let (both_ms, _) = best_of(3, || {
+        let annotations = parse("synthetic.csv", &csv, &ReadOptions::default()).unwrap();
+        let mut index = Index::new();
+        index.insert(annotations, None, Merge::Extend).unwrap();
+        index.len()
+    });
+    let bytes = asset::encode(&annotations);
+    let (decode_ms, _) = best_of(3, || {
+        let decoded = asset::decode(&bytes).unwrap();
+        let mut index = Index::new();
+        index.insert(decoded, None, Merge::Extend).unwrap();
+        index.len()
+    });
+    let report = format!(
+        "kinetics in Chromium (wasm32), {ROWS} rows, CSV {:.1} MB, asset {:.1} MB: parse {parse_ms:.0} ms, \
+         index {index_ms:.0} ms, parse+index {both_ms:.0} ms (target ≤ 1000 ms); asset decode+index {decode_ms:.0} ms \
+         (best of 3)",
+        csv.len() as f64 / 1e6,
+        bytes.len() as f64 / 1e6,
+    );
+    web_sys::console::log_1(&report.into());
+}
