@@ -1,0 +1,483 @@
+//! [`GpuI3d`]: the network on a wgpu device, and its per-clip-length [`Plan`].
+//!
+//! Input: 1×T×224×224×3 f32 in [−1, 1] (NTHWC, RGB), T ≥ 9. Output: 400 Kinetics-400 logits.
+//!
+//! A plan walks [`i3d::arch::I3D_LAYERS`] once per clip length: it infers every shape, allocates
+//! the activations once (two ping-pong buffers sized for the largest activation, plus the Inception
+//! scratches), and records every dispatch with its bind group. Running a clip is then one upload,
+//! one submission of all ~54 dispatches, and one readback of the logits (plus the Mixed_5c
+//! features when asked).
+
+use i3d::arch::{self, Op, Shape, I3D_LAYERS};
+
+use crate::context::{decode, encode, GpuContext};
+use crate::kernels::{KernelId, Precision};
+use crate::ops::{self, Dispatch, Region};
+use crate::weights::{GpuWeights, LayerWeights};
+use crate::Error;
+
+/// Where a layer's input lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loc {
+    Input,
+    Act(usize),
+}
+
+/// Timestamp queries of a profiled run.
+#[derive(Debug)]
+struct Timestamps {
+    queries: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    staging: wgpu::Buffer,
+}
+
+/// Everything allocated and recorded for one clip length.
+#[derive(Debug)]
+pub struct Plan {
+    /// Frames T.
+    pub frames: usize,
+    /// The recorded dispatches, in order.
+    pub steps: Vec<Dispatch>,
+    /// Bytes of activation memory allocated (input, ping-pong, scratches).
+    pub activation_bytes: u64,
+    input: wgpu::Buffer,
+    acts: [wgpu::Buffer; 2],
+    logits: wgpu::Buffer,
+    logits_staging: wgpu::Buffer,
+    /// (ping-pong buffer index, shape) of the Mixed_5c output.
+    features: Option<(usize, Shape)>,
+    features_staging: Option<wgpu::Buffer>,
+    timestamps: Option<Timestamps>,
+    _scratch: Vec<wgpu::Buffer>,
+}
+
+impl Plan {
+    /// Allocates the activations for a 1×`frames`×224×224×3 clip and records every dispatch.
+    pub fn new(ctx: &GpuContext, weights: &GpuWeights, frames: usize) -> Result<Self, Error> {
+        let input_shape = Shape::clip(frames);
+        arch::check_input(input_shape)?;
+        let shapes = arch::output_shapes(I3D_LAYERS, input_shape)?;
+        let bytes = weights.precision.bytes();
+        // Ping-pong buffers: the largest output of any layer before the average pool.
+        let mut act_elems = 0usize;
+        let (mut r12_elems, mut pooled_elems, mut avg_elems) = (0usize, 0usize, 0usize);
+        let mut shape = input_shape;
+        for (layer, out) in I3D_LAYERS.iter().zip(&shapes) {
+            match &layer.op {
+                Op::Conv(_) | Op::MaxPool(_) => act_elems = act_elems.max(out.elements()),
+                Op::Inception(b) => {
+                    act_elems = act_elems.max(out.elements());
+                    r12_elems = r12_elems.max(shape.positions() * (b.b1a.cout + b.b2a.cout));
+                    pooled_elems = pooled_elems.max(shape.elements());
+                }
+                Op::AvgPool { .. } => avg_elems = out.elements(),
+                Op::Logits(_) => {}
+            }
+            shape = *out;
+        }
+        let input = ctx.storage("input", input_shape.elements() as u64 * bytes)?;
+        let acts = [
+            ctx.storage("activations.0", act_elems as u64 * bytes)?,
+            ctx.storage("activations.1", act_elems as u64 * bytes)?,
+        ];
+        let r12 = ctx.storage("inception.reductions", r12_elems as u64 * bytes)?;
+        let pooled = ctx.storage("inception.pooled", pooled_elems as u64 * bytes)?;
+        let avg = ctx.storage("avgpool", avg_elems as u64 * 4)?;
+        let classes = i3d::arch::NUM_CLASSES;
+        let logits = ctx.storage("logits", (classes * 4) as u64)?;
+        let logits_staging = ctx.staging("logits.staging", (classes * 4) as u64);
+        let activation_bytes =
+            [&input, &acts[0], &acts[1], &r12, &pooled, &avg, &logits]
+                .iter()
+                .map(|b| b.size())
+                .sum();
+
+        let mut steps = Vec::new();
+        let mut src = Loc::Input;
+        let mut shape = input_shape;
+        let mut features = None;
+        let buffer = |loc: Loc| match loc {
+            Loc::Input => &input,
+            Loc::Act(i) => &acts[i],
+        };
+        for (((layer, w), out), expected) in weights.layers.iter().zip(&shapes).zip(I3D_LAYERS) {
+            if layer != expected {
+                return Err(Error::Weights(format!(
+                    "weights for {} where {} was expected",
+                    layer.name, expected.name
+                )));
+            }
+            let dst = match src {
+                Loc::Act(0) => 1,
+                _ => 0,
+            };
+            let x = buffer(src);
+            let y = &acts[dst];
+            match (&layer.op, w) {
+                (Op::Conv(_), LayerWeights::Conv(w)) => steps.push(ops::conv3d(
+                    ctx,
+                    layer.name,
+                    w,
+                    Region::dense(x, shape.c),
+                    shape,
+                    Region::dense(y, out.c),
+                    None,
+                )?),
+                (Op::MaxPool(pool), LayerWeights::None) => steps.push(ops::maxpool3d(
+                    ctx,
+                    layer.name,
+                    weights.precision,
+                    x,
+                    shape,
+                    *pool,
+                    y,
+                )?),
+                (Op::Inception(spec), LayerWeights::Inception(b)) => {
+                    let (c0, c1a, c2a) = (spec.b0.cout, spec.b1a.cout, spec.b2a.cout);
+                    let (c1b, c2b) = (spec.b1b.cout, spec.b2b.cout);
+                    let cout = out.c;
+                    let red = c1a + c2a;
+                    let name = |branch: &str| format!("{}.{branch}", layer.name);
+                    steps.push(ops::conv3d(
+                        ctx,
+                        &name("Branch_0+1+2.Conv3d_0a_1x1"),
+                        &b.fused,
+                        Region::dense(x, shape.c),
+                        shape,
+                        Region::dense(y, cout),
+                        Some((Region::dense(&r12, red), c0)),
+                    )?);
+                    steps.push(ops::conv3d(
+                        ctx,
+                        spec.b1b.name,
+                        &b.b1b,
+                        Region {
+                            buffer: &r12,
+                            stride: red,
+                            offset: 0,
+                        },
+                        Shape { c: c1a, ..shape },
+                        Region {
+                            buffer: y,
+                            stride: cout,
+                            offset: c0,
+                        },
+                        None,
+                    )?);
+                    steps.push(ops::conv3d(
+                        ctx,
+                        spec.b2b.name,
+                        &b.b2b,
+                        Region {
+                            buffer: &r12,
+                            stride: red,
+                            offset: c1a,
+                        },
+                        Shape { c: c2a, ..shape },
+                        Region {
+                            buffer: y,
+                            stride: cout,
+                            offset: c0 + c1b,
+                        },
+                        None,
+                    )?);
+                    steps.push(ops::maxpool3d(
+                        ctx,
+                        &name("Branch_3.MaxPool3d_0a_3x3"),
+                        weights.precision,
+                        x,
+                        shape,
+                        spec.b3_pool,
+                        &pooled,
+                    )?);
+                    steps.push(ops::conv3d(
+                        ctx,
+                        spec.b3.name,
+                        &b.b3,
+                        Region::dense(&pooled, shape.c),
+                        shape,
+                        Region {
+                            buffer: y,
+                            stride: cout,
+                            offset: c0 + c1b + c2b,
+                        },
+                        None,
+                    )?);
+                }
+                (Op::AvgPool { kernel }, LayerWeights::None) => steps.push(ops::avgpool3d(
+                    ctx,
+                    layer.name,
+                    weights.precision,
+                    x,
+                    shape,
+                    *kernel,
+                    &avg,
+                )?),
+                (Op::Logits(_), LayerWeights::Conv(w)) => steps.push(ops::logits(
+                    ctx,
+                    layer.name,
+                    w,
+                    &avg,
+                    shape.n,
+                    shape.t * shape.h * shape.w,
+                    &logits,
+                )?),
+                _ => {
+                    return Err(Error::Weights(format!(
+                        "weights of the wrong kind for {}",
+                        layer.name
+                    )))
+                }
+            }
+            if matches!(layer.op, Op::Conv(_) | Op::MaxPool(_) | Op::Inception(_)) {
+                src = Loc::Act(dst);
+            }
+            if layer.name == "Mixed_5c" {
+                features = Some((dst, *out));
+            }
+            shape = *out;
+        }
+        Ok(Plan {
+            frames,
+            steps,
+            activation_bytes,
+            input,
+            acts,
+            logits,
+            logits_staging,
+            features,
+            features_staging: None,
+            timestamps: None,
+            _scratch: vec![r12, pooled, avg],
+        })
+    }
+
+    /// Multiply-adds of one run.
+    pub fn macs(&self) -> u64 {
+        self.steps.iter().map(|s| s.macs).sum()
+    }
+}
+
+/// What to read back besides the logits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Read back the Mixed_5c features (1×⌈T/8⌉×7×7×1024).
+    pub features: bool,
+    /// Time every dispatch with timestamp queries (needs the feature; ignored without it).
+    pub profile: bool,
+}
+
+/// The time of one dispatch, from timestamp queries.
+#[derive(Debug, Clone)]
+pub struct KernelTime {
+    /// Dispatch label.
+    pub label: String,
+    /// Kernel variant.
+    pub kernel: KernelId,
+    /// Seconds on the device.
+    pub seconds: f64,
+    /// Multiply-adds.
+    pub macs: u64,
+}
+
+/// The result of one clip.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// 400 logits.
+    pub logits: Vec<f32>,
+    /// Mixed_5c features and their shape, when asked.
+    pub features: Option<(Vec<f32>, Shape)>,
+    /// Per-dispatch device times, when asked and supported.
+    pub profile: Option<Vec<KernelTime>>,
+}
+
+/// I3D on a wgpu device.
+#[derive(Debug)]
+pub struct GpuI3d {
+    ctx: GpuContext,
+    weights: GpuWeights,
+    plan: Option<Plan>,
+}
+
+impl GpuI3d {
+    /// Uploads the weights of a safetensors file (f32 or f16) in `precision`.
+    pub fn new(ctx: GpuContext, weights: &[u8], precision: Precision) -> Result<Self, Error> {
+        let weights = GpuWeights::from_safetensors(&ctx, weights, precision)?;
+        Ok(GpuI3d {
+            ctx,
+            weights,
+            plan: None,
+        })
+    }
+
+    /// The device context.
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    /// The storage precision.
+    pub fn precision(&self) -> Precision {
+        self.weights.precision
+    }
+
+    /// Bytes of weights on the device.
+    pub fn weight_bytes(&self) -> u64 {
+        self.weights.bytes
+    }
+
+    /// The plan for `frames` frames, built (and checked against the device limits) on first use.
+    pub fn plan(&mut self, frames: usize) -> Result<&Plan, Error> {
+        self.ensure_plan(frames).map(|p| &*p)
+    }
+
+    fn ensure_plan(&mut self, frames: usize) -> Result<&mut Plan, Error> {
+        if self.plan.as_ref().is_none_or(|p| p.frames != frames) {
+            self.plan = None;
+            self.plan = Some(Plan::new(&self.ctx, &self.weights, frames)?);
+        }
+        self.plan
+            .as_mut()
+            .ok_or_else(|| Error::Shape("no plan".into()))
+    }
+
+    /// Logits (400) of a clip: `input` is 1×`frames`×224×224×3 in [−1, 1].
+    pub async fn logits(&mut self, input: &[f32], frames: usize) -> Result<Vec<f32>, Error> {
+        Ok(self.run(input, frames, RunOptions::default()).await?.logits)
+    }
+
+    /// Runs one clip: one upload, one submission, and the readbacks asked for.
+    pub async fn run(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        options: RunOptions,
+    ) -> Result<Output, Error> {
+        let expected = Shape::clip(frames).elements();
+        if input.len() != expected {
+            return Err(Error::InputLength {
+                got: input.len(),
+                expected,
+                frames,
+            });
+        }
+        let precision = self.weights.precision;
+        let ctx = self.ctx.clone();
+        ctx.push_errors();
+        let built = self.ensure_plan(frames).map(|_| ());
+        ctx.pop_errors("planning").await?;
+        built?;
+        let plan = self.ensure_plan(frames)?;
+        let profile = options.profile && ctx.summary.timestamps;
+        if profile && plan.timestamps.is_none() {
+            let count = u32::try_from(2 * plan.steps.len())
+                .map_err(|_| Error::Shape("too many dispatches to time".into()))?;
+            let size = u64::from(count) * 8;
+            plan.timestamps = Some(Timestamps {
+                queries: ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("i3d.timestamps"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count,
+                }),
+                resolve: ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("i3d.timestamps.resolve"),
+                    size,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                }),
+                staging: ctx.staging("i3d.timestamps.staging", size),
+            });
+        }
+        let features = match (options.features, plan.features) {
+            (true, Some((index, shape))) => {
+                let size = shape.elements() as u64 * precision.bytes();
+                if plan.features_staging.is_none() {
+                    plan.features_staging = Some(ctx.staging("features.staging", size));
+                }
+                Some((index, shape, size))
+            }
+            _ => None,
+        };
+
+        ctx.push_errors();
+        ctx.queue
+            .write_buffer(&plan.input, 0, &encode(input, precision));
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("i3d.clip"),
+            });
+        let timestamps = plan.timestamps.as_ref().filter(|_| profile);
+        ops::encode(&mut encoder, &plan.steps, timestamps.map(|t| &t.queries));
+        let logits_size = plan.logits_staging.size().min(plan.logits.size());
+        encoder.copy_buffer_to_buffer(&plan.logits, 0, &plan.logits_staging, 0, logits_size);
+        if let (Some((index, _, size)), Some(staging)) = (features, &plan.features_staging) {
+            encoder.copy_buffer_to_buffer(
+                &plan.acts[index],
+                0,
+                staging,
+                0,
+                size.next_multiple_of(4),
+            );
+        }
+        if let Some(t) = timestamps {
+            encoder.resolve_query_set(&t.queries, 0..2 * plan.steps.len() as u32, &t.resolve, 0);
+            encoder.copy_buffer_to_buffer(&t.resolve, 0, &t.staging, 0, t.resolve.size());
+        }
+        ctx.queue.submit([encoder.finish()]);
+        ctx.pop_errors("submission").await?;
+
+        let classes = i3d::arch::NUM_CLASSES;
+        let logits = decode(
+            &ctx.read(&plan.logits_staging, (classes * 4) as u64).await?,
+            Precision::F32,
+        );
+        let features = match (features, &plan.features_staging) {
+            (Some((_, shape, size)), Some(staging)) => {
+                Some((decode(&ctx.read(staging, size).await?, precision), shape))
+            }
+            _ => None,
+        };
+        let profile = match timestamps {
+            Some(t) => {
+                let ticks = decode_u64(&ctx.read(&t.staging, t.staging.size()).await?);
+                let period = f64::from(ctx.queue.get_timestamp_period()) * 1e-9;
+                Some(
+                    plan.steps
+                        .iter()
+                        .zip(ticks.chunks_exact(2))
+                        .map(|(step, pair)| KernelTime {
+                            label: step.label.clone(),
+                            kernel: step.kernel,
+                            seconds: pair[1].saturating_sub(pair[0]) as f64 * period,
+                            macs: step.macs,
+                        })
+                        .collect(),
+                )
+            }
+            None => None,
+        };
+        Ok(Output {
+            logits,
+            features,
+            profile,
+        })
+    }
+
+    /// [`GpuI3d::run`], blocking (native only: the browser cannot block).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_blocking(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        options: RunOptions,
+    ) -> Result<Output, Error> {
+        pollster::block_on(self.run(input, frames, options))
+    }
+}
+
+fn decode_u64(bytes: &[u8]) -> Vec<u64> {
+    bytes
+        .chunks_exact(8)
+        .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        .collect()
+}

@@ -1,0 +1,179 @@
+//! The network's weights on the device, one entry per layer of [`I3D_LAYERS`].
+//!
+//! Read from the converted safetensors file (`P.weight` (kt, kh, kw, cin, cout), `P.bias` (cout),
+//! BatchNorm folded, f32 or f16). The three 1×1×1 convolutions of an Inception block that read the
+//! block input (b0, b1a, b2a) are concatenated along cout at load time into one GEMM operand.
+
+use i3d::arch::{ConvSpec, InceptionSpec, Layer, Op, I3D_LAYERS};
+use safetensors::{Dtype, SafeTensors};
+
+use crate::context::GpuContext;
+use crate::kernels::Precision;
+use crate::ops::ConvWeights;
+use crate::Error;
+
+/// The weights of one Inception block.
+#[derive(Debug, Clone)]
+pub struct InceptionWeights {
+    /// The block's spec.
+    pub spec: InceptionSpec,
+    /// b0 | b1a | b2a side by side: (cin, c0 + c1a + c2a).
+    pub fused: ConvWeights,
+    /// Branch 1, 3×3×3.
+    pub b1b: ConvWeights,
+    /// Branch 2, 3×3×3.
+    pub b2b: ConvWeights,
+    /// Branch 3, 1×1×1 after the pool.
+    pub b3: ConvWeights,
+}
+
+/// The weights of one layer (pools have none).
+#[derive(Debug, Clone)]
+pub enum LayerWeights {
+    /// A conv (or the classifier).
+    Conv(ConvWeights),
+    /// An Inception block.
+    Inception(Box<InceptionWeights>),
+    /// A pool.
+    None,
+}
+
+/// Every layer's weights, in the order of [`I3D_LAYERS`].
+#[derive(Debug, Clone)]
+pub struct GpuWeights {
+    /// Storage precision.
+    pub precision: Precision,
+    /// One entry per layer.
+    pub layers: Vec<(Layer, LayerWeights)>,
+    /// Bytes uploaded (padding included).
+    pub bytes: u64,
+}
+
+/// A tensor of the weight file as f32, checked against the expected shape.
+fn tensor_f32(st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>, Error> {
+    let view = st
+        .tensor(name)
+        .map_err(|e| Error::Weights(format!("{name}: {e}")))?;
+    if view.shape() != shape {
+        return Err(Error::Weights(format!(
+            "{name}: shape {:?}, expected {shape:?}",
+            view.shape()
+        )));
+    }
+    let data = view.data();
+    match view.dtype() {
+        Dtype::F32 => Ok(data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()),
+        Dtype::F16 => Ok(data
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect()),
+        other => Err(Error::Weights(format!(
+            "{name}: dtype {other:?}, expected F32 or F16"
+        ))),
+    }
+}
+
+/// (weight (K, cout) row-major, bias (cout)) of a conv.
+fn conv_tensors(st: &SafeTensors<'_>, spec: &ConvSpec) -> Result<(Vec<f32>, Vec<f32>), Error> {
+    Ok((
+        tensor_f32(st, &format!("{}.weight", spec.name), &spec.weight_shape())?,
+        tensor_f32(st, &format!("{}.bias", spec.name), &[spec.cout])?,
+    ))
+}
+
+/// Concatenates (K, c_i) row-major matrices along columns.
+fn concat_columns(parts: &[(&[f32], usize)], rows: usize) -> Vec<f32> {
+    let total: usize = parts.iter().map(|(_, c)| c).sum();
+    let mut out = Vec::with_capacity(rows * total);
+    for r in 0..rows {
+        for (data, cols) in parts {
+            out.extend_from_slice(&data[r * cols..(r + 1) * cols]);
+        }
+    }
+    out
+}
+
+impl GpuWeights {
+    /// Uploads the weights of a safetensors file (f32 or f16) in `precision`.
+    pub fn from_safetensors(
+        ctx: &GpuContext,
+        bytes: &[u8],
+        precision: Precision,
+    ) -> Result<Self, Error> {
+        ctx.check_precision(precision)?;
+        let st = SafeTensors::deserialize(bytes)
+            .map_err(|e| Error::Weights(format!("not a safetensors file: {e}")))?;
+        let conv = |spec: &ConvSpec| -> Result<ConvWeights, Error> {
+            let (w, b) = conv_tensors(&st, spec)?;
+            ConvWeights::from_spec(ctx, spec, &w, &b, precision)
+        };
+        let mut layers = Vec::with_capacity(I3D_LAYERS.len());
+        let mut total = 0u64;
+        for layer in I3D_LAYERS {
+            let weights = match &layer.op {
+                Op::Conv(spec) | Op::Logits(spec) => LayerWeights::Conv(conv(spec)?),
+                Op::Inception(spec) => {
+                    let (w0, b0) = conv_tensors(&st, &spec.b0)?;
+                    let (w1, b1) = conv_tensors(&st, &spec.b1a)?;
+                    let (w2, b2) = conv_tensors(&st, &spec.b2a)?;
+                    let (c0, c1, c2) = (spec.b0.cout, spec.b1a.cout, spec.b2a.cout);
+                    let weight = concat_columns(&[(&w0, c0), (&w1, c1), (&w2, c2)], spec.cin);
+                    let bias = [b0, b1, b2].concat();
+                    let fused = ConvWeights::new(
+                        ctx,
+                        &format!("{}.Branch_0+1+2.Conv3d_0a_1x1", layer.name),
+                        [1, 1, 1],
+                        [1, 1, 1],
+                        spec.cin,
+                        c0 + c1 + c2,
+                        true,
+                        &weight,
+                        &bias,
+                        precision,
+                    )?;
+                    LayerWeights::Inception(Box::new(InceptionWeights {
+                        spec: *spec,
+                        fused,
+                        b1b: conv(&spec.b1b)?,
+                        b2b: conv(&spec.b2b)?,
+                        b3: conv(&spec.b3)?,
+                    }))
+                }
+                Op::MaxPool(_) | Op::AvgPool { .. } => LayerWeights::None,
+            };
+            total += match &weights {
+                LayerWeights::Conv(w) => w.weight.size() + w.bias.size(),
+                LayerWeights::Inception(b) => [&b.fused, &b.b1b, &b.b2b, &b.b3]
+                    .iter()
+                    .map(|w| w.weight.size() + w.bias.size())
+                    .sum(),
+                LayerWeights::None => 0,
+            };
+            layers.push((*layer, weights));
+        }
+        Ok(GpuWeights {
+            precision,
+            layers,
+            bytes: total,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::concat_columns;
+
+    #[test]
+    fn columns_are_concatenated_row_by_row() {
+        let a = [1.0, 2.0, 3.0, 4.0]; // 2×2
+        let b = [5.0, 6.0]; // 2×1
+        assert_eq!(
+            concat_columns(&[(&a, 2), (&b, 1)], 2),
+            vec![1.0, 2.0, 5.0, 3.0, 4.0, 6.0]
+        );
+    }
+}
