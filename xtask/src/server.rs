@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use axum::http::{header::HeaderName, HeaderValue};
 use axum::Router;
+use tower_http::cors::CorsLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -44,7 +45,10 @@ pub fn serve_forever(dist: &Path, port: u16) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = bind(port).await?;
-        println!("Kinetiscope is served at http://{}/", listener.local_addr()?);
+        println!(
+            "Kinetiscope is served at http://{}/",
+            listener.local_addr()?
+        );
         axum::serve(listener, site(dist))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -67,6 +71,23 @@ pub fn serve_in_background(dist: &Path) -> Result<BackgroundServer> {
     let listener = runtime.block_on(bind(0))?;
     let url = format!("http://{}", listener.local_addr()?);
     let app = site(dist);
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    Ok(BackgroundServer {
+        url,
+        _runtime: runtime,
+    })
+}
+
+/// Serves the model weights (`/weights/…`) and the reference fixtures (`/fixtures/…`) with CORS, for the
+/// wasm tests in Chromium, which cannot read files: they fetch them from here.
+pub fn serve_test_assets(weights: &Path, fixtures: &Path) -> Result<BackgroundServer> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let listener = runtime.block_on(bind(0))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = Router::new()
+        .nest_service("/weights", ServeDir::new(weights))
+        .nest_service("/fixtures", ServeDir::new(fixtures))
+        .layer(CorsLayer::permissive());
     runtime.spawn(async move { axum::serve(listener, app).await });
     Ok(BackgroundServer {
         url,

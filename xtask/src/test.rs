@@ -10,7 +10,7 @@ use crate::setup::{self, Toolchain};
 use crate::{run_cmd, server, site, weights};
 
 /// Crates whose tests also run as wasm32 in headless Chromium (each has a `webdriver.json`).
-const WASM_TEST_PACKAGES: &[&str] = &["app"];
+const WASM_TEST_PACKAGES: &[&str] = &["app", "i3d"];
 /// Crates that must build and pass clippy for wasm32.
 const WASM_PACKAGES: &[&str] = &["app", "kinetics", "i3d"];
 
@@ -65,7 +65,11 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     }
     eprintln!("\nAll stages passed:");
     for (stage, time) in timings {
-        eprintln!("  {:<12} {:>7.1} s", format!("{stage:?}"), time.as_secs_f64());
+        eprintln!(
+            "  {:<12} {:>7.1} s",
+            format!("{stage:?}"),
+            time.as_secs_f64()
+        );
     }
     eprintln!("  total        {:>7.1} s", started.elapsed().as_secs_f64());
     Ok(())
@@ -84,7 +88,12 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
         ])),
         Stage::ClippyWasm => {
             let mut cmd = toolchain.wasm_cargo();
-            cmd.args(["clippy", "--target", "wasm32-unknown-unknown", "--all-targets"]);
+            cmd.args([
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--all-targets",
+            ]);
             for package in WASM_PACKAGES {
                 cmd.args(["-p", package]);
             }
@@ -97,8 +106,12 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
             run_cmd(Command::new("cargo").args(["test", "--workspace"]))
         }
         Stage::Wasm => {
+            // The model tests fetch the real weights and the reference fixtures from this server.
+            let weights_dir = weights::run(&weights::WeightsArgs::default(), root)?;
+            let assets = server::serve_test_assets(&weights_dir, &root.join("../shared/fixtures"))?;
             let mut cmd = toolchain.wasm_cargo();
-            cmd.args(["test", "--target", "wasm32-unknown-unknown"])
+            cmd.env("KINETISCOPE_TEST_ASSETS", &assets.url);
+            cmd.args(["test", "--target", "wasm32-unknown-unknown", "--lib", "--tests"])
                 .env(
                     "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
                     "wasm-bindgen-test-runner",
@@ -122,7 +135,11 @@ fn end_to_end(root: &Path) -> Result<()> {
     let server = server::serve_in_background(&root.join("dist"))?;
     let screenshots = root.join("target/e2e");
     std::fs::create_dir_all(&screenshots)?;
-    eprintln!("e2e: site at {}, screenshots in {}", server.url, screenshots.display());
+    eprintln!(
+        "e2e: site at {}, screenshots in {}",
+        server.url,
+        screenshots.display()
+    );
     let status = Command::new("node")
         .args(["--test", "--test-concurrency=1", "e2e/"])
         .current_dir(root.join("tests"))
@@ -131,7 +148,10 @@ fn end_to_end(root: &Path) -> Result<()> {
         .env("SHARED_DIR", root.join("../shared"))
         .status()?;
     if !status.success() {
-        bail!("browser end-to-end tests failed ({status}); screenshots in {}", screenshots.display());
+        bail!(
+            "browser end-to-end tests failed ({status}); screenshots in {}",
+            screenshots.display()
+        );
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(not(target_arch = "wasm32"))]
 //! The candle executor against the reference outputs of the JAX/Flax port (shared/fixtures),
 //! with the real converted weights. Skips (with the reason printed) only when the weights
 //! directory does not exist; `cargo xtask weights` creates it.
