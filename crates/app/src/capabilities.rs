@@ -108,7 +108,11 @@ pub async fn detect_webgpu() -> WebGpu {
     }
     let options = Object::new();
     // Reflect::set on a fresh plain object cannot fail.
-    let _ = Reflect::set(&options, &"powerPreference".into(), &"high-performance".into());
+    let _ = Reflect::set(
+        &options,
+        &"powerPreference".into(),
+        &"high-performance".into(),
+    );
     let adapter = match call_async(&gpu, "requestAdapter", &Array::of1(&options)).await {
         Ok(adapter) if adapter.is_object() => adapter,
         Ok(_) => return WebGpu::NoAdapter("requestAdapter() returned no adapter".into()),
@@ -139,7 +143,9 @@ pub async fn detect() -> Capabilities {
     let navigator = get(&global, "navigator");
     Capabilities {
         webgpu: detect_webgpu().await,
-        cross_origin_isolated: get(&global, "crossOriginIsolated").as_bool().unwrap_or(false),
+        cross_origin_isolated: get(&global, "crossOriginIsolated")
+            .as_bool()
+            .unwrap_or(false),
         hardware_concurrency: get(&navigator, "hardwareConcurrency")
             .as_f64()
             .map_or(1, |n| n as u32),

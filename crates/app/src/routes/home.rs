@@ -54,12 +54,16 @@ fn CapabilitiesTable(caps: Capabilities) -> impl IntoView {
         ),
         WebGpu::NoAdapter(reason) => (format!("no adapter ({reason})"), "—".into(), "—".into()),
         WebGpu::Available(a) => {
-            let mut name = [a.vendor.as_str(), a.architecture.as_str(), a.description.as_str()]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" / ");
+            let mut name = [
+                a.vendor.as_str(),
+                a.architecture.as_str(),
+                a.description.as_str(),
+            ]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" / ");
             if name.is_empty() {
                 name = "unnamed adapter".into();
             }
@@ -67,7 +71,11 @@ fn CapabilitiesTable(caps: Capabilities) -> impl IntoView {
             ("available".to_string(), name, f16.to_string())
         }
     };
-    let isolated = if caps.cross_origin_isolated { "yes" } else { "no" };
+    let isolated = if caps.cross_origin_isolated {
+        "yes"
+    } else {
+        "no"
+    };
     view! {
         <dl class="caps-table">
             <dt>"WebGPU"</dt><dd data-testid="cap-webgpu">{webgpu}</dd>
