@@ -26,7 +26,12 @@ const DEBIAN_WASM_PACKAGES: &[&str] = &[
     "lld-19",
 ];
 /// Browser, software Vulkan (lavapipe) for native wgpu tests, and ffmpeg for video tests.
-const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers", "ffmpeg"];
+const TEST_PACKAGES: &[&str] = &[
+    "chromium",
+    "chromium-driver",
+    "mesa-vulkan-drivers",
+    "ffmpeg",
+];
 /// How long `rustup target add` may try before we fall back to Debian's toolchain.
 const RUSTUP_TARGET_TIMEOUT: Duration = Duration::from_secs(45);
 
@@ -90,7 +95,11 @@ fn step(name: &str, what: &str) {
 }
 
 fn output_of(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).stderr(Stdio::null()).output().ok()?;
+    let out = Command::new(program)
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
@@ -104,7 +113,10 @@ fn wasm_toolchain() -> Result<Toolchain> {
 
 fn detect_or_install_wasm() -> Result<WasmToolchain> {
     let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(WasmToolchain::Rustup);
     }
     if debian_web_ready() {
@@ -112,7 +124,9 @@ fn detect_or_install_wasm() -> Result<WasmToolchain> {
     }
     step(
         "wasm32",
-        &format!("trying `rustup target add wasm32-unknown-unknown` (at most {RUSTUP_TARGET_TIMEOUT:?})"),
+        &format!(
+            "trying `rustup target add wasm32-unknown-unknown` (at most {RUSTUP_TARGET_TIMEOUT:?})"
+        ),
     );
     if run_with_timeout(
         Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
@@ -130,7 +144,9 @@ fn detect_or_install_wasm() -> Result<WasmToolchain> {
         run_cmd(Command::new("rustup").args(["toolchain", "link", DEBIAN_TOOLCHAIN, "/usr"]))?;
     }
     if !debian_web_ready() {
-        bail!("Debian's wasm toolchain is still incomplete after installing {DEBIAN_WASM_PACKAGES:?}");
+        bail!(
+            "Debian's wasm toolchain is still incomplete after installing {DEBIAN_WASM_PACKAGES:?}"
+        );
     }
     Ok(WasmToolchain::DebianWeb)
 }
@@ -169,7 +185,11 @@ fn apt_installed(package: &str) -> bool {
 
 /// Installs the Debian packages that are missing (`apt-get update` first), as root or through sudo.
 fn apt_install(packages: &[&str]) -> Result<()> {
-    let missing: Vec<&str> = packages.iter().copied().filter(|p| !apt_installed(p)).collect();
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !apt_installed(p))
+        .collect();
     if missing.is_empty() {
         step("apt", &format!("{} already installed", packages.join(", ")));
         return Ok(());
@@ -195,13 +215,20 @@ fn apt_install(packages: &[&str]) -> Result<()> {
 
 /// `cargo install NAME --version VERSION` unless `NAME --version` already reports that version.
 fn cargo_install(name: &str, version: &str, extra: &[&str]) -> Result<()> {
-    let binary = if name == "wasm-bindgen-cli" { "wasm-bindgen" } else { name };
+    let binary = if name == "wasm-bindgen-cli" {
+        "wasm-bindgen"
+    } else {
+        name
+    };
     let current = output_of(binary, &["--version"]).unwrap_or_default();
     if current.split_whitespace().nth(1) == Some(version) {
         step(name, &format!("{version} already installed"));
         return Ok(());
     }
-    step(name, &format!("cargo install {name} {version} (takes minutes the first time)"));
+    step(
+        name,
+        &format!("cargo install {name} {version} (takes minutes the first time)"),
+    );
     run_cmd(
         Command::new("cargo")
             .args(["install", name, "--version", version])
@@ -225,11 +252,17 @@ pub fn wasm_bindgen_version(root: &Path) -> Result<String> {
 
 /// `npm ci` in the end-to-end test folder unless its node_modules is already complete.
 fn npm_install(tests_dir: &Path) -> Result<()> {
-    if tests_dir.join("node_modules/playwright-core/package.json").exists() {
+    if tests_dir
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
         step("npm", "playwright-core already installed");
         return Ok(());
     }
-    step("npm", "installing playwright-core (uses the system Chromium, downloads no browser)");
+    step(
+        "npm",
+        "installing playwright-core (uses the system Chromium, downloads no browser)",
+    );
     run_cmd(
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])

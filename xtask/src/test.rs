@@ -111,13 +111,19 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
             let assets = server::serve_test_assets(&weights_dir, &root.join("../shared/fixtures"))?;
             let mut cmd = toolchain.wasm_cargo();
             cmd.env("KINETISCOPE_TEST_ASSETS", &assets.url);
-            cmd.args(["test", "--target", "wasm32-unknown-unknown", "--lib", "--tests"])
-                .env(
-                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                    "wasm-bindgen-test-runner",
-                )
-                .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-                .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
+            cmd.args([
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--lib",
+                "--tests",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
             for package in WASM_TEST_PACKAGES {
                 cmd.args(["-p", package]);
             }
