@@ -39,7 +39,10 @@ pub fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<
     };
     let data = cpu.as_slice::<f32>()?;
     let Some((start, end)) = layout.contiguous_offsets() else {
-        bail!("i3d: expected a contiguous tensor, got strides {:?}", layout.stride())
+        bail!(
+            "i3d: expected a contiguous tensor, got strides {:?}",
+            layout.stride()
+        )
     };
     f(&data[start..end])
 }
@@ -104,12 +107,10 @@ impl Geometry {
     /// Rows of an im2col chunk: whole output lines (multiples of the output width), as many as
     /// fit in [`IM2COL_BUDGET`], at least one line.
     pub fn chunk_rows(&self) -> usize {
-
         let lines = (IM2COL_BUDGET / (self.output.w * self.k() * 4)).max(1);
         (lines * self.output.w).min(self.output.positions())
     }
 }
-
 
 /// Contiguous mutable f32 CPU slice of an in-place op's destination.
 fn storage_slice_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout) -> Result<&'a mut [f32]> {
@@ -554,7 +555,6 @@ fn im2col_line<const S: usize>(x: &[f32], g: &Geometry, line: usize, dst: &mut [
         }
     }
 }
-
 
 /// Mean over a VALID window, stride 1, of `x` (N×T×H×W×C): returns N×(T−kt+1)×(H−kh+1)×(W−kw+1)×C.
 pub fn avg_pool3d_valid(x: &[f32], input: Shape, kernel: Dims3) -> Vec<f32> {

@@ -22,7 +22,9 @@ pub fn shape5(x: &Tensor) -> Result<Shape> {
 
 /// Makes `x` an f32, contiguous CPU tensor (a no-op when it already is one).
 pub fn prepare(x: &Tensor) -> Result<Tensor> {
-    x.to_device(&Device::Cpu)?.to_dtype(DType::F32)?.contiguous()
+    x.to_device(&Device::Cpu)?
+        .to_dtype(DType::F32)?
+        .contiguous()
 }
 
 fn load_conv(spec: &ConvSpec, vb: &VarBuilder) -> Result<(Tensor, Vec<f32>)> {
@@ -37,7 +39,10 @@ fn load_conv(spec: &ConvSpec, vb: &VarBuilder) -> Result<(Tensor, Vec<f32>)> {
 
 fn check_channels(name: &str, expected: usize, input: Shape) -> Result<()> {
     if input.c != expected {
-        bail!("i3d: {name} expects {expected} input channels, got {}", input.c)
+        bail!(
+            "i3d: {name} expects {expected} input channels, got {}",
+            input.c
+        )
     }
     Ok(())
 }
@@ -224,8 +229,7 @@ impl InceptionBlock {
         let mut b2a = unit(spec.b2a)?;
         let b2b = unit(spec.b2b)?;
         let b3 = unit(spec.b3)?;
-        let fused_weight =
-            Tensor::cat(&[&b0.weight, &b1a.weight, &b2a.weight], 1)?.contiguous()?;
+        let fused_weight = Tensor::cat(&[&b0.weight, &b1a.weight, &b2a.weight], 1)?.contiguous()?;
         let fused_bias = [&b0.bias[..], &b1a.bias, &b2a.bias].concat();
         // The branch units keep (strided) views of the fused weight rather than their own copies.
         let (c0, c1a, c2a) = (spec.b0.cout, spec.b1a.cout, spec.b2a.cout);

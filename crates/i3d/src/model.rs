@@ -13,7 +13,9 @@ use candle_nn::VarBuilder;
 
 use crate::arch::{self, Layer, Op, Shape, I3D_LAYERS};
 use crate::kernels::{Buffer, Workspace};
-use crate::layers::{prepare, shape5, AvgPool3dValid, InceptionBlock, Logits, MaxPool3dSame, Unit3d};
+use crate::layers::{
+    prepare, shape5, AvgPool3dValid, InceptionBlock, Logits, MaxPool3dSame, Unit3d,
+};
 use crate::Error;
 
 /// The executable form of one [`Layer`].
@@ -34,11 +36,7 @@ pub enum Block {
 impl Block {
     /// Runs the block on `x` (contiguous f32), its output in a buffer of `workspace` (the small
     /// average-pool and logits outputs are ordinary tensors).
-    pub fn forward_ws(
-        &self,
-        x: &Tensor,
-        workspace: &mut Workspace,
-    ) -> candle_core::Result<Buffer> {
+    pub fn forward_ws(&self, x: &Tensor, workspace: &mut Workspace) -> candle_core::Result<Buffer> {
         match self {
             Block::Unit(unit) => unit.forward_ws(x, workspace),
             Block::MaxPool(pool) => pool.forward_ws(x, workspace),

@@ -246,3 +246,102 @@ fn avg_pool_valid() {
         }
     }
 }
+
+#[test]
+fn pooled_lhs_equals_pool_then_pointwise_conv() {
+    // Inception branch 3: max-pool 3×3×3 stride 1, then 1×1×1, fused chunk by chunk.
+    let input = shape(1, 4, 9, 7, 24);
+    let x = values(input.elements(), 6);
+    let xt = Tensor::from_vec(x, input.dims().to_vec(), &Device::Cpu).unwrap();
+    let spec = ConvSpec {
+        name: "b3",
+        kernel: [1, 1, 1],
+        stride: [1, 1, 1],
+        cin: 24,
+        cout: 10,
+        relu: true,
+    };
+    let unit = Unit3d {
+        spec,
+        weight: Tensor::from_vec(values(240, 7), (24, 10), &Device::Cpu).unwrap(),
+        bias: values(10, 8),
+    };
+    let pool = MaxPool3dSame::new(PoolSpec {
+        kernel: [3, 3, 3],
+        stride: [1, 1, 1],
+    });
+    let expected = unit.forward(&pool.forward(&xt).unwrap()).unwrap();
+    let mut ws = Workspace::default();
+    let out = ws.take(Shape { c: 10, ..input }).unwrap();
+    pool_conv1x1(
+        &xt,
+        &pool.geometry(input),
+        &unit.weight,
+        &unit.bias,
+        true,
+        &mut ws,
+        &[Target {
+            dst: &out.view,
+            offset: 0,
+            cols: 0..10,
+        }],
+    )
+    .unwrap();
+    let diff = (out.view - expected)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(diff < 1e-5, "{diff}");
+}
+
+#[test]
+fn recycled_buffers_give_the_same_results() {
+    // A workspace hands back a previously used buffer: results must not depend on its contents.
+    let input = shape(1, 3, 6, 6, 8);
+    let spec = ConvSpec {
+        name: "c",
+        kernel: [3, 3, 3],
+        stride: [1, 1, 1],
+        cin: 8,
+        cout: 8,
+        relu: true,
+    };
+    let unit = Unit3d {
+        spec,
+        weight: Tensor::from_vec(values(spec.weight_len(), 9), (spec.k(), 8), &Device::Cpu)
+            .unwrap(),
+        bias: values(8, 10),
+    };
+    let a = Tensor::from_vec(
+        values(input.elements(), 11),
+        input.dims().to_vec(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let b = Tensor::from_vec(
+        values(input.elements(), 12),
+        input.dims().to_vec(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let fresh_b = unit
+        .forward(&b)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let mut ws = Workspace::default();
+    let first = unit.forward_ws(&a, &mut ws).unwrap();
+    ws.give(first);
+    let second = unit.forward_ws(&b, &mut ws).unwrap();
+    assert_eq!(
+        second.view.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        fresh_b
+    );
+    assert!(ws.bytes() > 0);
+}
