@@ -26,3 +26,52 @@ fn unravel_position(p: u32, t: u32, h: u32, w: u32) -> vec4<u32> {
 fn window_start(o: u32, stride: u32, pad: u32) -> i32 {
     return i32(o * stride) - i32(pad);
 }
+
+// ---- The register block shared by conv3d.wgsl and gemm.wgsl -------------------------------------
+//
+// A workgroup of 64 threads computes a 64×64 output tile. Thread (tx, ty) = (lid % 8, lid / 8) owns
+// an 8×8 block: rows 4·ty .. 4·ty + 3 and 32 + 4·ty .. 32 + 4·ty + 3 of the tile, columns 4·tx ..
+// 4·tx + 3 and 32 + 4·tx .. 32 + 4·tx + 3, kept in `array<vec4<f32>, 16>` (element 2·i + h holds
+// row i, column half h). K is walked in slices of 16: the A slice is stored transposed,
+// tile_a[k·16 + m/4][m % 4], the B slice as tile_b[k·16 + n/4], both f32.
+
+const TILE: u32 = 64u;
+const SLICE: u32 = 16u;
+const THREADS: u32 = 64u;
+
+var<workgroup> tile_a: array<vec4<f32>, 256>;
+var<workgroup> tile_b: array<vec4<f32>, 256>;
+
+// One k step of the 8×8 block: a0/a1 are rows (4·ty..) and (32 + 4·ty..) at k, b0/b1 the two
+// column quads. Constant indices only, so the block stays in registers.
+fn block_fma(acc: ptr<function, array<vec4<f32>, 16>>, a0: vec4<f32>, a1: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>) {
+    (*acc)[0u] = fma(vec4<f32>(a0.x), b0, (*acc)[0u]);
+    (*acc)[1u] = fma(vec4<f32>(a0.x), b1, (*acc)[1u]);
+    (*acc)[2u] = fma(vec4<f32>(a0.y), b0, (*acc)[2u]);
+    (*acc)[3u] = fma(vec4<f32>(a0.y), b1, (*acc)[3u]);
+    (*acc)[4u] = fma(vec4<f32>(a0.z), b0, (*acc)[4u]);
+    (*acc)[5u] = fma(vec4<f32>(a0.z), b1, (*acc)[5u]);
+    (*acc)[6u] = fma(vec4<f32>(a0.w), b0, (*acc)[6u]);
+    (*acc)[7u] = fma(vec4<f32>(a0.w), b1, (*acc)[7u]);
+    (*acc)[8u] = fma(vec4<f32>(a1.x), b0, (*acc)[8u]);
+    (*acc)[9u] = fma(vec4<f32>(a1.x), b1, (*acc)[9u]);
+    (*acc)[10u] = fma(vec4<f32>(a1.y), b0, (*acc)[10u]);
+    (*acc)[11u] = fma(vec4<f32>(a1.y), b1, (*acc)[11u]);
+    (*acc)[12u] = fma(vec4<f32>(a1.z), b0, (*acc)[12u]);
+    (*acc)[13u] = fma(vec4<f32>(a1.z), b1, (*acc)[13u]);
+    (*acc)[14u] = fma(vec4<f32>(a1.w), b0, (*acc)[14u]);
+    (*acc)[15u] = fma(vec4<f32>(a1.w), b1, (*acc)[15u]);
+}
+
+// Multiplies the current slices into the block (between the two barriers of a K step).
+fn block_slice(acc: ptr<function, array<vec4<f32>, 16>>, tx: u32, ty: u32) {
+    for (var kk = 0u; kk < SLICE; kk++) {
+        let row = kk * 16u;
+        block_fma(acc, tile_a[row + ty], tile_a[row + 8u + ty], tile_b[row + tx], tile_b[row + 8u + tx]);
+    }
+}
+
+// Tile row of block row i (0..8) of thread row ty.
+fn block_row(ty: u32, i: u32) -> u32 {
+    return select(32u + 4u * ty + i - 4u, 4u * ty + i, i < 4u);
+}

@@ -4,10 +4,11 @@
 // (tap-major, channel-minor, as the (kt, kh, kw, cin, cout) weight), N = cout. A is never
 // materialised: its row m, column k is the input at position m's window tap k (zero outside).
 //
-// Tiling: a workgroup computes a BM×BN = 64×64 output tile; K is walked in slices of BK = 16, each
-// slice of A (64×16) and B (16×64) loaded cooperatively into workgroup memory (one 4-vector of A
-// along channels and one 4-vector of B along cout per thread); each of the 16×16 threads
-// accumulates a 4×4 register block in f32.
+// Tiling (see common.wgsl): a workgroup of 64 threads computes a 64×64 output tile; K is walked in
+// slices of 16, each slice of A (64×16) and B (16×64) loaded cooperatively into workgroup memory
+// (thread i loads row i of the A slice, as four 4-vectors along channels, and a quarter row of
+// the B slice); each thread accumulates an 8×8 register block in f32. All threads of a workgroup
+// read the same K columns, so the tap decomposition (ci, dw, dh, dt) of a slice is uniform.
 //
 // Input: channel slice [in_coffset, in_coffset + cin) of rows of in_cstride elements.
 // Output: column n < split goes to dst0[m·out0_stride + out0_offset + n], the others to
@@ -16,8 +17,8 @@
 //
 // Variants: VW = 4 (cin, in_cstride, in_coffset, cout, split, out strides and offsets all multiples
 // of 4; 4-vector loads and stores) or VW = 1 (any shape, e.g. the cin = 3 stem).
-// Weights are (k_rows, n_pad) row-major with k_rows ≥ K rounded up to BK and n_pad a multiple of
-// BN, zero-padded; bias has n_pad entries.
+// Weights are (k_rows, n_pad) row-major with k_rows ≥ K rounded up to 16 and n_pad a multiple of
+// 64, zero-padded; bias has n_pad entries.
 
 struct ConvParams {
     in_t: u32, in_h: u32, in_w: u32, cin: u32,
@@ -37,15 +38,7 @@ struct ConvParams {
 @group(0) @binding(4) var<storage, read_write> dst0: array<SV>;
 @group(0) @binding(5) var<storage, read_write> dst1: array<SV>;
 
-const BM: u32 = 64u;
-const BN: u32 = 64u;
-const BK: u32 = 16u;
-
-// A slice, transposed: as_[k·16 + m/4][m % 4]. B slice: bs[k·16 + n/4].
-var<workgroup> as_: array<vec4<f32>, 256>;
-var<workgroup> bs: array<vec4<f32>, 256>;
-
-// A column k of row m decomposed as (channel, tap w, tap h, tap t).
+// A column k decomposed as (channel, tap w, tap h, tap t).
 struct Tap {
     ci: u32, dw: u32, dh: u32, dt: u32,
 }
@@ -69,7 +62,7 @@ fn advance(tap: Tap, by: u32) -> Tap {
     return r;
 }
 
-// Element index of (input position origin + tap, channel), or −1 when the tap falls in the padding.
+// Element index of (input window origin + tap, channel), or −1 in the padding.
 fn input_index(origin: vec3<i32>, batch_t: u32, tap: Tap) -> i32 {
     let ti = origin.x + i32(tap.dt);
     let hi = origin.y + i32(tap.dh);
@@ -81,23 +74,8 @@ fn input_index(origin: vec3<i32>, batch_t: u32, tap: Tap) -> i32 {
     return i32(pos * p.in_cstride + p.in_coffset + tap.ci);
 }
 
-fn store(m: u32, n: u32, v: f32) {
-    if n < p.split {
-        dst0[m * p.out0_stride + p.out0_offset + n] = from_f1(v);
-    } else {
-        dst1[m * p.out1_stride + p.out1_offset + n - p.split] = from_f1(v);
-    }
-}
-
-fn store4(m: u32, n: u32, v: vec4<f32>) {
-    if n < p.split {
-        dst0[(m * p.out0_stride + p.out0_offset + n) / 4u] = from_f4(v);
-    } else {
-        dst1[(m * p.out1_stride + p.out1_offset + n - p.split) / 4u] = from_f4(v);
-    }
-}
-
-fn epilogue(m: u32, n: u32, acc: vec4<f32>, b: vec4<f32>) {
+// Writes 4 output columns n.. of row m: bias, ReLU, split between dst0 and dst1.
+fn store(m: u32, n: u32, acc: vec4<f32>, b: vec4<f32>) {
     if m >= p.m || n >= p.n {
         return;
     }
@@ -106,17 +84,24 @@ fn epilogue(m: u32, n: u32, acc: vec4<f32>, b: vec4<f32>) {
         v = max(v, vec4<f32>(0.0));
     }
     if VW == 4u {
-        store4(m, n, v);
+        if n < p.split {
+            dst0[(m * p.out0_stride + p.out0_offset + n) / 4u] = from_f4(v);
+        } else {
+            dst1[(m * p.out1_stride + p.out1_offset + n - p.split) / 4u] = from_f4(v);
+        }
     } else {
         for (var j = 0u; j < 4u; j++) {
-            if n + j < p.n {
-                store(m, n + j, v[j]);
+            let c = n + j;
+            if c < p.split {
+                dst0[m * p.out0_stride + p.out0_offset + c] = from_f1(v[j]);
+            } else if c < p.n {
+                dst1[m * p.out1_stride + p.out1_offset + c - p.split] = from_f1(v[j]);
             }
         }
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -126,13 +111,11 @@ fn main(
     if m_tile >= p.m_tiles {
         return;
     }
-    let m0 = m_tile * BM;
-    let n0 = wg.z * BN;
+    let m0 = m_tile * TILE;
+    let n0 = wg.z * TILE;
 
-    // This thread loads A row a_row, columns k0 + a_k .. k0 + a_k + 3 of every slice.
-    let a_row = lid / 4u;
-    let a_k = (lid % 4u) * 4u;
-    let m = m0 + a_row;
+    // A loader: this thread's row of every A slice.
+    let m = m0 + lid;
     let row_ok = m < p.m;
     let pos = unravel_position(min(m, p.m - 1u), p.out_t, p.out_h, p.out_w);
     let origin = vec3<i32>(
@@ -141,68 +124,75 @@ fn main(
         window_start(pos.w, p.sw, p.pw),
     );
     let batch_t = pos.x * p.in_t;
-    var tap = advance(Tap(0u, 0u, 0u, 0u), a_k);
-    let a_slot = a_row / 4u;
-    let a_lane = a_row % 4u;
+    let a_slot = lid / 4u;
+    let a_lane = lid % 4u;
+    var tap = Tap(0u, 0u, 0u, 0u);
 
-    // This thread loads B row b_row, columns n0 + 4·b_col .. + 3 of every slice.
-    let b_row = lid / 16u;
-    let b_col = lid % 16u;
+    // B loader: row lid / 4, vectors 4·(lid % 4) .. + 3 of every B slice.
+    let b_row = lid / 4u;
+    let b_col = (lid % 4u) * 4u;
 
-    // This thread computes rows m0 + 4·ty .. + 3, columns n0 + 4·tx .. + 3.
-    let tx = lid % 16u;
-    let ty = lid / 16u;
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    let tx = lid % 8u;
+    let ty = lid / 8u;
+    var acc: array<vec4<f32>, 16>;
 
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
-        var a = vec4<f32>(0.0);
-        if row_ok {
-            if VW == 4u {
-                if k0 + a_k < p.k {
+    for (var k0 = 0u; k0 < p.k; k0 += SLICE) {
+        if VW == 4u {
+            for (var q = 0u; q < 4u; q++) {
+                var a = vec4<f32>(0.0);
+                if row_ok && k0 + 4u * q < p.k {
                     let i = input_index(origin, batch_t, tap);
                     if i >= 0 {
                         a = to_f4(src[u32(i) / 4u]);
                     }
                 }
-            } else {
-                var t = tap;
-                for (var j = 0u; j < 4u; j++) {
-                    if k0 + a_k + j < p.k {
-                        let i = input_index(origin, batch_t, t);
-                        if i >= 0 {
-                            a[j] = to_f4(src[u32(i)]).x;
-                        }
+                let base = 4u * q * 16u + a_slot;
+                tile_a[base][a_lane] = a.x;
+                tile_a[base + 16u][a_lane] = a.y;
+                tile_a[base + 32u][a_lane] = a.z;
+                tile_a[base + 48u][a_lane] = a.w;
+                tap = advance(tap, 4u);
+            }
+        } else {
+            for (var j = 0u; j < SLICE; j++) {
+                var a = 0.0;
+                if row_ok && k0 + j < p.k {
+                    let i = input_index(origin, batch_t, tap);
+                    if i >= 0 {
+                        a = to_f4(src[u32(i)]).x;
                     }
-                    t = advance(t, 1u);
                 }
+                tile_a[j * 16u + a_slot][a_lane] = a;
+                tap = advance(tap, 1u);
             }
         }
-        tap = advance(tap, BK);
-        as_[(a_k + 0u) * 16u + a_slot][a_lane] = a.x;
-        as_[(a_k + 1u) * 16u + a_slot][a_lane] = a.y;
-        as_[(a_k + 2u) * 16u + a_slot][a_lane] = a.z;
-        as_[(a_k + 3u) * 16u + a_slot][a_lane] = a.w;
-        bs[b_row * 16u + b_col] = vec4<f32>(weight[((k0 + b_row) * p.n_pad + n0) / 4u + b_col]);
-        workgroupBarrier();
-        for (var kk = 0u; kk < BK; kk++) {
-            let av = as_[kk * 16u + ty];
-            let bv = bs[kk * 16u + tx];
-            acc0 = fma(vec4<f32>(av.x), bv, acc0);
-            acc1 = fma(vec4<f32>(av.y), bv, acc1);
-            acc2 = fma(vec4<f32>(av.z), bv, acc2);
-            acc3 = fma(vec4<f32>(av.w), bv, acc3);
+        let w_base = ((k0 + b_row) * p.n_pad + n0) / 4u + b_col;
+        for (var j = 0u; j < 4u; j++) {
+            tile_b[b_row * 16u + b_col + j] = vec4<f32>(weight[w_base + j]);
         }
+        workgroupBarrier();
+        block_slice(&acc, tx, ty);
         workgroupBarrier();
     }
 
-    let n = n0 + tx * 4u;
-    let b = vec4<f32>(bias[n], bias[n + 1u], bias[n + 2u], bias[n + 3u]);
-    let mr = m0 + ty * 4u;
-    epilogue(mr, n, acc0, b);
-    epilogue(mr + 1u, n, acc1, b);
-    epilogue(mr + 2u, n, acc2, b);
-    epilogue(mr + 3u, n, acc3, b);
+    let n_lo = n0 + 4u * tx;
+    let n_hi = n_lo + 32u;
+    let b_lo = vec4<f32>(bias[n_lo], bias[n_lo + 1u], bias[n_lo + 2u], bias[n_lo + 3u]);
+    let b_hi = vec4<f32>(bias[n_hi], bias[n_hi + 1u], bias[n_hi + 2u], bias[n_hi + 3u]);
+    store(m0 + block_row(ty, 0u), n_lo, acc[0], b_lo);
+    store(m0 + block_row(ty, 0u), n_hi, acc[1], b_hi);
+    store(m0 + block_row(ty, 1u), n_lo, acc[2], b_lo);
+    store(m0 + block_row(ty, 1u), n_hi, acc[3], b_hi);
+    store(m0 + block_row(ty, 2u), n_lo, acc[4], b_lo);
+    store(m0 + block_row(ty, 2u), n_hi, acc[5], b_hi);
+    store(m0 + block_row(ty, 3u), n_lo, acc[6], b_lo);
+    store(m0 + block_row(ty, 3u), n_hi, acc[7], b_hi);
+    store(m0 + block_row(ty, 4u), n_lo, acc[8], b_lo);
+    store(m0 + block_row(ty, 4u), n_hi, acc[9], b_hi);
+    store(m0 + block_row(ty, 5u), n_lo, acc[10], b_lo);
+    store(m0 + block_row(ty, 5u), n_hi, acc[11], b_hi);
+    store(m0 + block_row(ty, 6u), n_lo, acc[12], b_lo);
+    store(m0 + block_row(ty, 6u), n_hi, acc[13], b_hi);
+    store(m0 + block_row(ty, 7u), n_lo, acc[14], b_lo);
+    store(m0 + block_row(ty, 7u), n_hi, acc[15], b_hi);
 }

@@ -1,7 +1,7 @@
 // A plain tiled GEMM, C[M, N] = A[M, K] · B[K, N] (row-major, dense), the yardstick of the conv3d
-// kernel: the same 64×64 tile, BK = 16 slices in workgroup memory, 4×4 f32 register blocks and
-// 4-vector loads, without the implicit-GEMM addressing. Requires K and N multiples of 4;
-// B has k_rows ≥ K (rounded up to 16) rows of n_pad (a multiple of 64) columns, zero-padded.
+// kernel: the same 64×64 tile, 16-deep slices in workgroup memory, 8×8 f32 register blocks and
+// 4-vector loads (common.wgsl), without the implicit-GEMM addressing. Requires K and N multiples
+// of 4; B has k_rows ≥ K (rounded up to 16) rows of n_pad (a multiple of 64) columns, zero-padded.
 
 struct GemmParams {
     m: u32, n: u32, k: u32, n_pad: u32,
@@ -13,14 +13,13 @@ struct GemmParams {
 @group(0) @binding(2) var<storage, read> b: array<vec4<S>>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<S>>;
 
-const BM: u32 = 64u;
-const BN: u32 = 64u;
-const BK: u32 = 16u;
+fn store(m: u32, n: u32, v: vec4<f32>) {
+    if m < p.m && n < p.n {
+        c[(m * p.n + n) / 4u] = vec4<S>(v);
+    }
+}
 
-var<workgroup> as_: array<vec4<f32>, 256>;
-var<workgroup> bs: array<vec4<f32>, 256>;
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -30,59 +29,54 @@ fn main(
     if m_tile >= p.m_tiles {
         return;
     }
-    let m0 = m_tile * BM;
-    let n0 = wg.z * BN;
-    let a_row = lid / 4u;
-    let a_k = (lid % 4u) * 4u;
-    let m = m0 + a_row;
-    let a_slot = a_row / 4u;
-    let a_lane = a_row % 4u;
-    let b_row = lid / 16u;
-    let b_col = lid % 16u;
-    let tx = lid % 16u;
-    let ty = lid / 16u;
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    let m0 = m_tile * TILE;
+    let n0 = wg.z * TILE;
+    let m = m0 + lid;
+    let a_slot = lid / 4u;
+    let a_lane = lid % 4u;
+    let b_row = lid / 4u;
+    let b_col = (lid % 4u) * 4u;
+    let tx = lid % 8u;
+    let ty = lid / 8u;
+    var acc: array<vec4<f32>, 16>;
 
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
-        var av = vec4<f32>(0.0);
-        if m < p.m && k0 + a_k < p.k {
-            av = vec4<f32>(a[(m * p.k + k0 + a_k) / 4u]);
+    for (var k0 = 0u; k0 < p.k; k0 += SLICE) {
+        for (var q = 0u; q < 4u; q++) {
+            var v = vec4<f32>(0.0);
+            if m < p.m && k0 + 4u * q < p.k {
+                v = vec4<f32>(a[(m * p.k + k0) / 4u + q]);
+            }
+            let base = 4u * q * 16u + a_slot;
+            tile_a[base][a_lane] = v.x;
+            tile_a[base + 16u][a_lane] = v.y;
+            tile_a[base + 32u][a_lane] = v.z;
+            tile_a[base + 48u][a_lane] = v.w;
         }
-        as_[(a_k + 0u) * 16u + a_slot][a_lane] = av.x;
-        as_[(a_k + 1u) * 16u + a_slot][a_lane] = av.y;
-        as_[(a_k + 2u) * 16u + a_slot][a_lane] = av.z;
-        as_[(a_k + 3u) * 16u + a_slot][a_lane] = av.w;
-        bs[b_row * 16u + b_col] = vec4<f32>(b[((k0 + b_row) * p.n_pad + n0) / 4u + b_col]);
+        let b_base = ((k0 + b_row) * p.n_pad + n0) / 4u + b_col;
+        for (var j = 0u; j < 4u; j++) {
+            tile_b[b_row * 16u + b_col + j] = vec4<f32>(b[b_base + j]);
+        }
         workgroupBarrier();
-        for (var kk = 0u; kk < BK; kk++) {
-            let x = as_[kk * 16u + ty];
-            let y = bs[kk * 16u + tx];
-            acc0 = fma(vec4<f32>(x.x), y, acc0);
-            acc1 = fma(vec4<f32>(x.y), y, acc1);
-            acc2 = fma(vec4<f32>(x.z), y, acc2);
-            acc3 = fma(vec4<f32>(x.w), y, acc3);
-        }
+        block_slice(&acc, tx, ty);
         workgroupBarrier();
     }
 
-    let n = n0 + tx * 4u;
-    if n >= p.n {
-        return;
-    }
-    let mr = m0 + ty * 4u;
-    if mr < p.m {
-        c[(mr * p.n + n) / 4u] = vec4<S>(acc0);
-    }
-    if mr + 1u < p.m {
-        c[((mr + 1u) * p.n + n) / 4u] = vec4<S>(acc1);
-    }
-    if mr + 2u < p.m {
-        c[((mr + 2u) * p.n + n) / 4u] = vec4<S>(acc2);
-    }
-    if mr + 3u < p.m {
-        c[((mr + 3u) * p.n + n) / 4u] = vec4<S>(acc3);
-    }
+    let n_lo = n0 + 4u * tx;
+    let n_hi = n_lo + 32u;
+    store(m0 + block_row(ty, 0u), n_lo, acc[0]);
+    store(m0 + block_row(ty, 0u), n_hi, acc[1]);
+    store(m0 + block_row(ty, 1u), n_lo, acc[2]);
+    store(m0 + block_row(ty, 1u), n_hi, acc[3]);
+    store(m0 + block_row(ty, 2u), n_lo, acc[4]);
+    store(m0 + block_row(ty, 2u), n_hi, acc[5]);
+    store(m0 + block_row(ty, 3u), n_lo, acc[6]);
+    store(m0 + block_row(ty, 3u), n_hi, acc[7]);
+    store(m0 + block_row(ty, 4u), n_lo, acc[8]);
+    store(m0 + block_row(ty, 4u), n_hi, acc[9]);
+    store(m0 + block_row(ty, 5u), n_lo, acc[10]);
+    store(m0 + block_row(ty, 5u), n_hi, acc[11]);
+    store(m0 + block_row(ty, 6u), n_lo, acc[12]);
+    store(m0 + block_row(ty, 6u), n_hi, acc[13]);
+    store(m0 + block_row(ty, 7u), n_lo, acc[14]);
+    store(m0 + block_row(ty, 7u), n_hi, acc[15]);
 }

@@ -373,11 +373,13 @@ pub const TILE_M: u32 = 64;
 pub const TILE_N: u32 = 64;
 /// K slice (BK): weights are padded to a multiple of this many rows.
 pub const TILE_K: u32 = 16;
-/// Threads per workgroup of the conv, GEMM and pool kernels.
+/// Threads per workgroup of the conv and GEMM kernels (each computes an 8×8 block of the tile).
+pub const GEMM_WORKGROUP_SIZE: u32 = 64;
+/// Threads per workgroup of the pool kernels.
 pub const WORKGROUP_SIZE: u32 = 256;
 /// Threads per workgroup of the logits kernel.
 pub const LOGITS_WORKGROUP_SIZE: u32 = 64;
-/// Workgroup memory of the conv and GEMM kernels: two 16×64 f32 slices.
+/// Workgroup memory of the conv and GEMM kernels: two 16×64 f32 slices (`tile_a`, `tile_b`).
 pub const WORKGROUP_STORAGE_BYTES: u32 = 2 * 16 * 64 * 4;
 
 #[cfg(test)]
