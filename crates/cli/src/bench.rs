@@ -1,4 +1,5 @@
-//! `kinetiscope bench`: I3D inference speed and memory on the CPU (candle).
+//! `kinetiscope bench`: I3D inference speed and memory on the CPU (candle) or, with
+//! `--backend wgpu`, on a wgpu adapter (see [`run_wgpu`]).
 //!
 //! Times the network alone (the clip is made once, outside the timing) over `--runs` warm runs
 //! after one warm-up, and prints the median time per clip, the GFLOP/s this means by the
@@ -15,6 +16,10 @@ use serde::Serialize;
 /// Arguments of `kinetiscope bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
+    /// Where the network runs (wgpu: device times per kernel with timestamp queries, and the
+    /// conv kernel against a plain GEMM on the same adapter).
+    #[arg(long, value_enum, default_value_t = crate::classify::Backend::Cpu)]
+    pub backend: crate::classify::Backend,
     /// Clip length (frames); 16, 32 and 64 are the reference points, any T ≥ 9 works.
     #[arg(long, default_value_t = 16)]
     pub frames: usize,
@@ -87,6 +92,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         bail!("--runs must be at least 1");
     }
     let macs = i3d::arch::macs(args.frames)?;
+    if args.backend != crate::classify::Backend::Cpu {
+        let (classifier, _) =
+            crate::classify::load_classifier(args.backend.preference(), args.weights.as_deref())?;
+        if let i3d_gpu::Classifier::Wgpu(mut model) = classifier {
+            return run_wgpu(&args, &mut model);
+        }
+    }
     let per_layer_macs = layer_macs(I3D_LAYERS, Shape::clip(args.frames))?;
     let weights = crate::classify::load_weights(args.weights.as_deref())?;
     // A smooth deterministic clip in [-1, 1] (the values do not change the work).
@@ -175,6 +187,173 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "  {:<20} {:8.2} ms {:7.1} GFLOP/s",
             layer.name, layer.ms, layer.gflops
         );
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct KernelReport {
+    kernel: String,
+    dispatches: usize,
+    ms: f64,
+    gflops: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct DispatchReport {
+    label: String,
+    kernel: String,
+    ms: f64,
+    gflops: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct GemmReport {
+    conv: String,
+    conv_mnk: [usize; 3],
+    conv_gflops: f64,
+    all_convs_gflops: f64,
+    gemm_mnk: [usize; 3],
+    gemm_gflops: f64,
+    ratio: f64,
+    all_convs_ratio: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct GpuReport {
+    backend: &'static str,
+    adapter: String,
+    precision: String,
+    frames: usize,
+    runs: usize,
+    median_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+    gflop_per_clip: f64,
+    gflops: f64,
+    device_ms: Option<f64>,
+    kernels: Vec<KernelReport>,
+    dispatches: Vec<DispatchReport>,
+    conv_vs_gemm: Option<GemmReport>,
+    peak_rss_mb: Option<f64>,
+}
+
+/// `kinetiscope bench --backend wgpu`: wall-clock time per clip (upload, one submission, logits
+/// readback), per-kernel device times from timestamp queries, and the conv kernel against the
+/// plain GEMM kernel on the same adapter.
+fn run_wgpu(args: &BenchArgs, model: &mut i3d_gpu::GpuI3d) -> Result<()> {
+    let bench = i3d_gpu::bench::bench_clip(model, args.frames, args.runs)?;
+    let mut times = bench.seconds.clone();
+    times.sort_by(f64::total_cmp);
+    let ms = |s: f64| s * 1e3;
+    let gflops = |macs: u64, s: f64| {
+        if s > 0.0 {
+            2.0 * macs as f64 / s / 1e9
+        } else {
+            0.0
+        }
+    };
+    let profile = bench.profile.clone().unwrap_or_default();
+    let report = GpuReport {
+        backend: "wgpu",
+        adapter: model.context().summary.to_string(),
+        precision: model.precision().to_string(),
+        frames: args.frames,
+        runs: times.len(),
+        median_ms: ms(bench.median()),
+        min_ms: ms(times.first().copied().unwrap_or_default()),
+        max_ms: ms(times.last().copied().unwrap_or_default()),
+        gflop_per_clip: 2.0 * bench.macs as f64 / 1e9,
+        gflops: bench.gflops(),
+        device_ms: bench
+            .profile
+            .as_ref()
+            .map(|p| ms(p.iter().map(|k| k.seconds).sum())),
+        kernels: i3d_gpu::bench::summarize(&profile)
+            .iter()
+            .map(|k| KernelReport {
+                kernel: k.kernel.label(),
+                dispatches: k.dispatches,
+                ms: ms(k.seconds),
+                gflops: k.gflops(),
+            })
+            .collect(),
+        dispatches: if args.profile {
+            profile
+                .iter()
+                .map(|k| DispatchReport {
+                    label: k.label.clone(),
+                    kernel: k.kernel.label(),
+                    ms: ms(k.seconds),
+                    gflops: gflops(k.macs, k.seconds),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        conv_vs_gemm: bench.gemm.as_ref().map(|g| GemmReport {
+            conv: g.conv_label.clone(),
+            conv_mnk: g.conv_shape,
+            conv_gflops: g.conv_gflops,
+            all_convs_gflops: g.all_convs_gflops,
+            gemm_mnk: g.gemm.shape,
+            gemm_gflops: g.gemm.gflops(),
+            ratio: g.ratio(),
+            all_convs_ratio: g.all_convs_ratio(),
+        }),
+        peak_rss_mb: peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    println!(
+        "I3D T={} on wgpu ({}, {} storage), median of {} runs: {:.1} ms per clip \
+         (min {:.1}, max {:.1}), {:.1} GFLOP/s ({:.2} GFLOP per clip)",
+        report.frames,
+        report.adapter,
+        report.precision,
+        report.runs,
+        report.median_ms,
+        report.min_ms,
+        report.max_ms,
+        report.gflops,
+        report.gflop_per_clip
+    );
+    match report.device_ms {
+        Some(device) => {
+            println!("device time (timestamp queries, one profiled run): {device:.1} ms")
+        }
+        None => println!("per-kernel times: the adapter has no timestamp queries"),
+    }
+    for k in &report.kernels {
+        println!(
+            "  {:<22} {:3} dispatches {:9.2} ms {:7.1} GFLOP/s",
+            k.kernel, k.dispatches, k.ms, k.gflops
+        );
+    }
+    for d in &report.dispatches {
+        println!(
+            "    {:<42} {:<20} {:8.2} ms {:7.1} GFLOP/s",
+            d.label, d.kernel, d.ms, d.gflops
+        );
+    }
+    if let Some(g) = &report.conv_vs_gemm {
+        println!(
+            "conv3d vs plain GEMM: {} (M,N,K = {:?}) {:.1} GFLOP/s, plain GEMM ({:?}) {:.1} GFLOP/s: \
+             {:.0}%; all convs {:.1} GFLOP/s: {:.0}%",
+            g.conv,
+            g.conv_mnk,
+            g.conv_gflops,
+            g.gemm_mnk,
+            g.gemm_gflops,
+            100.0 * g.ratio,
+            g.all_convs_gflops,
+            100.0 * g.all_convs_ratio
+        );
+    }
+    if let Some(mb) = report.peak_rss_mb {
+        println!("peak memory (VmHWM): {mb:.0} MB");
     }
     Ok(())
 }

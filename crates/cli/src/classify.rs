@@ -24,12 +24,20 @@ pub const DEFAULT_MAX_FRAMES: usize = 250;
 pub enum Backend {
     /// candle on the CPU.
     Cpu,
+    /// WGSL kernels on a wgpu adapter (Vulkan/Metal/DX12), f16 storage when the adapter has
+    /// `shader-f16`.
+    Wgpu,
+    /// wgpu on a hardware adapter, else the CPU (the reason is printed on stderr).
+    Auto,
 }
 
 impl Backend {
-    fn name(self) -> &'static str {
+    /// The `i3d-gpu` backend preference.
+    pub fn preference(self) -> i3d_gpu::Preference {
         match self {
-            Backend::Cpu => "cpu",
+            Backend::Cpu => i3d_gpu::Preference::Cpu,
+            Backend::Wgpu => i3d_gpu::Preference::Wgpu,
+            Backend::Auto => i3d_gpu::Preference::Auto,
         }
     }
 }
@@ -86,6 +94,14 @@ pub struct Weights {
 /// Loads the f32 weights from the weights directory (`explicit`, else `$KINETISCOPE_WEIGHTS`, else
 /// the per-user data directory), checked against the manifest's size and SHA-256.
 pub fn load_weights(explicit: Option<&Path>) -> Result<Weights> {
+    let (bytes, path, labels) = load_weight_bytes(explicit)?;
+    let model = InceptionI3d::from_safetensors_bytes(&bytes)
+        .with_context(|| format!("{}; run `cargo xtask weights` again", path.display()))?;
+    Ok(Weights { model, labels })
+}
+
+/// The verified bytes of the f32 weights file, its path, and the class names.
+pub fn load_weight_bytes(explicit: Option<&Path>) -> Result<(Vec<u8>, PathBuf, Vec<String>)> {
     let dir = checkpoint::resolve_weights_dir(explicit)?;
     if !dir.is_dir() {
         bail!(
@@ -112,12 +128,42 @@ pub fn load_weights(explicit: Option<&Path>) -> Result<Weights> {
         Err(e) => return Err(e).with_context(|| path.display().to_string()),
     };
     checkpoint::verify_bytes(entry, &bytes)?;
-    let model = InceptionI3d::from_safetensors_bytes(&bytes)
+    Ok((bytes, path, manifest.labels))
+}
+
+/// Selects the backend for `preference` and loads the weights on it; prints the choice and its
+/// reason on stderr. Returns the classifier and the class names.
+pub fn load_classifier(
+    preference: i3d_gpu::Preference,
+    explicit: Option<&Path>,
+) -> Result<(i3d_gpu::Classifier, Vec<String>)> {
+    let (bytes, path, labels) = load_weight_bytes(explicit)?;
+    let selection = i3d_gpu::Backend::select_blocking(preference)?;
+    eprintln!("backend {}: {}", selection.backend.name(), selection.reason);
+    let classifier = i3d_gpu::Classifier::new(selection.backend, &bytes, None)
         .with_context(|| format!("{}; run `cargo xtask weights` again", path.display()))?;
-    Ok(Weights {
-        model,
-        labels: manifest.labels,
-    })
+    Ok((classifier, labels))
+}
+
+/// Runs the classifier on a clip; on wgpu, a clip longer than the adapter's buffers allow is an
+/// error that names the longest clip that fits.
+fn classify_on(
+    classifier: &mut i3d_gpu::Classifier,
+    clip: &Tensor,
+    frames: usize,
+) -> Result<Vec<f32>> {
+    if let i3d_gpu::Classifier::Wgpu(model) = classifier {
+        let max = model.max_frames();
+        if frames > max {
+            bail!(
+                "{frames} frames need more memory per buffer than the adapter allows ({}); \
+                 pass --frames N with N ≤ {max}, or --backend cpu",
+                model.context().summary
+            );
+        }
+    }
+    let input: Vec<f32> = clip.flatten_all()?.to_vec1()?;
+    Ok(classifier.run_blocking(&input, frames)?)
 }
 
 /// Runs `kinetiscope classify`.
@@ -138,14 +184,22 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             i3d::arch::MIN_FRAMES
         );
     }
-    let weights = load_weights(args.weights.as_deref())?;
-    let started = Instant::now();
-    let logits: Vec<f32> = weights.model.logits(&clip)?.flatten_all()?.to_vec1()?;
-    let elapsed = started.elapsed();
-    let top = i3d::postprocess::top_k(&logits, &weights.labels, args.top);
+    let (logits, labels, backend, elapsed) = if args.backend == Backend::Cpu {
+        let weights = load_weights(args.weights.as_deref())?;
+        let started = Instant::now();
+        let logits: Vec<f32> = weights.model.logits(&clip)?.flatten_all()?.to_vec1()?;
+        (logits, weights.labels, "cpu", started.elapsed())
+    } else {
+        let (mut classifier, labels) =
+            load_classifier(args.backend.preference(), args.weights.as_deref())?;
+        let started = Instant::now();
+        let logits = classify_on(&mut classifier, &clip, frames)?;
+        (logits, labels, classifier.backend_name(), started.elapsed())
+    };
+    let top = i3d::postprocess::top_k(&logits, &labels, args.top);
     if args.json {
         let output = Output {
-            backend: args.backend.name(),
+            backend,
             frames,
             logits,
             top: top
@@ -162,9 +216,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         print_out(&text)
     } else {
         let mut text = format!(
-            "{}: {frames} frames, backend {}, {:.2} s\n",
+            "{}: {frames} frames, backend {backend}, {:.2} s\n",
             args.input.display(),
-            args.backend.name(),
             elapsed.as_secs_f64()
         );
         for (rank, p) in top.iter().enumerate() {

@@ -1,5 +1,5 @@
 //! Per-kernel device times of one clip and the plain-GEMM yardstick:
-//! `cargo run --release -p i3d-gpu --example profile -- [frames] [f32|f16]`.
+//! `cargo run --release -p i3d-gpu --example wgpu_profile -- [frames] [f32|f16]`.
 
 use std::time::Instant;
 
@@ -32,9 +32,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     model.run_blocking(&input, frames, RunOptions::default())?;
     let wall = t.elapsed().as_secs_f64();
-    let out = model.run_blocking(&input, frames, RunOptions { profile: true, features: false })?;
+    let out = model.run_blocking(
+        &input,
+        frames,
+        RunOptions {
+            profile: true,
+            features: false,
+        },
+    )?;
     let macs = model.plan(frames)?.macs();
-    println!("warm run {wall:.2} s, {:.1} GFLOP/s", 2.0 * macs as f64 / wall / 1e9);
+    println!(
+        "warm run {wall:.2} s, {:.1} GFLOP/s",
+        2.0 * macs as f64 / wall / 1e9
+    );
     if let Some(profile) = out.profile {
         let total: f64 = profile.iter().map(|k| k.seconds).sum();
         for k in &profile {
@@ -51,6 +61,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // N and K of Conv3d_2c (192, 27·64); M = 8192 keeps A within one binding.
     let shape = [8192, 192, 1728];
     let g = pollster::block_on(time_gemm(&ctx, precision, shape, 3))?;
-    println!("plain GEMM {:?}: {:.2} ms, {:.1} GFLOP/s", g.shape, g.seconds * 1e3, g.gflops());
+    println!(
+        "plain GEMM {:?}: {:.2} ms, {:.1} GFLOP/s",
+        g.shape,
+        g.seconds * 1e3,
+        g.gflops()
+    );
     Ok(())
 }

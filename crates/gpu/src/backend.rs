@@ -100,6 +100,12 @@ impl Backend {
         }
     }
 
+    /// [`Backend::select`], blocking (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn select_blocking(preference: Preference) -> Result<Selection, Error> {
+        pollster::block_on(Self::select(preference))
+    }
+
     /// `wgpu` or `cpu`.
     pub fn name(&self) -> &'static str {
         match self {

@@ -1,11 +1,15 @@
-//! The yardstick of the conv kernel: the plain tiled GEMM (`gemm.wgsl`, same tiles and register
-//! blocks, dense operands) timed on the same device, so the implicit-GEMM convolution's throughput
-//! can be given as a fraction of what the device does on a GEMM of the same M, N, K.
+//! Benchmarks: the yardstick of the conv kernel, the plain tiled GEMM (`gemm.wgsl`, same tiles and
+//! register blocks, dense operands) timed on the same device, so the implicit-GEMM convolution's
+//! throughput can be given as a fraction of what the device does on a GEMM of the same N and K;
+//! per-kernel summaries of a profiled clip; and (natively) a whole-clip benchmark.
 
 use crate::context::{encode, GpuContext};
-use crate::kernels::{Precision, TILE_K, TILE_N};
+use crate::kernels::{Kernel, KernelId, Precision, TILE_K, TILE_N};
+use crate::model::KernelTime;
 use crate::ops::{self, Dispatch};
 use crate::Error;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::GpuI3d;
 
 /// One timed GEMM shape.
 #[derive(Debug, Clone, Copy)]
@@ -142,4 +146,184 @@ fn timed_on_host(_: &GpuContext, _: &Dispatch, _: usize) -> Result<Vec<f64>, Err
     Err(Error::Shape(
         "timing the GEMM in the browser needs timestamp queries".into(),
     ))
+}
+
+/// Totals of one kernel variant over a profiled run.
+#[derive(Debug, Clone)]
+pub struct KernelSummary {
+    /// The variant.
+    pub kernel: KernelId,
+    /// Dispatches of it.
+    pub dispatches: usize,
+    /// Device seconds, summed.
+    pub seconds: f64,
+    /// Multiply-adds, summed.
+    pub macs: u64,
+}
+
+impl KernelSummary {
+    /// 2·MAC / s in GFLOP/s (0 for the pools).
+    pub fn gflops(&self) -> f64 {
+        if self.seconds > 0.0 {
+            2.0 * self.macs as f64 / self.seconds / 1e9
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Groups a profile by kernel variant, in order of first appearance.
+pub fn summarize(profile: &[KernelTime]) -> Vec<KernelSummary> {
+    let mut out: Vec<KernelSummary> = Vec::new();
+    for k in profile {
+        match out.iter_mut().find(|s| s.kernel == k.kernel) {
+            Some(s) => {
+                s.dispatches += 1;
+                s.seconds += k.seconds;
+                s.macs += k.macs;
+            }
+            None => out.push(KernelSummary {
+                kernel: k.kernel,
+                dispatches: 1,
+                seconds: k.seconds,
+                macs: k.macs,
+            }),
+        }
+    }
+    out
+}
+
+/// The convolutions' throughput against the plain GEMM on the same device.
+#[derive(Debug, Clone)]
+pub struct GemmComparison {
+    /// The largest convolution of the clip (most multiply-adds).
+    pub conv_label: String,
+    /// Its (M, N, K).
+    pub conv_shape: [usize; 3],
+    /// Its GFLOP/s (device time).
+    pub conv_gflops: f64,
+    /// All convolutions together, GFLOP/s (device time).
+    pub all_convs_gflops: f64,
+    /// The plain GEMM with the same N and K (M capped by the binding limit).
+    pub gemm: GemmTiming,
+}
+
+impl GemmComparison {
+    /// The largest conv's GFLOP/s as a fraction of the plain GEMM's.
+    pub fn ratio(&self) -> f64 {
+        self.conv_gflops / self.gemm.gflops()
+    }
+
+    /// All convs' GFLOP/s as a fraction of the plain GEMM's.
+    pub fn all_convs_ratio(&self) -> f64 {
+        self.all_convs_gflops / self.gemm.gflops()
+    }
+}
+
+/// Times the plain GEMM at the N and K of the largest convolution of `profile` (M as large as one
+/// binding allows, up to the conv's) and compares.
+pub async fn compare_with_gemm(
+    ctx: &GpuContext,
+    precision: Precision,
+    profile: &[KernelTime],
+) -> Result<Option<GemmComparison>, Error> {
+    let convs: Vec<&KernelTime> = profile
+        .iter()
+        .filter(|k| k.kernel.kernel == Kernel::Conv3d)
+        .collect();
+    let Some(largest) = convs.iter().max_by_key(|k| k.macs) else {
+        return Ok(None);
+    };
+    let Some([m, n, k]) = largest.gemm_shape else {
+        return Ok(None);
+    };
+    let row_bytes = (k.max(n) as u64) * precision.bytes();
+    let max_rows = (ctx.summary.max_storage_binding / row_bytes.max(1)) as usize / 64 * 64;
+    let gemm_m = m.min(max_rows.max(64));
+    let gemm = time_gemm(ctx, precision, [gemm_m, n, k], 3).await?;
+    let (seconds, macs) = convs
+        .iter()
+        .fold((0.0, 0u64), |(s, m), c| (s + c.seconds, m + c.macs));
+    Ok(Some(GemmComparison {
+        conv_label: largest.label.clone(),
+        conv_shape: [m, n, k],
+        conv_gflops: 2.0 * largest.macs as f64 / largest.seconds / 1e9,
+        all_convs_gflops: 2.0 * macs as f64 / seconds / 1e9,
+        gemm,
+    }))
+}
+
+/// A clip benchmark of [`GpuI3d`] (native: wall-clock times).
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, Clone)]
+pub struct ClipBench {
+    /// Frames per clip.
+    pub frames: usize,
+    /// Wall-clock seconds of each timed run (upload, one submission, logits readback).
+    pub seconds: Vec<f64>,
+    /// Multiply-adds per clip.
+    pub macs: u64,
+    /// Per-dispatch device times of one more run (with timestamp queries).
+    pub profile: Option<Vec<KernelTime>>,
+    /// The conv kernel against the plain GEMM (with timestamp queries).
+    pub gemm: Option<GemmComparison>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl ClipBench {
+    /// Median wall-clock seconds per clip.
+    pub fn median(&self) -> f64 {
+        let mut v = self.seconds.clone();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+
+    /// GFLOP/s at the median.
+    pub fn gflops(&self) -> f64 {
+        2.0 * self.macs as f64 / self.median() / 1e9
+    }
+}
+
+/// Runs one warm-up clip, `runs` timed clips, then (with timestamp queries) one profiled clip
+/// and the GEMM comparison. The clip is a smooth deterministic pattern in [−1, 1].
+#[cfg(not(target_arch = "wasm32"))]
+pub fn bench_clip(model: &mut GpuI3d, frames: usize, runs: usize) -> Result<ClipBench, Error> {
+    let n = i3d::arch::Shape::clip(frames).elements();
+    let input: Vec<f32> = (0..n).map(|i| ((i % 9973) as f32 * 0.013).sin()).collect();
+    let options = crate::RunOptions::default();
+    model.run_blocking(&input, frames, options)?;
+    let mut seconds = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let start = std::time::Instant::now();
+        model.run_blocking(&input, frames, options)?;
+        seconds.push(start.elapsed().as_secs_f64());
+    }
+    let macs = model.plan(frames)?.macs();
+    let ctx = model.context().clone();
+    let (profile, gemm) = if ctx.summary.timestamps {
+        let profile = model
+            .run_blocking(
+                &input,
+                frames,
+                crate::RunOptions {
+                    profile: true,
+                    features: false,
+                },
+            )?
+            .profile;
+        let gemm = match &profile {
+            Some(p) => pollster::block_on(compare_with_gemm(&ctx, model.precision(), p))?,
+            None => None,
+        };
+        (profile, gemm)
+    } else {
+        (None, None)
+    };
+    Ok(ClipBench {
+        frames,
+        seconds,
+        macs,
+        profile,
+        gemm,
+    })
 }

@@ -229,13 +229,10 @@ impl GpuContext {
     /// The compute pipeline of a kernel variant, compiled on first use and cached.
     pub fn pipeline(&self, id: KernelId) -> Result<wgpu::ComputePipeline, Error> {
         self.check_precision(id.precision)?;
-        let mut cache = self
-            .pipelines
-            .lock()
-            .map_err(|_| Error::Wgpu {
-                scope: "pipeline cache",
-                message: "poisoned lock".into(),
-            })?;
+        let mut cache = self.pipelines.lock().map_err(|_| Error::Wgpu {
+            scope: "pipeline cache",
+            message: "poisoned lock".into(),
+        })?;
         if let Some(pipeline) = cache.get(&id) {
             return Ok(pipeline.clone());
         }

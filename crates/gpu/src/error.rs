@@ -23,7 +23,9 @@ pub enum Error {
         reason: String,
     },
     /// A buffer (or one binding of it) would exceed a device limit.
-    #[error("buffer `{label}` needs {size} bytes, above the device's {limit_name} of {limit} bytes")]
+    #[error(
+        "buffer `{label}` needs {size} bytes, above the device's {limit_name} of {limit} bytes"
+    )]
     BufferTooLarge {
         /// Buffer label.
         label: String,

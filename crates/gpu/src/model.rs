@@ -52,13 +52,17 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Allocates the activations for a 1×`frames`×224×224×3 clip and records every dispatch.
-    pub fn new(ctx: &GpuContext, weights: &GpuWeights, frames: usize) -> Result<Self, Error> {
+    /// Bytes of every activation buffer a plan for `frames` frames allocates, by label: the input,
+    /// the two ping-pong buffers (the largest layer output), the Inception scratches (reductions,
+    /// pooled input), the average pool and the logits.
+    pub fn buffer_sizes(
+        frames: usize,
+        precision: Precision,
+    ) -> Result<Vec<(&'static str, u64)>, Error> {
         let input_shape = Shape::clip(frames);
         arch::check_input(input_shape)?;
         let shapes = arch::output_shapes(I3D_LAYERS, input_shape)?;
-        let bytes = weights.precision.bytes();
-        // Ping-pong buffers: the largest output of any layer before the average pool.
+        let bytes = precision.bytes();
         let mut act_elems = 0usize;
         let (mut r12_elems, mut pooled_elems, mut avg_elems) = (0usize, 0usize, 0usize);
         let mut shape = input_shape;
@@ -75,22 +79,39 @@ impl Plan {
             }
             shape = *out;
         }
-        let input = ctx.storage("input", input_shape.elements() as u64 * bytes)?;
-        let acts = [
-            ctx.storage("activations.0", act_elems as u64 * bytes)?,
-            ctx.storage("activations.1", act_elems as u64 * bytes)?,
-        ];
-        let r12 = ctx.storage("inception.reductions", r12_elems as u64 * bytes)?;
-        let pooled = ctx.storage("inception.pooled", pooled_elems as u64 * bytes)?;
-        let avg = ctx.storage("avgpool", avg_elems as u64 * 4)?;
+        let e = |n: usize, b: u64| n as u64 * b;
+        Ok(vec![
+            ("input", e(input_shape.elements(), bytes)),
+            ("activations.0", e(act_elems, bytes)),
+            ("activations.1", e(act_elems, bytes)),
+            ("inception.reductions", e(r12_elems, bytes)),
+            ("inception.pooled", e(pooled_elems, bytes)),
+            ("avgpool", e(avg_elems, 4)),
+            ("logits", e(i3d::arch::NUM_CLASSES, 4)),
+        ])
+    }
+
+    /// Allocates the activations for a 1×`frames`×224×224×3 clip and records every dispatch.
+    pub fn new(ctx: &GpuContext, weights: &GpuWeights, frames: usize) -> Result<Self, Error> {
+        let input_shape = Shape::clip(frames);
+        let shapes = arch::output_shapes(I3D_LAYERS, input_shape)?;
+        let sizes = Self::buffer_sizes(frames, weights.precision)?;
+        for (label, size) in &sizes {
+            ctx.check_binding(label, *size)?;
+        }
+        let mut buffers = Vec::with_capacity(sizes.len());
+        for (label, size) in &sizes {
+            buffers.push(ctx.storage(label, *size)?);
+        }
+        let [input, act0, act1, r12, pooled, avg, logits] = <[wgpu::Buffer; 7]>::try_from(buffers)
+            .map_err(|_| Error::Shape("plan: unexpected buffer list".into()))?;
+        let acts = [act0, act1];
         let classes = i3d::arch::NUM_CLASSES;
-        let logits = ctx.storage("logits", (classes * 4) as u64)?;
         let logits_staging = ctx.staging("logits.staging", (classes * 4) as u64);
-        let activation_bytes =
-            [&input, &acts[0], &acts[1], &r12, &pooled, &avg, &logits]
-                .iter()
-                .map(|b| b.size())
-                .sum();
+        let activation_bytes = [&input, &acts[0], &acts[1], &r12, &pooled, &avg, &logits]
+            .iter()
+            .map(|b| b.size())
+            .sum();
 
         let mut steps = Vec::new();
         let mut src = Loc::Input;
@@ -278,6 +299,8 @@ pub struct KernelTime {
     pub seconds: f64,
     /// Multiply-adds.
     pub macs: u64,
+    /// (M, N, K) when the dispatch is a GEMM (the convolutions).
+    pub gemm_shape: Option<[usize; 3]>,
 }
 
 /// The result of one clip.
@@ -323,6 +346,30 @@ impl GpuI3d {
     /// Bytes of weights on the device.
     pub fn weight_bytes(&self) -> u64 {
         self.weights.bytes
+    }
+
+    /// The longest clip (frames) whose buffers fit this device's binding limits (0 if none does).
+    pub fn max_frames(&self) -> usize {
+        let fits = |frames: usize| {
+            Plan::buffer_sizes(frames, self.weights.precision).is_ok_and(|sizes| {
+                sizes
+                    .iter()
+                    .all(|(label, size)| self.ctx.check_binding(label, *size).is_ok())
+            })
+        };
+        let (mut lo, mut hi) = (arch::MIN_FRAMES, 1 << 16);
+        if !fits(lo) {
+            return 0;
+        }
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            if fits(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     /// The plan for `frames` frames, built (and checked against the device limits) on first use.
@@ -450,6 +497,7 @@ impl GpuI3d {
                             kernel: step.kernel,
                             seconds: pair[1].saturating_sub(pair[0]) as f64 * period,
                             macs: step.macs,
+                            gemm_shape: step.gemm_shape,
                         })
                         .collect(),
                 )

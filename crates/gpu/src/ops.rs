@@ -30,6 +30,8 @@ pub struct Dispatch {
     pub workgroups: [u32; 3],
     /// Multiply-adds done (padded taps included; 0 for pools).
     pub macs: u64,
+    /// (M, N, K) of the GEMM this dispatch is (conv and GEMM kernels), for comparisons.
+    pub gemm_shape: Option<[usize; 3]>,
 }
 
 /// A conv's weights on the device: (k_rows, n_pad) row-major in the storage precision, zero-padded
@@ -88,7 +90,10 @@ impl ConvWeights {
         let k_rows = k.next_multiple_of(TILE_K as usize);
         let n_pad = cout.next_multiple_of(TILE_N as usize);
         let mut padded = vec![0.0f32; k_rows * n_pad];
-        for (dst, src) in padded.chunks_exact_mut(n_pad).zip(weight.chunks_exact(cout)) {
+        for (dst, src) in padded
+            .chunks_exact_mut(n_pad)
+            .zip(weight.chunks_exact(cout))
+        {
             dst[..cout].copy_from_slice(src);
         }
         let mut bias_padded = vec![0.0f32; n_pad];
@@ -303,6 +308,7 @@ pub fn conv3d(
         bind_group,
         workgroups,
         macs: (m * w.k() * w.cout) as u64,
+        gemm_shape: Some([m, w.cout, w.k()]),
     })
 }
 
@@ -371,6 +377,7 @@ pub fn maxpool3d(
         bind_group,
         workgroups,
         macs: 0,
+        gemm_shape: None,
     })
 }
 
@@ -430,6 +437,7 @@ pub fn avgpool3d(
         bind_group,
         workgroups,
         macs: 0,
+        gemm_shape: None,
     })
 }
 
@@ -445,7 +453,9 @@ pub fn logits(
     out: &wgpu::Buffer,
 ) -> Result<Dispatch, Error> {
     if w.kernel != [1, 1, 1] {
-        return Err(Error::Shape(format!("{label}: the classifier must be 1×1×1")));
+        return Err(Error::Shape(format!(
+            "{label}: the classifier must be 1×1×1"
+        )));
     }
     let id = KernelId {
         kernel: Kernel::Logits,
@@ -461,10 +471,19 @@ pub fn logits(
         n_pad: u("n_pad", w.n_pad)?,
         _pad: [0; 3],
     };
-    let groups = u("class groups", w.cout.div_ceil(LOGITS_WORKGROUP_SIZE as usize))?;
+    let groups = u(
+        "class groups",
+        w.cout.div_ceil(LOGITS_WORKGROUP_SIZE as usize),
+    )?;
     let pipeline = ctx.pipeline(id)?;
     let uniform = ctx.uniform(&format!("{label}.params"), bytes_of(&params));
-    let bind_group = bind_group(ctx, label, &pipeline, &uniform, &[x, &w.weight, &w.bias, out]);
+    let bind_group = bind_group(
+        ctx,
+        label,
+        &pipeline,
+        &uniform,
+        &[x, &w.weight, &w.bias, out],
+    );
     Ok(Dispatch {
         label: label.to_string(),
         kernel: id,
@@ -472,6 +491,7 @@ pub fn logits(
         bind_group,
         workgroups: [groups, u("N", batch)?, 1],
         macs: (batch * positions * w.cin * w.cout) as u64,
+        gemm_shape: None,
     })
 }
 
@@ -523,6 +543,7 @@ pub fn gemm(
         bind_group,
         workgroups,
         macs: (m * n * k) as u64,
+        gemm_shape: Some([m, n, k]),
     })
 }
 

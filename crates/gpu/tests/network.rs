@@ -23,7 +23,10 @@ fn weights(file: &str) -> Option<Vec<u8>> {
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
-            eprintln!("skipping: {}: {e} (run `cargo xtask weights`)", path.display());
+            eprintln!(
+                "skipping: {}: {e} (run `cargo xtask weights`)",
+                path.display()
+            );
             None
         }
     }
@@ -36,23 +39,45 @@ fn fixture() -> Fixture {
 
 fn cpu_logits(model: &InceptionI3d, input: &[f32], frames: usize) -> Vec<f32> {
     let x = Tensor::from_slice(input, Shape::clip(frames).dims().to_vec(), &Device::Cpu).unwrap();
-    model.logits(&x).unwrap().flatten_all().unwrap().to_vec1().unwrap()
+    model
+        .logits(&x)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
 }
 
 #[test]
 fn fixture_logits_match_the_reference_and_the_cpu_path_in_f32() {
     let Some(ctx) = context() else { return };
-    let Some(bytes) = weights(checkpoint::F32_FILE) else { return };
+    let Some(bytes) = weights(checkpoint::F32_FILE) else {
+        return;
+    };
     let fixture = fixture();
     let input: Vec<f32> = fixture.input.flatten_all().unwrap().to_vec1().unwrap();
     let mut gpu = GpuI3d::new(ctx, &bytes, Precision::F32).unwrap();
     let start = Instant::now();
     let out = gpu
-        .run_blocking(&input, 16, RunOptions { features: true, profile: false })
+        .run_blocking(
+            &input,
+            16,
+            RunOptions {
+                features: true,
+                profile: false,
+            },
+        )
         .unwrap();
-    eprintln!("wgpu f32, T = 16: {:.2} s (first run, pipelines included)", start.elapsed().as_secs_f64());
+    eprintln!(
+        "wgpu f32, T = 16: {:.2} s (first run, pipelines included)",
+        start.elapsed().as_secs_f64()
+    );
     let vs_reference = rel_l2(&out.logits, &fixture.logits);
-    let cpu = cpu_logits(&InceptionI3d::from_safetensors_bytes(&bytes).unwrap(), &input, 16);
+    let cpu = cpu_logits(
+        &InceptionI3d::from_safetensors_bytes(&bytes).unwrap(),
+        &input,
+        16,
+    );
     let vs_cpu = rel_l2(&out.logits, &cpu);
     eprintln!("rel L2 vs JAX reference {vs_reference:.2e}, vs candle CPU {vs_cpu:.2e}");
     assert!(vs_reference < 1e-4, "{vs_reference}");
@@ -78,16 +103,25 @@ fn fixture_logits_match_the_reference_and_the_cpu_path_in_f32() {
 #[test]
 fn random_clip_matches_the_cpu_path_in_f32() {
     let Some(ctx) = context() else { return };
-    let Some(bytes) = weights(checkpoint::F32_FILE) else { return };
+    let Some(bytes) = weights(checkpoint::F32_FILE) else {
+        return;
+    };
     let mut rng = rng("random clip");
     // The smallest clip (T = 9) keeps lavapipe fast; every layer still runs, with odd sizes in time.
     let frames = 9;
     let input = uniform(&mut rng, Shape::clip(frames).elements(), -1.0, 1.0);
     let mut gpu = GpuI3d::new(ctx, &bytes, Precision::F32).unwrap();
     let logits = pollster::block_on(gpu.logits(&input, frames)).unwrap();
-    let cpu = cpu_logits(&InceptionI3d::from_safetensors_bytes(&bytes).unwrap(), &input, frames);
+    let cpu = cpu_logits(
+        &InceptionI3d::from_safetensors_bytes(&bytes).unwrap(),
+        &input,
+        frames,
+    );
     let err = rel_l2(&logits, &cpu);
-    eprintln!("random T = {frames}: rel L2 vs candle CPU {err:.2e}, top-5 {:?}", top_indices(&logits, 5));
+    eprintln!(
+        "random T = {frames}: rel L2 vs candle CPU {err:.2e}, top-5 {:?}",
+        top_indices(&logits, 5)
+    );
     assert!(err < 1e-4, "{err}");
     assert_eq!(top_indices(&logits, 5), top_indices(&cpu, 5));
 }
@@ -99,13 +133,18 @@ fn f16_storage_keeps_the_ranking() {
         eprintln!("skipping: {} has no shader-f16", ctx.summary.name);
         return;
     }
-    let Some(bytes) = weights(checkpoint::F16_FILE) else { return };
+    let Some(bytes) = weights(checkpoint::F16_FILE) else {
+        return;
+    };
     let fixture = fixture();
     let input: Vec<f32> = fixture.input.flatten_all().unwrap().to_vec1().unwrap();
     let mut gpu = GpuI3d::new(ctx, &bytes, Precision::F16).unwrap();
     let logits = pollster::block_on(gpu.logits(&input, 16)).unwrap();
     let err = rel_l2(&logits, &fixture.logits);
-    eprintln!("f16 storage: rel L2 vs reference {err:.2e}, top-5 {:?}", top_indices(&logits, 5));
+    eprintln!(
+        "f16 storage: rel L2 vs reference {err:.2e}, top-5 {:?}",
+        top_indices(&logits, 5)
+    );
     assert!(err < 2e-2, "{err}");
     assert_eq!(top_indices(&logits, 1), vec![327]);
 }
@@ -113,19 +152,25 @@ fn f16_storage_keeps_the_ranking() {
 #[test]
 fn clips_beyond_the_binding_limit_are_a_typed_error() {
     let Some(ctx) = context() else { return };
-    let Some(bytes) = weights(checkpoint::F32_FILE) else { return };
+    let Some(bytes) = weights(checkpoint::F32_FILE) else {
+        return;
+    };
     let limit = ctx.summary.max_storage_binding;
     let mut gpu = GpuI3d::new(ctx, &bytes, Precision::F32).unwrap();
-    // The stem output is ⌈T/2⌉×112×112×64 f32: pick T just past the limit.
-    let per_step = 112 * 112 * 64 * 4;
-    let frames = 2 * (limit / per_step + 1) as usize;
+    // The stem output is ⌈T/2⌉×112×112×64 f32: the longest clip that fits one binding.
+    let max = gpu.max_frames();
+    assert_eq!(max, 2 * (limit / (112 * 112 * 64 * 4)) as usize);
+    let frames = max + 1;
     match gpu.plan(frames) {
         Err(Error::BufferTooLarge { label, size, .. }) => {
             eprintln!("T = {frames}: `{label}` needs {size} bytes > {limit}");
         }
         other => panic!("expected BufferTooLarge, got {:?}", other.map(|p| p.frames)),
     }
-    assert!(matches!(gpu.plan(8), Err(Error::I3d(i3d::Error::TooFewFrames { .. }))));
+    assert!(matches!(
+        gpu.plan(8),
+        Err(Error::I3d(i3d::Error::TooFewFrames { .. }))
+    ));
     assert!(matches!(
         pollster::block_on(gpu.logits(&[0.5; 10], 9)),
         Err(Error::InputLength { .. })

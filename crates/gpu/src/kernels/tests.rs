@@ -25,9 +25,7 @@ fn every_kernel_variant_validates_with_naga() {
         };
         Validator::new(ValidationFlags::all(), capabilities)
             .validate(&module)
-            .unwrap_or_else(|e| {
-                panic!("{}: {}", id.label(), e.emit_to_string(&id.source()))
-            });
+            .unwrap_or_else(|e| panic!("{}: {}", id.label(), e.emit_to_string(&id.source())));
         assert!(
             module.entry_points.iter().any(|e| e.name == "main"),
             "{} has no `main`",
@@ -44,9 +42,11 @@ fn f16_variants_need_the_f16_capability() {
         width: 4,
     };
     let module = parse(&id);
-    assert!(Validator::new(ValidationFlags::all(), Capabilities::empty())
-        .validate(&module)
-        .is_err());
+    assert!(
+        Validator::new(ValidationFlags::all(), Capabilities::empty())
+            .validate(&module)
+            .is_err()
+    );
 }
 
 #[test]

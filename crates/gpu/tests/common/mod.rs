@@ -61,7 +61,10 @@ pub fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
 
 /// Largest |a − b|.
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// TF SAME output extents and padding before, per axis.
@@ -89,7 +92,13 @@ pub fn conv3d_ref(
 ) -> (Vec<f32>, Shape) {
     let (o, pad) = same(input, kernel, stride);
     let Shape { n, t, h, w: wd, c } = input;
-    let out = Shape { n, t: o[0], h: o[1], w: o[2], c: cout };
+    let out = Shape {
+        n,
+        t: o[0],
+        h: o[1],
+        w: o[2],
+        c: cout,
+    };
     let mut y = vec![0.0f32; out.elements()];
     for b in 0..n {
         for to in 0..o[0] {
@@ -140,7 +149,13 @@ pub fn conv3d_ref(
 pub fn maxpool_ref(x: &[f32], input: Shape, kernel: Dims3, stride: Dims3) -> (Vec<f32>, Shape) {
     let (o, pad) = same(input, kernel, stride);
     let Shape { n, t, h, w, c } = input;
-    let out = Shape { n, t: o[0], h: o[1], w: o[2], c };
+    let out = Shape {
+        n,
+        t: o[0],
+        h: o[1],
+        w: o[2],
+        c,
+    };
     let mut y = vec![f32::NEG_INFINITY; out.elements()];
     for b in 0..n {
         for to in 0..o[0] {
@@ -181,7 +196,13 @@ pub fn maxpool_ref(x: &[f32], input: Shape, kernel: Dims3, stride: Dims3) -> (Ve
 /// Direct VALID stride-1 average pool.
 pub fn avgpool_ref(x: &[f32], input: Shape, kernel: Dims3) -> (Vec<f32>, Shape) {
     let Shape { n, t, h, w, c } = input;
-    let out = Shape { n, t: t + 1 - kernel[0], h: h + 1 - kernel[1], w: w + 1 - kernel[2], c };
+    let out = Shape {
+        n,
+        t: t + 1 - kernel[0],
+        h: h + 1 - kernel[1],
+        w: w + 1 - kernel[2],
+        c,
+    };
     let mut y = vec![0.0f32; out.elements()];
     let count = (kernel[0] * kernel[1] * kernel[2]) as f64;
     for b in 0..n {
