@@ -9,12 +9,15 @@ use candle_core::{Device, Tensor};
 fn main() -> candle_core::Result<()> {
     // (rows, K, cout): stem chunk, Conv3d_2c chunk, Mixed_3c b1b chunk, a 1×1 chunk, Mixed_4 3×3 chunk.
     for (m, k, n) in [
-        (2038, 1029, 64),
-        (1213, 1728, 192),
-        (1213, 1728, 96),
-        (4096, 256, 288),
-        (784, 3456, 256),
-        (8192, 1728, 192),
+        // Chunks of 4 MiB of im2col rows: the stem, Conv3d_2c, Mixed_3c b1b, Mixed_4f b1b.
+        (1008, 1029, 64),
+        (560, 1728, 192),
+        (280, 3456, 192),
+        (238, 4320, 320),
+        // A 1×1×1 chunk (Mixed_3c b0+b1a+b2a) and whole layers.
+        (1820, 256, 288),
+        (6272, 3456, 192),
+        (25088, 1728, 192),
     ] {
         let a = Tensor::rand(-1f32, 1f32, (m, k), &Device::Cpu)?;
         let b = Tensor::rand(-1f32, 1f32, (k, n), &Device::Cpu)?;

@@ -146,7 +146,7 @@ impl Buffer {
 #[derive(Debug, Default)]
 pub struct Workspace {
     free: Vec<Tensor>,
-    scratch: Option<Tensor>,
+    scratch: Vec<Tensor>,
 }
 
 impl Workspace {
@@ -178,22 +178,57 @@ impl Workspace {
         }
     }
 
-    /// The im2col scratch, at least `len` floats (flat).
-    fn scratch(&mut self, len: usize) -> Result<Tensor> {
-        match &self.scratch {
-            Some(t) if t.elem_count() >= len => Ok(t.clone()),
-            _ => {
-                let t = Tensor::zeros(len, DType::F32, &Device::Cpu)?;
-                self.scratch = Some(t.clone());
-                Ok(t)
-            }
+    /// Bytes held (free buffers and scratch).
+    pub fn bytes(&self) -> usize {
+        4 * self
+            .free
+            .iter()
+            .chain(&self.scratch)
+            .map(Tensor::elem_count)
+            .sum::<usize>()
+    }
+}
+
+/// The im2col scratch tensors of one convolution: one per chunk in flight, taken from and given
+/// back to a [`Workspace`]. Each is used by one task at a time (a task fills it, then the GEMM
+/// reads it), so no two threads ever contend for one.
+struct ScratchPool {
+    free: std::sync::Mutex<Vec<Tensor>>,
+    len: usize,
+}
+
+impl ScratchPool {
+    fn new(workspace: &mut Workspace, len: usize) -> Self {
+        ScratchPool {
+            free: std::sync::Mutex::new(std::mem::take(&mut workspace.scratch)),
+            len,
         }
     }
 
-    /// Bytes held (free buffers and scratch).
-    pub fn bytes(&self) -> usize {
-        4 * (self.free.iter().map(Tensor::elem_count).sum::<usize>()
-            + self.scratch.as_ref().map_or(0, Tensor::elem_count))
+    fn take(&self) -> Result<Tensor> {
+        let found = {
+            let Ok(mut free) = self.free.lock() else {
+                bail!("i3d: scratch pool poisoned")
+            };
+            let i = free.iter().position(|t| t.elem_count() >= self.len);
+            i.map(|i| free.swap_remove(i))
+        };
+        match found {
+            Some(t) => Ok(t),
+            None => Tensor::zeros(self.len, DType::F32, &Device::Cpu),
+        }
+    }
+
+    fn give(&self, t: Tensor) {
+        if let Ok(mut free) = self.free.lock() {
+            free.push(t);
+        }
+    }
+
+    fn finish(self, workspace: &mut Workspace) {
+        if let Ok(free) = self.free.into_inner() {
+            workspace.scratch = free;
+        }
     }
 }
 
@@ -213,6 +248,8 @@ struct FillLhs {
     lhs: Lhs,
     geometry: Geometry,
     row0: usize,
+    /// Split the work over the rayon pool (false when chunks already run in parallel).
+    parallel: bool,
 }
 
 impl InplaceOp2 for FillLhs {
@@ -230,8 +267,8 @@ impl InplaceOp2 for FillLhs {
         let x = storage_slice(src, src_l)?;
         let buf = storage_slice_mut(dst, dst_l)?;
         match self.lhs {
-            Lhs::Im2col => im2col(x, &self.geometry, self.row0, buf),
-            Lhs::Pooled(pool) => max_pool_rows(x, &pool, self.row0, buf),
+            Lhs::Im2col => im2col(x, &self.geometry, self.row0, buf, self.parallel),
+            Lhs::Pooled(pool) => max_pool_rows(x, &pool, self.row0, buf, self.parallel),
             Lhs::Direct => bail!("i3d: a direct lhs needs no filling"),
         }
         Ok(())
@@ -258,6 +295,8 @@ struct Epilogue<'a> {
     stride: usize,
     offset: usize,
     cols: std::ops::Range<usize>,
+    /// Split the work over the rayon pool (false when chunks already run in parallel).
+    parallel: bool,
 }
 
 impl InplaceOp2 for Epilogue<'_> {
@@ -282,22 +321,27 @@ impl InplaceOp2 for Epilogue<'_> {
         };
         let bias = &self.bias[cols.clone()];
         let relu = self.relu;
-        dst.par_chunks_mut(stride)
-            .zip(res.par_chunks(n))
-            .with_min_len(MIN_ROWS_PER_TASK)
-            .for_each(|(d, r)| {
-                let d = &mut d[offset..offset + cols.len()];
-                let r = &r[cols.clone()];
-                if relu {
-                    for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
-                        *d = (r + b).max(0.0);
-                    }
-                } else {
-                    for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
-                        *d = r + b;
-                    }
+        let row = |(d, r): (&mut [f32], &[f32])| {
+            let d = &mut d[offset..offset + cols.len()];
+            let r = &r[cols.clone()];
+            if relu {
+                for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
+                    *d = (r + b).max(0.0);
                 }
-            });
+            } else {
+                for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
+                    *d = r + b;
+                }
+            }
+        };
+        if self.parallel {
+            dst.par_chunks_mut(stride)
+                .zip(res.par_chunks(n))
+                .with_min_len(MIN_ROWS_PER_TASK)
+                .for_each(row);
+        } else {
+            dst.chunks_mut(stride).zip(res.chunks(n)).for_each(row);
+        }
         Ok(())
     }
 }
@@ -356,31 +400,44 @@ fn gemm_conv(
     let m = geometry.output.positions();
     let k = geometry.k();
     let cout = geometry.output.c;
-    let rows = match lhs {
-        Lhs::Im2col => geometry.chunk_rows(),
-        Lhs::Direct => (RESULT_BUDGET / (cout.max(k) * 4))
-            .max(MIN_ROWS_PER_TASK)
-            .min(m.max(1)),
-        // Whole output lines, as the pooling goes line by line.
+    // Chunks go by units of rows: whole output lines for the im2col and the pooled rows.
+    let (unit, max_rows) = match lhs {
+        Lhs::Im2col => (geometry.output.w, geometry.chunk_rows()),
+        Lhs::Direct => (
+            1,
+            (RESULT_BUDGET / (cout.max(k) * 4)).max(MIN_ROWS_PER_TASK),
+        ),
         Lhs::Pooled(_) => {
-            let line = geometry.output.w * cout.max(k) * 4;
-            ((RESULT_BUDGET / line).max(1) * geometry.output.w).min(m.max(1))
+            let w = geometry.output.w;
+            (w, (RESULT_BUDGET / (w * cout.max(k) * 4)).max(1) * w)
         }
     };
+    let units = m.div_ceil(unit);
+    let max_units = (max_rows / unit).max(1);
+    let threads = rayon::current_num_threads();
+    let mut n_chunks = units.div_ceil(max_units);
+    if threads > 1 && n_chunks > 1 {
+        // A whole number of rounds of `threads` chunks each.
+        n_chunks = n_chunks.div_ceil(threads) * threads;
+    }
+    let per_chunk = units.div_ceil(n_chunks.clamp(1, units.max(1))) * unit;
+    let chunks: Vec<(usize, usize)> = (0..m)
+        .step_by(per_chunk.max(1))
+        .map(|row0| (row0, per_chunk.min(m - row0)))
+        .collect();
+    // With several chunks and threads, each chunk is one task (fill, GEMM, epilogue) and the
+    // tasks run in parallel; otherwise the chunks run in turn, each spread over the threads.
+    let parallel_chunks = threads > 1 && chunks.len() > 1;
     let direct = match lhs {
         Lhs::Direct => Some(x.reshape((m, k))?),
         Lhs::Im2col | Lhs::Pooled(_) => None,
     };
-    let scratch = match lhs {
-        Lhs::Direct => None,
-        Lhs::Im2col | Lhs::Pooled(_) => Some(workspace.scratch(rows * k)?),
-    };
-    let mut row0 = 0;
-    while row0 < m {
-        let len = rows.min(m - row0);
-        let chunk = match (&direct, &scratch) {
-            (Some(direct), _) => direct.narrow(0, row0, len)?,
-            (None, Some(scratch)) => {
+    let pool = ScratchPool::new(workspace, per_chunk * k);
+    let run_chunk = |&(row0, len): &(usize, usize)| -> Result<()> {
+        let (chunk, scratch) = match &direct {
+            Some(direct) => (direct.narrow(0, row0, len)?, None),
+            None => {
+                let scratch = pool.take()?;
                 let chunk = scratch.narrow(0, 0, len * k)?.reshape((len, k))?;
                 chunk.inplace_op2(
                     x,
@@ -388,13 +445,17 @@ fn gemm_conv(
                         lhs,
                         geometry: *geometry,
                         row0,
+                        parallel: !parallel_chunks,
                     },
                 )?;
-                chunk
+                (chunk, Some(scratch))
             }
-            (None, None) => bail!("i3d: no lhs"),
         };
         let res = chunk.matmul(weight)?;
+        drop(chunk);
+        if let Some(scratch) = scratch {
+            pool.give(scratch);
+        }
         for target in targets {
             target.dst.inplace_op2(
                 &res,
@@ -405,12 +466,19 @@ fn gemm_conv(
                     stride: target.dst.dim(candle_core::D::Minus1)?,
                     offset: target.offset,
                     cols: target.cols.clone(),
+                    parallel: !parallel_chunks,
                 },
             )?;
         }
-        row0 += len;
-    }
-    Ok(())
+        Ok(())
+    };
+    let result = if parallel_chunks {
+        chunks.par_iter().try_for_each(run_chunk)
+    } else {
+        chunks.iter().try_for_each(run_chunk)
+    };
+    pool.finish(workspace);
+    result
 }
 
 /// In-place op: a TF `SAME` max-pool of the input (src) into the destination activation.
@@ -432,7 +500,7 @@ impl InplaceOp2 for MaxPoolOp {
     ) -> Result<()> {
         let x = storage_slice(src, src_l)?;
         let out = storage_slice_mut(dst, dst_l)?;
-        max_pool_rows(x, &self.geometry, 0, out);
+        max_pool_rows(x, &self.geometry, 0, out, true);
         Ok(())
     }
 }
@@ -454,7 +522,7 @@ pub fn max_pool3d(x: &Tensor, geometry: &Geometry, out: &Tensor) -> Result<()> {
 /// Separable, one output line at a time: first the max over the window's (t, h) taps of whole
 /// input lines (long contiguous slices), then over the w taps. A 3×3×3 window costs 9 + 3
 /// vector maxima per output row instead of 27.
-pub fn max_pool_rows(x: &[f32], g: &Geometry, row0: usize, dst: &mut [f32]) {
+pub fn max_pool_rows(x: &[f32], g: &Geometry, row0: usize, dst: &mut [f32], parallel: bool) {
     let Shape { t, h, w, c, .. } = g.input;
     let out = g.output;
     let [kt, kh, kw] = g.kernel;
@@ -469,36 +537,43 @@ pub fn max_pool_rows(x: &[f32], g: &Geometry, row0: usize, dst: &mut [f32]) {
         (lo, hi)
     };
     let line0 = row0 / out.w;
-    dst.par_chunks_mut(out.w * c).enumerate().for_each_init(
-        || vec![0.0f32; w * c],
-        |acc, (i, o)| {
-            let line = line0 + i;
-            let ho = line % out.h;
-            let to = (line / out.h) % out.t;
-            let n = line / (out.h * out.t);
-            let (t0, t1) = range(to, st, pt, kt, t);
-            let (h0, h1) = range(ho, sh, ph, kh, h);
-            let mut first = true;
-            for ti in t0..t1 {
-                for hi in h0..h1 {
-                    let src = &x[((n * t + ti) * h + hi) * w * c..][..w * c];
-                    if first {
-                        acc.copy_from_slice(src);
-                        first = false;
-                    } else {
-                        max_into(acc, src);
-                    }
+    let pool_line = |acc: &mut Vec<f32>, (i, o): (usize, &mut [f32])| {
+        let line = line0 + i;
+        let ho = line % out.h;
+        let to = (line / out.h) % out.t;
+        let n = line / (out.h * out.t);
+        let (t0, t1) = range(to, st, pt, kt, t);
+        let (h0, h1) = range(ho, sh, ph, kh, h);
+        let mut first = true;
+        for ti in t0..t1 {
+            for hi in h0..h1 {
+                let src = &x[((n * t + ti) * h + hi) * w * c..][..w * c];
+                if first {
+                    acc.copy_from_slice(src);
+                    first = false;
+                } else {
+                    max_into(acc, src);
                 }
             }
-            for (wo, o) in o.chunks_exact_mut(c).enumerate() {
-                let (w0, w1) = range(wo, sw, pw, kw, w);
-                o.copy_from_slice(&acc[w0 * c..(w0 + 1) * c]);
-                for wi in w0 + 1..w1 {
-                    max_into(o, &acc[wi * c..(wi + 1) * c]);
-                }
+        }
+        for (wo, o) in o.chunks_exact_mut(c).enumerate() {
+            let (w0, w1) = range(wo, sw, pw, kw, w);
+            o.copy_from_slice(&acc[w0 * c..(w0 + 1) * c]);
+            for wi in w0 + 1..w1 {
+                max_into(o, &acc[wi * c..(wi + 1) * c]);
             }
-        },
-    );
+        }
+    };
+    if parallel {
+        dst.par_chunks_mut(out.w * c)
+            .enumerate()
+            .for_each_init(|| vec![0.0f32; w * c], pool_line);
+    } else {
+        let mut acc = vec![0.0f32; w * c];
+        dst.chunks_mut(out.w * c)
+            .enumerate()
+            .for_each(|item| pool_line(&mut acc, item));
+    }
 }
 
 /// `a = max(a, b)` elementwise (a select the compiler turns into vector max instructions).
@@ -515,18 +590,21 @@ fn max_into(a: &mut [f32], b: &[f32]) {
 /// Zero padding is TF `SAME`. `row0` and the row count must be multiples of the output width:
 /// the work goes by output lines, so that for each (dt, dh) one input line feeds every patch of
 /// the output line, a copy of kw·cin contiguous floats each.
-pub fn im2col(x: &[f32], g: &Geometry, row0: usize, buf: &mut [f32]) {
+pub fn im2col(x: &[f32], g: &Geometry, row0: usize, buf: &mut [f32], parallel: bool) {
     let k = g.k();
     let line = g.output.w * k;
     let line0 = row0 / g.output.w;
     let seg = g.kernel[2] * g.input.c;
-    buf.par_chunks_mut(line)
-        .enumerate()
-        .for_each(|(i, dst)| match seg {
-            // The stem: 7 taps × 3 channels; a constant length lets the copy inline.
-            21 => im2col_line::<21>(x, g, line0 + i, dst),
-            _ => im2col_line::<0>(x, g, line0 + i, dst),
-        });
+    let fill = |(i, dst): (usize, &mut [f32])| match seg {
+        // The stem: 7 taps × 3 channels; a constant length lets the copy inline.
+        21 => im2col_line::<21>(x, g, line0 + i, dst),
+        _ => im2col_line::<0>(x, g, line0 + i, dst),
+    };
+    if parallel {
+        buf.par_chunks_mut(line).enumerate().for_each(fill);
+    } else {
+        buf.chunks_mut(line).enumerate().for_each(fill);
+    }
 }
 
 /// One output line (all `wo` of one (n, to, ho)) of the im2col. `S` is kw·cin when known at
