@@ -14,13 +14,21 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-/** Rows `{label, youtube_id, time_start, time_end, split}` of a labelled CSV (labels used here have no commas). */
+/** The fields of one CSV line (quoted fields may hold commas and doubled quotes). */
+function fields(line) {
+  const out = [];
+  const re = /(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g;
+  for (const m of line.replace(/\r$/, '').matchAll(re)) out.push(m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]);
+  return out;
+}
+
+/** Rows `{label, youtube_id, time_start, time_end, split}` of a labelled CSV with the given label. */
 function rows(file, label) {
   const lines = fs.readFileSync(path.join(KINETICS, file), 'utf8').trim().split('\n');
-  const header = lines[0].split(',');
+  const header = fields(lines[0]);
   return lines.slice(1)
-    .filter((line) => line.startsWith(`${label},`))
-    .map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v])));
+    .map((line) => Object.fromEntries(fields(line).map((v, i) => [header[i], v])))
+    .filter((row) => row.label === label);
 }
 
 /**

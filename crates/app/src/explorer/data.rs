@@ -137,6 +137,9 @@ pub struct Data {
     pub bundles: RwSignal<HashMap<String, Bundle>>,
     /// The last user load.
     pub status: RwSignal<Option<LoadStatus>>,
+    /// Whether pages fetch the bundled assets of their version by themselves; off once the user replaced
+    /// the data with a file of their own.
+    pub auto_bundles: RwSignal<bool>,
 }
 
 /// The shared [`Data`] (provided by [`crate::App`]).
@@ -157,11 +160,15 @@ impl Data {
             manifest: LocalResource::new(fetch_manifest),
             bundles: RwSignal::new(HashMap::new()),
             status: RwSignal::new(None),
+            auto_bundles: RwSignal::new(true),
         }
     }
 
     /// Fetches the bundled assets of `view` that were not requested yet (call it when a page shows `view`).
     pub fn want(self, view: View) {
+        if !self.auto_bundles.get_untracked() {
+            return;
+        }
         let Some(Ok(manifest)) = self.manifest.get_untracked() else {
             return;
         };
@@ -278,6 +285,7 @@ impl Data {
                 let inserted = fresh.insert(annotations, None, Merge::Extend);
                 if inserted.is_ok() {
                     self.index.set(fresh);
+                    self.auto_bundles.set(false);
                     self.bundles.update(|bundles| {
                         for state in bundles.values_mut() {
                             *state = Bundle::Dropped;

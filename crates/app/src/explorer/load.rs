@@ -21,8 +21,17 @@ pub fn DataPanel() -> impl IntoView {
                 .index
                 .with(|index| index.stats(&super::filter(view, None)).clips == 0)
     };
+    // Opens by itself when there is nothing to show, never closes by itself (the user may be loading a file).
+    let panel = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move || {
+        if empty() {
+            if let Some(details) = panel.get() {
+                details.set_open(true);
+            }
+        }
+    });
     view! {
-        <details class="data-panel" open=empty data-testid="data-panel">
+        <details class="data-panel" node_ref=panel data-testid="data-panel">
             <summary>"Data: loaded files and “Load annotations”"</summary>
             <Show when=empty>
                 <p class="prompt" data-testid="empty-prompt">
@@ -244,11 +253,9 @@ fn LoadAnnotations() -> impl IntoView {
                 on:dragleave=move |_| set_dragging.set(false)
                 on:drop=on_drop
             >
-                <label class="file-label">
-                    "Choose a CSV or JSON file"
-                    <input type="file" accept=".csv,.json,text/csv,application/json" data-testid="file-input" on:change=on_pick/>
-                </label>
-                <span class="muted">" or drop it here"</span>
+                <label class="file-label" for="annotations-file">"Choose a CSV or JSON file"</label>
+                <input id="annotations-file" type="file" accept=".csv,.json,text/csv,application/json" data-testid="file-input" on:change=on_pick/>
+                <span class="muted">"or drop it here"</span>
             </div>
             <form class="url-form" on:submit=on_fetch>
                 <label for="annotations-url">"or from a URL"</label>

@@ -110,7 +110,7 @@ pub fn ExplorerNav() -> impl IntoView {
         };
         let current = move || (query.with(|q| q.view) == view).then_some("true");
         view! {
-            <a href=href class="version" aria-pressed=current data-testid=format!("view-{}", view.param())>
+            <a href=href class="version" aria-current=current data-testid=format!("view-{}", view.param())>
                 {view.label()}
             </a>
         }

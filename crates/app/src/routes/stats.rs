@@ -295,11 +295,12 @@ fn Histogram(per_class: Memo<PerClass>) -> impl IntoView {
                 let x = left + step * i as f64;
                 let h = n as f64 / tallest * plot;
                 let low = first + width * i as u64;
-                let tip = format!(
-                    "{}–{} clips: {n} classes",
-                    thousands(low),
-                    thousands(low + width - 1)
-                );
+                let range = if width == 1 {
+                    thousands(low)
+                } else {
+                    format!("{}–{}", thousands(low), thousands(low + width - 1))
+                };
+                let tip = format!("{range} clips: {n} classes");
                 let axis = (i % label_every == 0).then(|| {
                     view! {
                         <text x=x y=height - 10.0 class="axis-label">{thousands(low)}</text>
@@ -320,7 +321,13 @@ fn Histogram(per_class: Memo<PerClass>) -> impl IntoView {
                 {ticks}
                 {columns}
             </svg>
-            <p class="muted caption">{format!("Classes per bin of {} clips.", thousands(width))}</p>
+            <p class="muted caption">
+                {if width == 1 {
+                    "Number of classes with each clip count.".to_owned()
+                } else {
+                    format!("Number of classes per bin of {} clip counts.", thousands(width))
+                }}
+            </p>
         })
     }
 }
