@@ -167,7 +167,7 @@ impl<'a> Region<'a> {
     }
 
     fn aligned4(&self) -> bool {
-        self.stride % 4 == 0 && self.offset % 4 == 0
+        self.stride.is_multiple_of(4) && self.offset.is_multiple_of(4)
     }
 }
 
@@ -236,10 +236,10 @@ pub fn conv3d(
     }
     let m = shape.n * dims[0] * dims[1] * dims[2];
     let dst1 = second.map_or(Region::dense(&ctx.dummy, 4), |(r, _)| r);
-    let width = if w.cin % 4 == 0
+    let width = if w.cin.is_multiple_of(4)
         && input.aligned4()
-        && w.cout % 4 == 0
-        && split % 4 == 0
+        && w.cout.is_multiple_of(4)
+        && split.is_multiple_of(4)
         && out.aligned4()
         && dst1.aligned4()
     {
@@ -332,7 +332,7 @@ pub fn maxpool3d(
     pool: PoolSpec,
     out: &wgpu::Buffer,
 ) -> Result<Dispatch, Error> {
-    let width = if shape.c % 4 == 0 { 4 } else { 1 };
+    let width = if shape.c.is_multiple_of(4) { 4 } else { 1 };
     let id = KernelId {
         kernel: Kernel::MaxPool3d,
         precision,
@@ -398,7 +398,7 @@ pub fn avgpool3d(
             "{label}: a {kt}×{kh}×{kw} VALID window does not fit {shape}"
         )));
     }
-    let width = if shape.c % 4 == 0 { 4 } else { 1 };
+    let width = if shape.c.is_multiple_of(4) { 4 } else { 1 };
     let id = KernelId {
         kernel: Kernel::AvgPool3d,
         precision,
@@ -508,7 +508,11 @@ pub fn gemm(
     [m, n, k]: [usize; 3],
     n_pad: usize,
 ) -> Result<Dispatch, Error> {
-    if k % 4 != 0 || n % 4 != 0 || n_pad % TILE_N as usize != 0 || n > n_pad {
+    if !k.is_multiple_of(4)
+        || !n.is_multiple_of(4)
+        || !n_pad.is_multiple_of(TILE_N as usize)
+        || n > n_pad
+    {
         return Err(Error::Shape(format!(
             "{label}: GEMM needs K, N multiples of 4 and n_pad a multiple of {TILE_N} ≥ N"
         )));

@@ -382,5 +382,8 @@ pub const LOGITS_WORKGROUP_SIZE: u32 = 64;
 /// Workgroup memory of the conv and GEMM kernels: two 16×64 f32 slices (`tile_a`, `tile_b`).
 pub const WORKGROUP_STORAGE_BYTES: u32 = 2 * 16 * 64 * 4;
 
+// WebGPU guarantees 16 KiB of workgroup storage (maxComputeWorkgroupStorageSize).
+const _: () = assert!(WORKGROUP_STORAGE_BYTES <= 16384);
+
 #[cfg(test)]
 mod tests;

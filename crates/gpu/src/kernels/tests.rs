@@ -73,9 +73,3 @@ fn parameter_blocks_match_their_wgsl_structs() {
         );
     }
 }
-
-#[test]
-fn workgroup_memory_fits_the_webgpu_default() {
-    // WebGPU guarantees 16 KiB of workgroup storage (maxComputeWorkgroupStorageSize).
-    assert!(super::WORKGROUP_STORAGE_BYTES <= 16384);
-}

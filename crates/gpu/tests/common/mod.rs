@@ -1,6 +1,11 @@
 //! Shared helpers of the GPU tests: the device (or a printed skip), fresh random data with a
 //! printed seed, simple CPU references, and error measures.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_arguments
+)]
 
 use std::sync::OnceLock;
 
