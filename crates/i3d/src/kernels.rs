@@ -99,6 +99,16 @@ impl Geometry {
         }
     }
 
+    /// The kernel's time taps `[lo, hi)` that fall inside the input for output frame `to`; the
+    /// others read only zero padding and are skipped (their patch columns and weight rows).
+    pub fn time_taps(&self, to: usize) -> (usize, usize) {
+        let start = (to * self.stride[0]) as isize - self.pad[0] as isize;
+        let lo = (-start).clamp(0, self.kernel[0] as isize) as usize;
+        let hi =
+            (self.input.t as isize - start).clamp(lo as isize, self.kernel[0] as isize) as usize;
+        (lo, hi)
+    }
+
     /// Columns of the patch matrix: kt·kh·kw·cin.
     pub fn k(&self) -> usize {
         self.kernel[0] * self.kernel[1] * self.kernel[2] * self.input.c
@@ -248,6 +258,8 @@ struct FillLhs {
     lhs: Lhs,
     geometry: Geometry,
     row0: usize,
+    /// The time taps of the patch rows (im2col only).
+    taps: (usize, usize),
     /// Split the work over the rayon pool (false when chunks already run in parallel).
     parallel: bool,
 }
@@ -267,7 +279,7 @@ impl InplaceOp2 for FillLhs {
         let x = storage_slice(src, src_l)?;
         let buf = storage_slice_mut(dst, dst_l)?;
         match self.lhs {
-            Lhs::Im2col => im2col(x, &self.geometry, self.row0, buf, self.parallel),
+            Lhs::Im2col => im2col(x, &self.geometry, self.row0, self.taps, buf, self.parallel),
             Lhs::Pooled(pool) => max_pool_rows(x, &pool, self.row0, buf, self.parallel),
             Lhs::Direct => bail!("i3d: a direct lhs needs no filling"),
         }
@@ -412,19 +424,43 @@ fn gemm_conv(
             (w, (RESULT_BUDGET / (w * cout.max(k) * 4)).max(1) * w)
         }
     };
-    let units = m.div_ceil(unit);
     let max_units = (max_rows / unit).max(1);
     let threads = rayon::current_num_threads();
-    let mut n_chunks = units.div_ceil(max_units);
+    // Runs of lines [start, end) (in units) sharing the same time taps: output frames whose
+    // window reaches into the temporal zero padding use fewer taps (a shorter K), so they never
+    // share a chunk with the others. Everything else is one run.
+    let mut runs: Vec<(usize, usize, (usize, usize))> = Vec::new();
+    if lhs == Lhs::Im2col {
+        let out = geometry.output;
+        for line in 0..out.n * out.t {
+            let taps = geometry.time_taps(line % out.t);
+            match runs.last_mut() {
+                Some(run) if run.2 == taps => run.1 += out.h,
+                _ => runs.push((line * out.h, (line + 1) * out.h, taps)),
+            }
+        }
+    } else {
+        runs.push((0, m.div_ceil(unit), (0, geometry.kernel[0])));
+    }
+    let total_units: usize = runs.iter().map(|r| r.1 - r.0).sum();
+    let mut n_chunks = total_units.div_ceil(max_units);
     if threads > 1 && n_chunks > 1 {
         // A whole number of rounds of `threads` chunks each.
         n_chunks = n_chunks.div_ceil(threads) * threads;
     }
-    let per_chunk = units.div_ceil(n_chunks.clamp(1, units.max(1))) * unit;
-    let chunks: Vec<(usize, usize)> = (0..m)
-        .step_by(per_chunk.max(1))
-        .map(|row0| (row0, per_chunk.min(m - row0)))
-        .collect();
+    let per_chunk = total_units.div_ceil(n_chunks.max(1)).max(1);
+    let mut chunks: Vec<(usize, usize, (usize, usize))> = Vec::new();
+    for &(start, end, taps) in &runs {
+        let pieces = (end - start).div_ceil(per_chunk);
+        let size = (end - start).div_ceil(pieces.max(1));
+        let mut u = start;
+        while u < end {
+            let len = size.min(end - u);
+            chunks.push((u * unit, (len * unit).min(m - u * unit), taps));
+            u += len;
+        }
+    }
+    let per_chunk = chunks.iter().map(|c| c.1).max().unwrap_or(0);
     // With several chunks and threads, each chunk is one task (fill, GEMM, epilogue) and the
     // tasks run in parallel; otherwise the chunks run in turn, each spread over the threads.
     let parallel_chunks = threads > 1 && chunks.len() > 1;
@@ -433,11 +469,17 @@ fn gemm_conv(
         Lhs::Im2col | Lhs::Pooled(_) => None,
     };
     let pool = ScratchPool::new(workspace, per_chunk * k);
-    let run_chunk = |&(row0, len): &(usize, usize)| -> Result<()> {
+    // Weight rows per time tap: kh·kw·cin.
+    let tap_rows = k / geometry.kernel[0];
+    let run_chunk = |&(row0, len, taps): &(usize, usize, (usize, usize))| -> Result<()> {
         let (chunk, scratch) = match &direct {
             Some(direct) => (direct.narrow(0, row0, len)?, None),
             None => {
                 let scratch = pool.take()?;
+                let k = match lhs {
+                    Lhs::Im2col => (taps.1 - taps.0) * tap_rows,
+                    _ => k,
+                };
                 let chunk = scratch.narrow(0, 0, len * k)?.reshape((len, k))?;
                 chunk.inplace_op2(
                     x,
@@ -445,13 +487,20 @@ fn gemm_conv(
                         lhs,
                         geometry: *geometry,
                         row0,
+                        taps,
                         parallel: !parallel_chunks,
                     },
                 )?;
                 (chunk, Some(scratch))
             }
         };
-        let res = chunk.matmul(weight)?;
+        let res = if taps == (0, geometry.kernel[0]) {
+            chunk.matmul(weight)?
+        } else {
+            // The (contiguous) weight rows of the taps used.
+            let rows = weight.narrow(0, taps.0 * tap_rows, (taps.1 - taps.0) * tap_rows)?;
+            chunk.matmul(&rows)?
+        };
         drop(chunk);
         if let Some(scratch) = scratch {
             pool.give(scratch);
@@ -590,15 +639,22 @@ fn max_into(a: &mut [f32], b: &[f32]) {
 /// Zero padding is TF `SAME`. `row0` and the row count must be multiples of the output width:
 /// the work goes by output lines, so that for each (dt, dh) one input line feeds every patch of
 /// the output line, a copy of kw·cin contiguous floats each.
-pub fn im2col(x: &[f32], g: &Geometry, row0: usize, buf: &mut [f32], parallel: bool) {
-    let k = g.k();
+pub fn im2col(
+    x: &[f32],
+    g: &Geometry,
+    row0: usize,
+    taps: (usize, usize),
+    buf: &mut [f32],
+    parallel: bool,
+) {
+    let k = (taps.1 - taps.0) * g.kernel[1] * g.kernel[2] * g.input.c;
     let line = g.output.w * k;
     let line0 = row0 / g.output.w;
     let seg = g.kernel[2] * g.input.c;
     let fill = |(i, dst): (usize, &mut [f32])| match seg {
         // The stem: 7 taps × 3 channels; a constant length lets the copy inline.
-        21 => im2col_line::<21>(x, g, line0 + i, dst),
-        _ => im2col_line::<0>(x, g, line0 + i, dst),
+        21 => im2col_line::<21>(x, g, line0 + i, taps, dst),
+        _ => im2col_line::<0>(x, g, line0 + i, taps, dst),
     };
     if parallel {
         buf.par_chunks_mut(line).enumerate().for_each(fill);
@@ -609,22 +665,29 @@ pub fn im2col(x: &[f32], g: &Geometry, row0: usize, buf: &mut [f32], parallel: b
 
 /// One output line (all `wo` of one (n, to, ho)) of the im2col. `S` is kw·cin when known at
 /// compile time, else 0.
-fn im2col_line<const S: usize>(x: &[f32], g: &Geometry, line: usize, dst: &mut [f32]) {
+fn im2col_line<const S: usize>(
+    x: &[f32],
+    g: &Geometry,
+    line: usize,
+    taps: (usize, usize),
+    dst: &mut [f32],
+) {
     let Shape { t, h, w, c, .. } = g.input;
     let out = g.output;
     let [kt, kh, kw] = g.kernel;
     let [st, sh, sw] = g.stride;
     let [pt, ph, pw] = g.pad;
     let seg = if S > 0 { S } else { kw * c };
-    let k = kt * kh * seg;
+    let k = (taps.1 - taps.0) * kh * seg;
     let ho = line % out.h;
     let to = (line / out.h) % out.t;
     let n = line / (out.h * out.t);
-    for dt in 0..kt {
+    debug_assert!(taps.1 <= kt);
+    for dt in taps.0..taps.1 {
         let ti = (to * st + dt) as isize - pt as isize;
         for dh in 0..kh {
             let hi = (ho * sh + dh) as isize - ph as isize;
-            let off = (dt * kh + dh) * seg;
+            let off = ((dt - taps.0) * kh + dh) * seg;
             if ti < 0 || ti >= t as isize || hi < 0 || hi >= h as isize {
                 for patch in dst.chunks_exact_mut(k) {
                     patch[off..off + seg].fill(0.0);

@@ -345,3 +345,25 @@ fn recycled_buffers_give_the_same_results() {
     );
     assert!(ws.bytes() > 0);
 }
+
+#[test]
+fn time_taps_skip_the_temporal_padding() {
+    // The stem at T = 16 (SAME pads 2 before, 3 after): output frame 0 reads input frames
+    // −2..5, frame 6 reads 10..17 and frame 7 reads 12..19.
+    let g = Geometry::same(shape(1, 16, 224, 224, 3), [7, 7, 7], [2, 2, 2], 64);
+    assert_eq!(g.output.t, 8);
+    assert_eq!(g.time_taps(0), (2, 7));
+    assert_eq!(g.time_taps(1), (0, 7));
+    assert_eq!(g.time_taps(5), (0, 7));
+    assert_eq!(g.time_taps(6), (0, 6));
+    assert_eq!(g.time_taps(7), (0, 4));
+    // 3×3×3 stride 1: the first and last frames lose one tap each.
+    let g = Geometry::same(shape(1, 4, 14, 14, 8), [3, 3, 3], [1, 1, 1], 8);
+    assert_eq!(
+        (0..4).map(|t| g.time_taps(t)).collect::<Vec<_>>(),
+        vec![(1, 3), (0, 3), (0, 3), (0, 2)]
+    );
+    // A single frame: only the centre tap.
+    let g = Geometry::same(shape(1, 1, 7, 7, 8), [3, 3, 3], [1, 1, 1], 8);
+    assert_eq!(g.time_taps(0), (1, 2));
+}
