@@ -42,6 +42,16 @@ const THREADS: u32 = 64u;
 var<workgroup> tile_a: array<vec4<f32>, 256>;
 var<workgroup> tile_b: array<vec4<f32>, 256>;
 
+// Stores A columns k .. k + 3 of tile row r (0..64) into the transposed A slice.
+fn put_a(r: u32, k: u32, v: vec4<f32>) {
+    let slot = r / 4u;
+    let lane = r % 4u;
+    tile_a[k * 16u + slot][lane] = v.x;
+    tile_a[(k + 1u) * 16u + slot][lane] = v.y;
+    tile_a[(k + 2u) * 16u + slot][lane] = v.z;
+    tile_a[(k + 3u) * 16u + slot][lane] = v.w;
+}
+
 // One k step of the 8×8 block: a0/a1 are rows (4·ty..) and (32 + 4·ty..) at k, b0/b1 the two
 // column quads. Constant indices only, so the block stays in registers.
 fn block_fma(acc: ptr<function, array<vec4<f32>, 16>>, a0: vec4<f32>, a1: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>) {

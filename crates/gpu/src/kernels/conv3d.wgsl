@@ -6,9 +6,9 @@
 //
 // Tiling (see common.wgsl): a workgroup of 64 threads computes a 64×64 output tile; K is walked in
 // slices of 16, each slice of A (64×16) and B (16×64) loaded cooperatively into workgroup memory
-// (thread i loads row i of the A slice, as four 4-vectors along channels, and a quarter row of
-// the B slice); each thread accumulates an 8×8 register block in f32. All threads of a workgroup
-// read the same K columns, so the tap decomposition (ci, dw, dh, dt) of a slice is uniform.
+// (each thread loads four rows of the A slice, one 4-vector of channels each, four neighbouring
+// threads covering 16 contiguous channels, and a quarter row of the B slice); each thread
+// accumulates an 8×8 register block in f32.
 //
 // Input: channel slice [in_coffset, in_coffset + cin) of rows of in_cstride elements.
 // Output: column n < split goes to dst0[m·out0_stride + out0_offset + n], the others to
@@ -101,6 +101,41 @@ fn store(m: u32, n: u32, acc: vec4<f32>, b: vec4<f32>) {
     }
 }
 
+// Window origin (t, h, w) and batch offset N·T of output row m, or w = −1 when m ≥ M.
+fn row_origin(m: u32) -> vec4<i32> {
+    let pos = unravel_position(min(m, p.m - 1u), p.out_t, p.out_h, p.out_w);
+    return vec4<i32>(
+        window_start(pos.y, p.st, p.pt),
+        window_start(pos.z, p.sh, p.ph),
+        window_start(pos.w, p.sw, p.pw),
+        select(-1, i32(pos.x * p.in_t), m < p.m),
+    );
+}
+
+// The A value at (row with window origin `o`, column tap `t`): zero in the padding or past M.
+fn load_a1(o: vec4<i32>, t: Tap) -> f32 {
+    if o.w < 0 {
+        return 0.0;
+    }
+    let i = input_index(o.xyz, u32(o.w), t);
+    if i < 0 {
+        return 0.0;
+    }
+    return to_f4(src[u32(i)]).x;
+}
+
+// Four A values along channels (VW = 4: one 4-vector load; cin is a multiple of 4).
+fn load_a4(o: vec4<i32>, t: Tap) -> vec4<f32> {
+    if o.w < 0 {
+        return vec4<f32>(0.0);
+    }
+    let i = input_index(o.xyz, u32(o.w), t);
+    if i < 0 {
+        return vec4<f32>(0.0);
+    }
+    return to_f4(src[u32(i) / 4u]);
+}
+
 @compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -114,19 +149,15 @@ fn main(
     let m0 = m_tile * TILE;
     let n0 = wg.z * TILE;
 
-    // A loader: this thread's row of every A slice.
-    let m = m0 + lid;
-    let row_ok = m < p.m;
-    let pos = unravel_position(min(m, p.m - 1u), p.out_t, p.out_h, p.out_w);
-    let origin = vec3<i32>(
-        window_start(pos.y, p.st, p.pt),
-        window_start(pos.z, p.sh, p.ph),
-        window_start(pos.w, p.sw, p.pw),
-    );
-    let batch_t = pos.x * p.in_t;
-    let a_slot = lid / 4u;
-    let a_lane = lid % 4u;
-    var tap = Tap(0u, 0u, 0u, 0u);
+    // A loader: tile rows r + 16·j (j = 0..3), K columns a_k .. a_k + 3 of every slice, so four
+    // neighbouring threads read 16 contiguous channels of one input position.
+    let r = lid / 4u;
+    let a_k = (lid % 4u) * 4u;
+    let o0 = row_origin(m0 + r);
+    let o1 = row_origin(m0 + r + 16u);
+    let o2 = row_origin(m0 + r + 32u);
+    let o3 = row_origin(m0 + r + 48u);
+    var tap = advance(Tap(0u, 0u, 0u, 0u), a_k);
 
     // B loader: row lid / 4, vectors 4·(lid % 4) .. + 3 of every B slice.
     let b_row = lid / 4u;
@@ -137,35 +168,35 @@ fn main(
     var acc: array<vec4<f32>, 16>;
 
     for (var k0 = 0u; k0 < p.k; k0 += SLICE) {
+        let k_ok = k0 + a_k < p.k;
         if VW == 4u {
-            for (var q = 0u; q < 4u; q++) {
-                var a = vec4<f32>(0.0);
-                if row_ok && k0 + 4u * q < p.k {
-                    let i = input_index(origin, batch_t, tap);
-                    if i >= 0 {
-                        a = to_f4(src[u32(i) / 4u]);
-                    }
-                }
-                let base = 4u * q * 16u + a_slot;
-                tile_a[base][a_lane] = a.x;
-                tile_a[base + 16u][a_lane] = a.y;
-                tile_a[base + 32u][a_lane] = a.z;
-                tile_a[base + 48u][a_lane] = a.w;
-                tap = advance(tap, 4u);
+            var a0 = vec4<f32>(0.0);
+            var a1 = vec4<f32>(0.0);
+            var a2 = vec4<f32>(0.0);
+            var a3 = vec4<f32>(0.0);
+            if k_ok {
+                a0 = load_a4(o0, tap);
+                a1 = load_a4(o1, tap);
+                a2 = load_a4(o2, tap);
+                a3 = load_a4(o3, tap);
             }
+            put_a(r, a_k, a0);
+            put_a(r + 16u, a_k, a1);
+            put_a(r + 32u, a_k, a2);
+            put_a(r + 48u, a_k, a3);
         } else {
-            for (var j = 0u; j < SLICE; j++) {
-                var a = 0.0;
-                if row_ok && k0 + j < p.k {
-                    let i = input_index(origin, batch_t, tap);
-                    if i >= 0 {
-                        a = to_f4(src[u32(i)]).x;
-                    }
-                }
-                tile_a[j * 16u + a_slot][a_lane] = a;
-                tap = advance(tap, 1u);
-            }
+            // Columns k .. k + 3 may straddle taps (cin = 3): one tap each.
+            let t1 = advance(tap, 1u);
+            let t2 = advance(t1, 1u);
+            let t3 = advance(t2, 1u);
+            let kv = vec4<bool>(k_ok, k0 + a_k + 1u < p.k, k0 + a_k + 2u < p.k, k0 + a_k + 3u < p.k);
+            let z = vec4<f32>(0.0);
+            put_a(r, a_k, select(z, vec4<f32>(load_a1(o0, tap), load_a1(o0, t1), load_a1(o0, t2), load_a1(o0, t3)), kv));
+            put_a(r + 16u, a_k, select(z, vec4<f32>(load_a1(o1, tap), load_a1(o1, t1), load_a1(o1, t2), load_a1(o1, t3)), kv));
+            put_a(r + 32u, a_k, select(z, vec4<f32>(load_a1(o2, tap), load_a1(o2, t1), load_a1(o2, t2), load_a1(o2, t3)), kv));
+            put_a(r + 48u, a_k, select(z, vec4<f32>(load_a1(o3, tap), load_a1(o3, t1), load_a1(o3, t2), load_a1(o3, t3)), kv));
         }
+        tap = advance(tap, SLICE);
         let w_base = ((k0 + b_row) * p.n_pad + n0) / 4u + b_col;
         for (var j = 0u; j < 4u; j++) {
             tile_b[b_row * 16u + b_col + j] = vec4<f32>(weight[w_base + j]);

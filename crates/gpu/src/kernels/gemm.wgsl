@@ -13,6 +13,13 @@ struct GemmParams {
 @group(0) @binding(2) var<storage, read> b: array<vec4<S>>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<S>>;
 
+fn load_a(m: u32, k: u32) -> vec4<f32> {
+    if m >= p.m {
+        return vec4<f32>(0.0);
+    }
+    return vec4<f32>(a[(m * p.k + k) / 4u]);
+}
+
 fn store(m: u32, n: u32, v: vec4<f32>) {
     if m < p.m && n < p.n {
         c[(m * p.n + n) / 4u] = vec4<S>(v);
@@ -31,9 +38,8 @@ fn main(
     }
     let m0 = m_tile * TILE;
     let n0 = wg.z * TILE;
-    let m = m0 + lid;
-    let a_slot = lid / 4u;
-    let a_lane = lid % 4u;
+    let r = lid / 4u;
+    let a_k = (lid % 4u) * 4u;
     let b_row = lid / 4u;
     let b_col = (lid % 4u) * 4u;
     let tx = lid % 8u;
@@ -41,16 +47,16 @@ fn main(
     var acc: array<vec4<f32>, 16>;
 
     for (var k0 = 0u; k0 < p.k; k0 += SLICE) {
-        for (var q = 0u; q < 4u; q++) {
-            var v = vec4<f32>(0.0);
-            if m < p.m && k0 + 4u * q < p.k {
-                v = vec4<f32>(a[(m * p.k + k0) / 4u + q]);
-            }
-            let base = 4u * q * 16u + a_slot;
-            tile_a[base][a_lane] = v.x;
-            tile_a[base + 16u][a_lane] = v.y;
-            tile_a[base + 32u][a_lane] = v.z;
-            tile_a[base + 48u][a_lane] = v.w;
+        if k0 + a_k < p.k {
+            put_a(r, a_k, load_a(m0 + r, k0 + a_k));
+            put_a(r + 16u, a_k, load_a(m0 + r + 16u, k0 + a_k));
+            put_a(r + 32u, a_k, load_a(m0 + r + 32u, k0 + a_k));
+            put_a(r + 48u, a_k, load_a(m0 + r + 48u, k0 + a_k));
+        } else {
+            put_a(r, a_k, vec4<f32>(0.0));
+            put_a(r + 16u, a_k, vec4<f32>(0.0));
+            put_a(r + 32u, a_k, vec4<f32>(0.0));
+            put_a(r + 48u, a_k, vec4<f32>(0.0));
         }
         let b_base = ((k0 + b_row) * p.n_pad + n0) / 4u + b_col;
         for (var j = 0u; j < 4u; j++) {
