@@ -80,7 +80,7 @@ impl Backend {
                     Ok(Selection {
                         backend: Backend::Cpu,
                         reason: format!(
-                            "the only adapter, {}, is a software one; the candle CPU path is faster on the same cores",
+                            "the best adapter, {}, is a software one; the candle CPU path is faster on the same cores",
                             ctx.summary.name
                         ),
                     })

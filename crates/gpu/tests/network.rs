@@ -176,3 +176,64 @@ fn clips_beyond_the_binding_limit_are_a_typed_error() {
         Err(Error::InputLength { .. })
     ));
 }
+
+#[test]
+fn backend_selection_records_why_and_both_backends_agree() {
+    let Some(_) = context() else { return };
+    let Some(bytes) = weights(checkpoint::F32_FILE) else {
+        return;
+    };
+    use i3d_gpu::{Backend, Classifier, Preference};
+    assert_eq!("auto".parse::<Preference>().unwrap(), Preference::Auto);
+    assert_eq!("wgpu".parse::<Preference>().unwrap(), Preference::Wgpu);
+    assert_eq!("cpu".parse::<Preference>().unwrap(), Preference::Cpu);
+    assert!("tpu".parse::<Preference>().is_err());
+
+    let cpu = Backend::select_blocking(Preference::Cpu).unwrap();
+    assert_eq!(cpu.backend.name(), "cpu");
+    let gpu = Backend::select_blocking(Preference::Wgpu).unwrap();
+    assert_eq!(gpu.backend.name(), "wgpu");
+    assert!(
+        gpu.reason.contains(&gpu_name(&gpu.backend)),
+        "{}",
+        gpu.reason
+    );
+    let auto = Backend::select_blocking(Preference::Auto).unwrap();
+    eprintln!("auto: {} ({})", auto.backend.name(), auto.reason);
+    if let Backend::Wgpu(ctx) = &gpu.backend {
+        // A software adapter (lavapipe) loses to the CPU path natively; hardware wins.
+        let expected = if ctx.summary.device_type == "Cpu" {
+            "cpu"
+        } else {
+            "wgpu"
+        };
+        assert_eq!(auto.backend.name(), expected);
+        assert!(auto.reason.contains(&ctx.summary.name));
+    }
+
+    let mut rng = rng("classifier");
+    let frames = 9;
+    let input = uniform(&mut rng, Shape::clip(frames).elements(), -1.0, 1.0);
+    let mut on_cpu = Classifier::new(cpu.backend, &bytes, None).unwrap();
+    let mut on_gpu = Classifier::new(gpu.backend, &bytes, Some(Precision::F32)).unwrap();
+    assert_eq!(
+        (on_cpu.backend_name(), on_gpu.backend_name()),
+        ("cpu", "wgpu")
+    );
+    let a = on_cpu.run_blocking(&input, frames).unwrap();
+    let b = on_gpu.run_blocking(&input, frames).unwrap();
+    let err = rel_l2(&b, &a);
+    eprintln!("Classifier wgpu vs cpu: rel L2 {err:.2e}");
+    assert!(err < 1e-4);
+    assert!(matches!(
+        on_cpu.run_blocking(&input[..100], frames),
+        Err(Error::InputLength { .. })
+    ));
+}
+
+fn gpu_name(backend: &i3d_gpu::Backend) -> String {
+    match backend {
+        i3d_gpu::Backend::Wgpu(ctx) => ctx.summary.name.clone(),
+        i3d_gpu::Backend::Cpu => String::new(),
+    }
+}
