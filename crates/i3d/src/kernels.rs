@@ -3,14 +3,21 @@
 //! candle has no 3-D convolution. Ours is an explicit GEMM over a *bounded* im2col: the output
 //! positions are cut into chunks of whole output lines; each chunk's patch matrix
 //! (rows × kt·kh·kw·cin, at most [`IM2COL_BUDGET`] bytes, so it stays in cache) is written into a
-//! reused scratch tensor, multiplied by the (K, cout) weight with candle's matmul (the `gemm`
-//! crate: AVX-512/AVX2/simd128 kernels, multithreaded), and a fused epilogue adds the bias,
-//! applies the ReLU and writes the chunk into its channel slice of the destination, so the
-//! Inception concatenation costs nothing. For every (dt, dh) tap the kw·cin inputs of a patch row
-//! are contiguous in NTHWC, so the im2col is one copy per (patch, dt, dh).
-//! A 1×1×1 stride-1 convolution needs no patch matrix: the activation itself is the GEMM's lhs;
-//! Inception's branch 3 (max-pool 3×3×3 then 1×1×1) builds its lhs rows by pooling, chunk by
-//! chunk, and never materialises the pooled activation.
+//! scratch tensor, multiplied by the (K, cout) weight with candle's matmul (the `gemm` crate:
+//! AVX-512/AVX2/simd128 kernels), and a fused epilogue adds the bias, applies the ReLU and writes
+//! the chunk into its channel slice of the destination, so the Inception concatenation costs
+//! nothing. For every (dt, dh) tap the kw·cin inputs of a patch row are contiguous in NTHWC, so
+//! the im2col is one copy per (patch, dt, dh).
+//!
+//! - Output frames whose window reaches into the temporal zero padding skip those time taps: their
+//!   chunks get a shorter K (fewer patch columns, a contiguous slice of the weight rows). At T = 16
+//!   that removes about a tenth of the multiply-adds (they would only multiply zeros).
+//! - A 1×1×1 stride-1 convolution needs no patch matrix: the activation itself is the GEMM's lhs.
+//! - Inception's branch 3 (max-pool 3×3×3 then 1×1×1) builds its lhs rows by pooling, chunk by
+//!   chunk, and never materialises the pooled activation.
+//! - With several threads, the chunks of a convolution are independent tasks (fill, GEMM,
+//!   epilogue) run in parallel, which avoids the GEMM's internal barriers; a lone chunk spreads
+//!   its fill, GEMM and epilogue over the threads instead.
 //!
 //! All writes into tensors go through candle's in-place custom ops ([`InplaceOp2`]), so this is
 //! safe Rust. Activations come from a [`Workspace`] that recycles buffers across layers and runs:
@@ -27,6 +34,9 @@ pub const IM2COL_BUDGET: usize = 4 << 20;
 
 /// Upper bound (bytes) of one GEMM result (or pooled lhs) chunk of a 1×1×1 convolution.
 const RESULT_BUDGET: usize = 2 << 20;
+
+/// Chunks of a parallel convolution are not cut below this many rows (GEMM efficiency).
+const MIN_GEMM_ROWS: usize = 128;
 
 /// Rayon work items shorter than this many rows are not split further.
 const MIN_ROWS_PER_TASK: usize = 16;
@@ -444,9 +454,13 @@ fn gemm_conv(
     }
     let total_units: usize = runs.iter().map(|r| r.1 - r.0).sum();
     let mut n_chunks = total_units.div_ceil(max_units);
-    if threads > 1 && n_chunks > 1 {
-        // A whole number of rounds of `threads` chunks each.
-        n_chunks = n_chunks.div_ceil(threads) * threads;
+    if threads > 1 {
+        // At least two rounds of `threads` chunks, so that chunks of unequal cost (boundary frames
+        // have a shorter K) balance out, as long as a chunk keeps ~128 rows for the GEMM; and a
+        // whole number of rounds.
+        let min_units = (MIN_GEMM_ROWS / unit).max(1);
+        let most = (total_units / min_units).max(1);
+        n_chunks = n_chunks.max((2 * threads).min(most)).div_ceil(threads) * threads;
     }
     let per_chunk = total_units.div_ceil(n_chunks.max(1)).max(1);
     let mut chunks: Vec<(usize, usize, (usize, usize))> = Vec::new();
