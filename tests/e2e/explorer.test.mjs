@@ -170,6 +170,37 @@ test('loading files: extend, replace, and a bad file that leaves the data untouc
   assert.deepEqual(unexpectedErrors(page), []);
 });
 
+test('loading from a URL and by drag and drop', async () => {
+  const page = await isolatedPage();
+  const url = `${BASE_URL}/remote/kinetics-600_val.csv`;
+  await page.route(url, (route) => route.fulfill({
+    status: 200, contentType: 'text/csv', body: fs.readFileSync(path.join(KINETICS, 'kinetics-600_val.csv')),
+  }));
+  await page.goto(`${BASE_URL}/classes?v=600`);
+  await waitForClips(page, /30,000 val/);
+  await page.getByTestId('data-panel').locator('summary').click();
+
+  await page.getByTestId('mode-replace').check();
+  await page.getByLabel('or from a URL').fill(url);
+  await page.getByRole('button', { name: 'Fetch' }).click();
+  await page.getByTestId('load-status').filter({ hasText: 'Replaced the loaded data with kinetics-600_val.csv (Kinetics-600): 30,000 clips' }).waitFor({ timeout: 30_000 });
+  await waitForClips(page, /^30,000 Kinetics-600 clips loaded \(30,000 val; 30,000 labelled\)$/);
+
+  const text = fs.readFileSync(path.join(KINETICS, 'kinetics-400_val.csv'), 'utf8');
+  const dataTransfer = await page.evaluateHandle((csv) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([csv], 'dropped.csv', { type: 'text/csv' }));
+    return dt;
+  }, text);
+  await page.getByTestId('mode-extend').check();
+  await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
+  await page.getByTestId('load-status').filter({ hasText: 'Added dropped.csv (Kinetics-400): 19,906 clips (19,906 labelled), 0 rows skipped. Now 49,906 clips from 2 files.' }).waitFor({ timeout: 30_000 });
+  await page.getByTestId('view-400').click();
+  await waitForClips(page, /^19,906 Kinetics-400 clips loaded/);
+  assert.equal(await countOf(page, 'abseiling').textContent(), '50');
+  assert.deepEqual(unexpectedErrors(page), []);
+});
+
 test('deep links work on reload, and without bundled data the taxonomy shows with a prompt', async () => {
   const page = await isolatedPage();
   await page.goto(`${BASE_URL}/classes/abseiling`);
