@@ -446,8 +446,14 @@ impl GpuI3d {
         };
 
         ctx.push_errors();
-        ctx.queue
-            .write_buffer(&plan.input, 0, &encode(input, precision));
+        match precision {
+            Precision::F32 => ctx
+                .queue
+                .write_buffer(&plan.input, 0, bytemuck::cast_slice(input)),
+            Precision::F16 => ctx
+                .queue
+                .write_buffer(&plan.input, 0, &encode(input, precision)),
+        }
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
