@@ -29,8 +29,15 @@ async fn smooth16_matches_reference_f32_in_the_browser() {
     let started = js_sys::Date::now();
     let report = parity::run(&weights, &fixture).unwrap();
     let ms = js_sys::Date::now() - started;
-    log(&format!("wasm parity (load + T=16 forward): {ms:.0} ms\n{}", report.summary()));
-    assert!(report.logits_rel_l2 < 1e-4, "rel L2 {}", report.logits_rel_l2);
+    log(&format!(
+        "wasm parity (load + T=16 forward): {ms:.0} ms\n{}",
+        report.summary()
+    ));
+    assert!(
+        report.logits_rel_l2 < 1e-4,
+        "rel L2 {}",
+        report.logits_rel_l2
+    );
     assert_eq!(report.top5, vec![327, 328, 35, 21, 31]);
     assert_eq!(report.first_divergence, None, "{}", report.summary());
     assert!(report.passed());
