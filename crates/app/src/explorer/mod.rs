@@ -140,7 +140,7 @@ fn DataSummary() -> impl IntoView {
         let stats = data.index.with(|index| index.stats(&filter(view, None)));
         let loading = data.loading(view);
         let mut text = if stats.clips == 0 {
-            format!("No {} clips loaded", view_name(view))
+            format!("No {}clips loaded", view_name(view))
         } else {
             let mut splits = Vec::new();
             for (split, count) in [
@@ -153,7 +153,7 @@ fn DataSummary() -> impl IntoView {
                 }
             }
             format!(
-                "{} {} clips loaded ({}; {} labelled)",
+                "{} {}clips loaded ({}; {} labelled)",
                 thousands(stats.clips),
                 view_name(view),
                 splits.join(", "),
@@ -168,10 +168,11 @@ fn DataSummary() -> impl IntoView {
     view! { <p class="data-summary" data-testid="data-summary">{text}</p> }
 }
 
+/// `Kinetics-400 ` (with the space), or nothing for every version.
 fn view_name(view: View) -> &'static str {
     match view {
-        View::K400 => "Kinetics-400",
-        View::K600 => "Kinetics-600",
+        View::K400 => "Kinetics-400 ",
+        View::K600 => "Kinetics-600 ",
         View::All => "",
     }
 }
