@@ -59,6 +59,7 @@ struct Report {
     gflop_per_clip: f64,
     gflops: f64,
     peak_rss_mb: Option<f64>,
+    buffers_mb: f64,
     layers: Vec<LayerTime>,
 }
 
@@ -140,6 +141,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         gflop_per_clip: flop / 1e9,
         gflops: flop / med.as_secs_f64() / 1e9,
         peak_rss_mb: peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64),
+        buffers_mb: weights.model.buffer_bytes() as f64 / (1 << 20) as f64,
         layers: if args.profile {
             I3D_LAYERS
                 .iter()
@@ -179,8 +181,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         report.gflop_per_clip
     );
     match report.peak_rss_mb {
-        Some(mb) => println!("peak memory (VmHWM): {mb:.0} MB"),
-        None => println!("peak memory: unknown (no /proc/self/status)"),
+        Some(mb) => println!(
+            "peak memory (VmHWM): {mb:.0} MB (activation buffers {:.0} MB)",
+            report.buffers_mb
+        ),
+        None => println!(
+            "peak memory: unknown (no /proc/self/status); activation buffers {:.0} MB",
+            report.buffers_mb
+        ),
     }
     for layer in &report.layers {
         println!(

@@ -380,6 +380,8 @@ fn read_video(path: &Path, max_frames: usize) -> Result<Tensor> {
             reader
                 .read_exact(&mut pixels)
                 .context("ffmpeg: truncated frame")?;
+            // Grow by exactly one frame: a doubling Vec would hold up to twice the clip.
+            data.reserve_exact(FRAME_LEN);
             data.resize((frames + 1) * FRAME_LEN, 0.0);
             preprocessor.frame_into(
                 FrameRef {
