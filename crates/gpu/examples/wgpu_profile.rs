@@ -1,13 +1,18 @@
 //! Per-kernel device times of one clip and the plain-GEMM yardstick:
 //! `cargo run --release -p i3d-gpu --example wgpu_profile -- [frames] [f32|f16]`.
 
-use std::time::Instant;
+/// Natively only (it blocks and reads files).
+#[cfg(target_arch = "wasm32")]
+fn main() {}
 
-use i3d::arch::Shape;
-use i3d_gpu::bench::time_gemm;
-use i3d_gpu::{GpuContext, GpuI3d, Precision, RunOptions};
-
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use std::time::Instant;
+
+    use i3d::arch::Shape;
+    use i3d_gpu::bench::time_gemm;
+    use i3d_gpu::{GpuContext, GpuI3d, Precision, RunOptions};
+
     let args: Vec<String> = std::env::args().collect();
     let frames: usize = args.get(1).map_or(Ok(16), |s| s.parse())?;
     let precision = match args.get(2).map(String::as_str) {

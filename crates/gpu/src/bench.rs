@@ -26,7 +26,7 @@ impl GemmTiming {
     /// 2·M·N·K / seconds, in GFLOP/s.
     pub fn gflops(&self) -> f64 {
         let [m, n, k] = self.shape;
-        2.0 * (m * n * k) as f64 / self.seconds / 1e9
+        2.0 * m as f64 * n as f64 * k as f64 / self.seconds / 1e9
     }
 }
 
@@ -58,7 +58,7 @@ pub async fn time_gemm(
         "gemm.b",
         &encode(&pseudo_random(k_rows * n_pad, 2), precision),
     )?;
-    let c = ctx.storage("gemm.c", (m * n) as u64 * precision.bytes())?;
+    let c = ctx.storage("gemm.c", m as u64 * n as u64 * precision.bytes())?;
     let step = ops::gemm(ctx, "gemm", precision, &a, &b, &c, [m, n, k], n_pad)?;
     let repeats = repeats.max(1);
     let mut times = if ctx.summary.timestamps {

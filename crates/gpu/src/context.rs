@@ -139,7 +139,17 @@ impl GpuContext {
 
     /// Creates the device on a given adapter.
     pub async fn from_adapter(adapter: &wgpu::Adapter) -> Result<Self, Error> {
-        let info = adapter.get_info();
+        #[allow(unused_mut)]
+        let mut info = adapter.get_info();
+        #[cfg(target_arch = "wasm32")]
+        if info.name.is_empty() {
+            if let Some(browser) = browser_adapter_info().await {
+                info.name = browser.name;
+                if browser.software {
+                    info.device_type = wgpu::DeviceType::Cpu;
+                }
+            }
+        }
         let limits = adapter.limits();
         if let Some(reason) = insufficiency(&limits, &adapter.get_downlevel_capabilities()) {
             return Err(Error::Insufficient {
@@ -399,6 +409,46 @@ impl GpuContext {
         buffer.unmap();
         Ok(bytes)
     }
+}
+
+/// What the browser says about its WebGPU adapter (wgpu's WebGPU backend reports nothing).
+#[cfg(target_arch = "wasm32")]
+struct BrowserAdapter {
+    /// `vendor architecture description`, e.g. `google swiftshader`.
+    name: String,
+    /// A fallback (software) adapter such as SwiftShader.
+    software: bool,
+}
+
+/// Reads `GPUAdapterInfo` of `navigator.gpu.requestAdapter()` (window or worker).
+#[cfg(target_arch = "wasm32")]
+async fn browser_adapter_info() -> Option<BrowserAdapter> {
+    use wasm_bindgen::{JsCast, JsValue};
+    let get = |v: &JsValue, key: &str| js_sys::Reflect::get(v, &JsValue::from_str(key)).ok();
+    let text = |v: &JsValue, key: &str| get(v, key).and_then(|s| s.as_string()).unwrap_or_default();
+    let navigator = get(&js_sys::global().into(), "navigator")?;
+    let gpu = get(&navigator, "gpu").filter(|g| !g.is_undefined())?;
+    let request: js_sys::Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    let info = get(&adapter, "info").filter(|i| i.is_object())?;
+    let parts: Vec<String> = ["vendor", "architecture", "description"]
+        .iter()
+        .map(|key| text(&info, key))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let fallback = get(&info, "isFallbackAdapter")
+        .or_else(|| get(&adapter, "isFallbackAdapter"))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let software = fallback
+        || text(&info, "architecture")
+            .to_lowercase()
+            .contains("swiftshader");
+    Some(BrowserAdapter {
+        name: parts.join(" "),
+        software,
+    })
 }
 
 /// [`GpuContext::workgroups`] without the error: `None` when even x·y cannot reach `count`.

@@ -93,9 +93,9 @@ impl Plan {
 
     /// Allocates the activations for a 1×`frames`×224×224×3 clip and records every dispatch.
     pub fn new(ctx: &GpuContext, weights: &GpuWeights, frames: usize) -> Result<Self, Error> {
+        let sizes = Self::buffer_sizes(frames, weights.precision)?;
         let input_shape = Shape::clip(frames);
         let shapes = arch::output_shapes(I3D_LAYERS, input_shape)?;
-        let sizes = Self::buffer_sizes(frames, weights.precision)?;
         for (label, size) in &sizes {
             ctx.check_binding(label, *size)?;
         }

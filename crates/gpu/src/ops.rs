@@ -307,7 +307,7 @@ pub fn conv3d(
         pipeline,
         bind_group,
         workgroups,
-        macs: (m * w.k() * w.cout) as u64,
+        macs: m as u64 * w.k() as u64 * w.cout as u64,
         gemm_shape: Some([m, w.cout, w.k()]),
     })
 }
@@ -490,7 +490,7 @@ pub fn logits(
         pipeline,
         bind_group,
         workgroups: [groups, u("N", batch)?, 1],
-        macs: (batch * positions * w.cin * w.cout) as u64,
+        macs: (batch * positions) as u64 * (w.cin * w.cout) as u64,
         gemm_shape: None,
     })
 }
@@ -546,7 +546,7 @@ pub fn gemm(
         pipeline,
         bind_group,
         workgroups,
-        macs: (m * n * k) as u64,
+        macs: m as u64 * n as u64 * k as u64,
         gemm_shape: Some([m, n, k]),
     })
 }

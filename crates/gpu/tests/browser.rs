@@ -1,0 +1,163 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The GPU executor in headless Chromium (WebGPU; SwiftShader without a GPU): one kernel against a
+//! direct convolution on fresh random data, and the whole network against the JAX reference
+//! fixture with the real weights, fetched over HTTP from the asset server of `cargo xtask test`
+//! (its URL is baked in at compile time as `KINETISCOPE_TEST_ASSETS`). Skips (logged) when the
+//! browser has no WebGPU adapter.
+#![cfg(target_arch = "wasm32")]
+
+use i3d::arch::{same_padding, Shape};
+use i3d::parity::Fixture;
+use i3d::postprocess::top_indices;
+use i3d_gpu::context::{decode, encode};
+use i3d_gpu::ops::{self, ConvWeights, Region};
+use i3d_gpu::{Backend, Classifier, GpuContext, Precision, Preference};
+use rand::{Rng, SeedableRng};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn log(message: &str) {
+    web_sys::console::log_1(&message.into());
+}
+
+async fn fetch(path: &str) -> Vec<u8> {
+    let Some(base) = option_env!("KINETISCOPE_TEST_ASSETS") else {
+        panic!("KINETISCOPE_TEST_ASSETS is not set: run the wasm tests through `cargo xtask test --only wasm`")
+    };
+    let url = format!("{base}/{path}");
+    let response = gloo_net::http::Request::get(&url).send().await.unwrap();
+    assert!(response.ok(), "GET {url}: HTTP {}", response.status());
+    response.binary().await.unwrap()
+}
+
+async fn context() -> Option<GpuContext> {
+    match GpuContext::new().await {
+        Ok(ctx) => {
+            log(&format!("adapter: {}", ctx.summary));
+            Some(ctx)
+        }
+        Err(e) => {
+            log(&format!("skipping: {e}"));
+            None
+        }
+    }
+}
+
+fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
+    let num: f64 = a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum();
+    let den: f64 = b.iter().map(|y| f64::from(*y).powi(2)).sum();
+    (num / den.max(f64::MIN_POSITIVE)).sqrt()
+}
+
+#[wasm_bindgen_test]
+async fn stem_conv_matches_direct_convolution_in_the_browser() {
+    let Some(ctx) = context().await else { return };
+    let seed: u64 = rand::rng().random();
+    log(&format!("seed {seed}"));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    // The stem geometry (cin = 3, 7×7×7, stride 2) on a small odd clip: asymmetric SAME padding.
+    let input = Shape {
+        n: 1,
+        t: 9,
+        h: 12,
+        w: 11,
+        c: 3,
+    };
+    let (k, s, cout) = (7usize, 2usize, 64usize);
+    let x: Vec<f32> = (0..input.elements())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let w: Vec<f32> = (0..k * k * k * 3 * cout)
+        .map(|_| rng.random_range(-0.1..0.1))
+        .collect();
+    let b: Vec<f32> = (0..cout).map(|_| rng.random_range(-0.5..0.5)).collect();
+    let dims: Vec<(usize, usize)> = input
+        .thw()
+        .iter()
+        .map(|&n| {
+            let (o, before, _) = same_padding(n, k, s);
+            (o, before)
+        })
+        .collect();
+    let (out_t, out_h, out_w) = (dims[0].0, dims[1].0, dims[2].0);
+    let mut want = vec![0.0f32; out_t * out_h * out_w * cout];
+    for (p, row) in want.chunks_exact_mut(cout).enumerate() {
+        let (to, ho, wo) = (p / (out_h * out_w), (p / out_w) % out_h, p % out_w);
+        let mut acc: Vec<f64> = b.iter().map(|&v| f64::from(v)).collect();
+        for dt in 0..k {
+            for dh in 0..k {
+                for dw in 0..k {
+                    let ti = (to * s + dt) as isize - dims[0].1 as isize;
+                    let hi = (ho * s + dh) as isize - dims[1].1 as isize;
+                    let wi = (wo * s + dw) as isize - dims[2].1 as isize;
+                    if ti < 0 || hi < 0 || wi < 0 || ti >= 9 || hi >= 12 || wi >= 11 {
+                        continue;
+                    }
+                    let xi = ((ti as usize * 12 + hi as usize) * 11 + wi as usize) * 3;
+                    for ci in 0..3 {
+                        let wr = &w[(((dt * k + dh) * k + dw) * 3 + ci) * cout..][..cout];
+                        for (a, &wv) in acc.iter_mut().zip(wr) {
+                            *a += f64::from(x[xi + ci]) * f64::from(wv);
+                        }
+                    }
+                }
+            }
+        }
+        for (d, a) in row.iter_mut().zip(acc) {
+            *d = a.max(0.0) as f32;
+        }
+    }
+    let p = Precision::F32;
+    let weights = ConvWeights::new(&ctx, "stem", [k; 3], [s; 3], 3, cout, true, &w, &b, p).unwrap();
+    let xb = ctx.upload("x", &encode(&x, p)).unwrap();
+    let yb = ctx.storage("y", (want.len() * 4) as u64).unwrap();
+    let step = ops::conv3d(
+        &ctx,
+        "stem",
+        &weights,
+        Region::dense(&xb, 3),
+        input,
+        Region::dense(&yb, cout),
+        None,
+    )
+    .unwrap();
+    let got = decode(
+        &ops::run_once(&ctx, &[step], &yb, (want.len() * 4) as u64)
+            .await
+            .unwrap(),
+        p,
+    );
+    let err = rel_l2(&got, &want);
+    log(&format!("stem conv in the browser: rel L2 {err:.2e}"));
+    assert!(err < 1e-5, "rel L2 {err}");
+}
+
+#[wasm_bindgen_test]
+async fn fixture_logits_match_the_reference_in_the_browser() {
+    let Some(_) = context().await else { return };
+    let weights = fetch("weights/i3d-kinetics-400.f32.safetensors").await;
+    let fixture =
+        Fixture::from_bytes(&fetch("fixtures/i3d_ref_smooth16.safetensors").await).unwrap();
+    let input: Vec<f32> = fixture.input.flatten_all().unwrap().to_vec1().unwrap();
+    let auto = Backend::select(Preference::Auto).await.unwrap();
+    log(&format!("auto: {} ({})", auto.backend.name(), auto.reason));
+    let selection = Backend::select(Preference::Wgpu).await.unwrap();
+    log(&format!("backend: {}", selection.reason));
+    // f32 storage: the reference tolerance applies.
+    let mut classifier =
+        Classifier::new(selection.backend, &weights, Some(Precision::F32)).unwrap();
+    let started = js_sys::Date::now();
+    let logits = classifier.run(&input, 16).await.unwrap();
+    let first = js_sys::Date::now() - started;
+    let started = js_sys::Date::now();
+    let again = classifier.run(&input, 16).await.unwrap();
+    let warm = js_sys::Date::now() - started;
+    let err = rel_l2(&logits, &fixture.logits);
+    log(&format!(
+        "wgpu in the browser, T = 16: first {first:.0} ms, warm {warm:.0} ms; rel L2 vs reference {err:.2e}"
+    ));
+    assert_eq!(logits, again);
+    assert!(err < 1e-4, "rel L2 {err}");
+    assert_eq!(top_indices(&logits, 5), vec![327, 328, 35, 21, 31]);
+}
