@@ -442,11 +442,12 @@ fn gemm_conv(
     let mut runs: Vec<(usize, usize, (usize, usize))> = Vec::new();
     if lhs == Lhs::Im2col {
         let out = geometry.output;
-        for line in 0..out.n * out.t {
-            let taps = geometry.time_taps(line % out.t);
+        // Frame f (of n·t) is lines [f·h, (f + 1)·h).
+        for frame in 0..out.n * out.t {
+            let taps = geometry.time_taps(frame % out.t);
             match runs.last_mut() {
                 Some(run) if run.2 == taps => run.1 += out.h,
-                _ => runs.push((line * out.h, (line + 1) * out.h, taps)),
+                _ => runs.push((frame * out.h, (frame + 1) * out.h, taps)),
             }
         }
     } else {
