@@ -10,8 +10,9 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn fetch(path: &str) -> Vec<u8> {
-    let base = option_env!("KINETISCOPE_TEST_ASSETS")
-        .expect("KINETISCOPE_TEST_ASSETS is not set: run the wasm tests through `cargo xtask test --only wasm`");
+    let Some(base) = option_env!("KINETISCOPE_TEST_ASSETS") else {
+        panic!("KINETISCOPE_TEST_ASSETS is not set: run the wasm tests through `cargo xtask test --only wasm`");
+    };
     let url = format!("{base}/{path}");
     let response = gloo_net::http::Request::get(&url).send().await.unwrap();
     assert!(response.ok(), "GET {url}: HTTP {}", response.status());
