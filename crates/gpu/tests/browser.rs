@@ -11,7 +11,7 @@ use i3d::parity::Fixture;
 use i3d::postprocess::top_indices;
 use i3d_gpu::context::{decode, encode};
 use i3d_gpu::ops::{self, ConvWeights, Region};
-use i3d_gpu::{Backend, Classifier, GpuContext, Precision, Preference};
+use i3d_gpu::{Backend, Classifier, GpuContext, Precision, Preference, RunOptions};
 use rand::{Rng, SeedableRng};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -160,4 +160,42 @@ async fn fixture_logits_match_the_reference_in_the_browser() {
     assert_eq!(logits, again);
     assert!(err < 1e-4, "rel L2 {err}");
     assert_eq!(top_indices(&logits, 5), vec![327, 328, 35, 21, 31]);
+
+    // Per-kernel device times and the conv kernel against the plain GEMM, for the record.
+    let Classifier::Wgpu(model) = &mut classifier else {
+        panic!("not on wgpu")
+    };
+    let options = RunOptions {
+        profile: true,
+        features: false,
+    };
+    let out = model.run(&input, 16, options).await.unwrap();
+    if let Some(profile) = out.profile {
+        let total: f64 = profile.iter().map(|k| k.seconds).sum();
+        log(&format!("device time {:.0} ms", total * 1e3));
+        for k in i3d_gpu::bench::summarize(&profile) {
+            log(&format!(
+                "  {:<22} {:3} dispatches {:9.1} ms {:6.1} GFLOP/s",
+                k.kernel.label(),
+                k.dispatches,
+                k.seconds * 1e3,
+                k.gflops()
+            ));
+        }
+        let ctx = model.context().clone();
+        if let Some(g) = i3d_gpu::bench::compare_with_gemm(&ctx, model.precision(), &profile)
+            .await
+            .unwrap()
+        {
+            log(&format!(
+                "{} {:.1} GFLOP/s vs plain GEMM {:?} {:.1} GFLOP/s: {:.0}%; all convs {:.0}%",
+                g.conv_label,
+                g.conv_gflops,
+                g.gemm.shape,
+                g.gemm.gflops(),
+                100.0 * g.ratio(),
+                100.0 * g.all_convs_ratio()
+            ));
+        }
+    }
 }
