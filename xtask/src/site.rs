@@ -3,10 +3,86 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::run_cmd;
 use crate::setup::Toolchain;
+use crate::weights;
+
+/// Where the site's model files go (trunk copies the folder to `dist/model/`).
+const MODEL_ASSETS: &str = "target/site-assets/model";
+/// Where the sample clip goes (trunk copies the folder to `dist/sample/`).
+const SAMPLE_ASSETS: &str = "target/site-assets/sample";
+/// The shared clip the sample is made from.
+const SAMPLE_SOURCE: &str = "../shared/data/video/v_CricketShot_g04_c01_rgb.gif";
+
+/// Puts the f16 weights and their manifest into the site (building them first if needed): the app
+/// ships with its model. Hard-linked when possible; skipped when already up to date.
+fn prepare_model(root: &Path) -> Result<()> {
+    let dir = weights::run(&weights::WeightsArgs::default(), root)?;
+    let out = root.join(MODEL_ASSETS);
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    for name in [checkpoint::F16_FILE, checkpoint::MANIFEST_FILE] {
+        let (from, to) = (dir.join(name), out.join(name));
+        let same = match (std::fs::metadata(&from), std::fs::metadata(&to)) {
+            (Ok(a), Ok(b)) => a.len() == b.len() && a.modified().ok() <= b.modified().ok(),
+            _ => false,
+        };
+        if same {
+            continue;
+        }
+        let _ = std::fs::remove_file(&to);
+        if std::fs::hard_link(&from, &to).is_err() {
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        }
+    }
+    println!("site: model in {}", out.display());
+    Ok(())
+}
+
+/// Makes the sample clip (WebM, VP9, 25 fps) from the shared cricket GIF with ffmpeg. Without
+/// ffmpeg or the shared folder the site has no sample, and says so when the button is pressed.
+fn prepare_sample(root: &Path) {
+    let source = root.join(SAMPLE_SOURCE);
+    let out = root.join(SAMPLE_ASSETS);
+    let target = out.join("cricket.webm");
+    if target.is_file() {
+        return;
+    }
+    if !source.is_file() {
+        println!("site: no sample clip ({} is missing)", source.display());
+        return;
+    }
+    if std::fs::create_dir_all(&out).is_err() {
+        return;
+    }
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&source)
+        .args([
+            "-c:v",
+            "libvpx-vp9",
+            "-b:v",
+            "0",
+            "-crf",
+            "20",
+            "-r",
+            "25",
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+        ])
+        .arg(&target)
+        .status();
+    match made {
+        Ok(status) if status.success() => println!("site: sample clip {}", target.display()),
+        other => {
+            let _ = std::fs::remove_file(&target);
+            println!("site: no sample clip (ffmpeg: {other:?})");
+        }
+    }
+}
 
 /// `trunk build --release --offline` into `dist/`, with the wasm32 toolchain's environment.
 ///
@@ -15,20 +91,27 @@ use crate::setup::Toolchain;
 /// then a no-op), and trunk runs offline so that it never tries to download wasm-bindgen or wasm-opt.
 pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
     crate::data::prepare(root)?;
+    prepare_model(root)?;
+    prepare_sample(root);
     let version = build_version(root);
-    let manifest = root.join("crates/app/Cargo.toml");
-    let mut cargo = toolchain.wasm_cargo();
-    cargo
-        .args([
-            "build",
-            "--target=wasm32-unknown-unknown",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .args(["--release", "--bin", "app"])
-        .current_dir(root)
-        .env("KINETISCOPE_BUILD", &version);
-    run_cmd(&mut cargo)?;
+    // The same cargo invocations as trunk's for the two `rel="rust"` links of index.html.
+    for (manifest, bin) in [
+        ("crates/app/Cargo.toml", "app"),
+        ("crates/worker/Cargo.toml", "worker"),
+    ] {
+        let mut cargo = toolchain.wasm_cargo();
+        cargo
+            .args([
+                "build",
+                "--target=wasm32-unknown-unknown",
+                "--manifest-path",
+            ])
+            .arg(root.join(manifest))
+            .args(["--release", "--bin", bin])
+            .current_dir(root)
+            .env("KINETISCOPE_BUILD", &version);
+        run_cmd(&mut cargo)?;
+    }
     let mut trunk = Command::new("trunk");
     trunk
         .args(["build", "--release", "--offline"])

@@ -4,6 +4,7 @@
 //! [`explorer`]; browser feature detection in [`capabilities`].
 
 pub mod capabilities;
+pub mod classifier;
 pub mod explorer;
 pub mod routes;
 
@@ -16,6 +17,8 @@ use leptos_router::path;
 pub fn App() -> impl IntoView {
     // The explorer's clips, shared by its pages; the bundled annotation assets are fetched lazily.
     provide_context(explorer::Data::new());
+    // The classifier's model, kept loaded across page changes.
+    provide_context(classifier::Model::new());
     view! {
         <Router>
             <header class="topbar">
@@ -33,7 +36,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/groups") view=routes::group::Groups/>
                     <Route path=path!("/groups/:name") view=routes::group::GroupPage/>
                     <Route path=path!("/stats") view=routes::stats::Stats/>
-                    <Route path=path!("/classify") view=routes::Classifier/>
+                    <Route path=path!("/classify") view=classifier::ClassifierPage/>
                 </Routes>
             </main>
         </Router>

@@ -9,7 +9,7 @@ use i3d::InceptionI3d;
 
 use crate::context::GpuContext;
 use crate::kernels::Precision;
-use crate::model::GpuI3d;
+use crate::model::{GpuI3d, RunOptions};
 use crate::Error;
 
 /// What the caller asks for.
@@ -156,8 +156,26 @@ impl Classifier {
 
     /// Logits (400) of a clip: `input` is 1×`frames`×224×224×3 in [−1, 1].
     pub async fn run(&mut self, input: &[f32], frames: usize) -> Result<Vec<f32>, Error> {
+        Ok(self.run_with(input, frames, false).await?.0)
+    }
+
+    /// Logits (400) and, when `features` is set, the Mixed_5c features (1×⌈T/8⌉×7×7×1024, for
+    /// class activation maps) of a clip, computed on this backend.
+    pub async fn run_with(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        features: bool,
+    ) -> Result<(Vec<f32>, Option<(Vec<f32>, Shape)>), Error> {
         match self {
-            Classifier::Wgpu(model) => model.logits(input, frames).await,
+            Classifier::Wgpu(model) => {
+                let options = RunOptions {
+                    features,
+                    profile: false,
+                };
+                let output = model.run(input, frames, options).await?;
+                Ok((output.logits, output.features))
+            }
             Classifier::Cpu(model) => {
                 let shape = Shape::clip(frames);
                 if input.len() != shape.elements() {
@@ -169,11 +187,29 @@ impl Classifier {
                 }
                 let x = Tensor::from_slice(input, shape.dims().to_vec(), &Device::Cpu)
                     .map_err(i3d::Error::from)?;
-                let logits = model.logits(&x)?;
-                Ok(logits
+                let mut mixed_5c = None;
+                let mut failure = None;
+                let logits = model.forward_endpoints(&x, |layer, t| {
+                    if features && layer.name == "Mixed_5c" {
+                        let read = t
+                            .flatten_all()
+                            .and_then(|flat| flat.to_vec1::<f32>())
+                            .map_err(i3d::Error::from)
+                            .and_then(|values| Ok((values, Shape::from_dims(t.dims())?)));
+                        match read {
+                            Ok(read) => mixed_5c = Some(read),
+                            Err(e) => failure = Some(e),
+                        }
+                    }
+                })?;
+                if let Some(e) = failure {
+                    return Err(e.into());
+                }
+                let logits = logits
                     .flatten_all()
                     .and_then(|t| t.to_vec1::<f32>())
-                    .map_err(i3d::Error::from)?)
+                    .map_err(i3d::Error::from)?;
+                Ok((logits, mixed_5c))
             }
         }
     }

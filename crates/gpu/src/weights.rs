@@ -5,7 +5,8 @@
 //! block input (b0, b1a, b2a) are concatenated along cout at load time into one GEMM operand.
 
 use i3d::arch::{ConvSpec, InceptionSpec, Layer, Op, I3D_LAYERS};
-use safetensors::{Dtype, SafeTensors};
+use i3d::weights::tensor_f32;
+use safetensors::SafeTensors;
 
 use crate::context::GpuContext;
 use crate::kernels::Precision;
@@ -47,33 +48,6 @@ pub struct GpuWeights {
     pub layers: Vec<(Layer, LayerWeights)>,
     /// Bytes uploaded (padding included).
     pub bytes: u64,
-}
-
-/// A tensor of the weight file as f32, checked against the expected shape.
-fn tensor_f32(st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>, Error> {
-    let view = st
-        .tensor(name)
-        .map_err(|e| Error::Weights(format!("{name}: {e}")))?;
-    if view.shape() != shape {
-        return Err(Error::Weights(format!(
-            "{name}: shape {:?}, expected {shape:?}",
-            view.shape()
-        )));
-    }
-    let data = view.data();
-    match view.dtype() {
-        Dtype::F32 => Ok(data
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()),
-        Dtype::F16 => Ok(data
-            .chunks_exact(2)
-            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect()),
-        other => Err(Error::Weights(format!(
-            "{name}: dtype {other:?}, expected F32 or F16"
-        ))),
-    }
 }
 
 /// (weight (K, cout) row-major, bias (cout)) of a conv.

@@ -49,6 +49,9 @@ pub enum Error {
     /// The manifest (labels) could not be read.
     #[error("manifest: {0}")]
     Manifest(String),
+    /// Mixed_5c features of the wrong shape for a class activation map, or a class out of range.
+    #[error("class activation map: {0}")]
+    ActivationMap(String),
     /// Bad frames given to pre-processing.
     #[error("frames: {0}")]
     Frames(String),

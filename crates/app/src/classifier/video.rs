@@ -1,0 +1,122 @@
+//! Video files: opening one in a `<video>` element (with a clear message when the browser cannot
+//! play it), cutting it into windows, and seeking frame by frame at 25 fps.
+
+use js_sys::Promise;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::HtmlVideoElement;
+
+/// Frames per second the model expects.
+pub const FPS: f64 = 25.0;
+
+/// Windows `(first frame, frame count)` covering `frames` frames with windows of `length`:
+/// back to back, plus a last window ending at the last frame when at least
+/// [`protocol::MIN_FRAMES`] frames would otherwise be left out; a clip shorter than `length` is
+/// one window of all its frames (if it has at least `MIN_FRAMES`).
+pub fn windows(frames: usize, length: usize) -> Vec<(usize, usize)> {
+    if frames < protocol::MIN_FRAMES || length == 0 {
+        return Vec::new();
+    }
+    if frames < length {
+        return vec![(0, frames)];
+    }
+    let mut out: Vec<(usize, usize)> = (0..frames / length).map(|i| (i * length, length)).collect();
+    let covered = out.len() * length;
+    if frames - covered >= protocol::MIN_FRAMES {
+        out.push((frames - length, length));
+    }
+    out
+}
+
+/// Waits for `ok` or `error` on the video; an error becomes a message that says what to do.
+async fn wait_for(video: &HtmlVideoElement, ok: &str) -> Result<(), String> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let on_ok = Closure::once_into_js(move || {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        });
+        let on_error = Closure::once_into_js(move || {
+            let _ = reject.call0(&wasm_bindgen::JsValue::NULL);
+        });
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_once(true);
+        let _ = video.add_event_listener_with_callback_and_add_event_listener_options(
+            ok,
+            on_ok.unchecked_ref(),
+            &options,
+        );
+        let _ = video.add_event_listener_with_callback_and_add_event_listener_options(
+            "error",
+            on_error.unchecked_ref(),
+            &options,
+        );
+    });
+    JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|_| unplayable(video))
+}
+
+/// The message for a video the browser cannot play.
+fn unplayable(video: &HtmlVideoElement) -> String {
+    let code = video.error().map_or(0, |e| e.code());
+    match code {
+        3 => "The browser could not decode this video: the file is damaged or incomplete. Try another file.".into(),
+        4 => "This browser cannot play this file (its format or codec is not supported). Convert it to WebM or MP4 (H.264), for example with `ffmpeg -i input output.webm`, or try another file.".into(),
+        _ => "The video could not be read. Try another file.".into(),
+    }
+}
+
+/// Loads `src` into `video` and waits for its size and duration; returns the duration (s).
+pub async fn open(video: &HtmlVideoElement, src: &str) -> Result<f64, String> {
+    video.set_muted(true);
+    video.set_src(src);
+    wait_for(video, "loadeddata").await?;
+    let duration = video.duration();
+    if !duration.is_finite() || duration <= 0.0 || video.video_width() == 0 {
+        return Err(
+            "This file has no video picture the browser can show. Try another file.".into(),
+        );
+    }
+    Ok(duration)
+}
+
+/// Shows the frame at `seconds`.
+pub async fn seek(video: &HtmlVideoElement, seconds: f64) -> Result<(), String> {
+    if (video.current_time() - seconds).abs() < 1e-6 {
+        return Ok(());
+    }
+    video.set_current_time(seconds);
+    wait_for(video, "seeked").await
+}
+
+/// The time to show frame `index` of a video of `duration` seconds: the middle of its 1/25 s.
+pub fn frame_time(index: usize, duration: f64) -> f64 {
+    ((index as f64 + 0.5) / FPS).min((duration - 1e-3).max(0.0))
+}
+
+/// Frames at 25 fps in a video of `duration` seconds.
+pub fn frame_count(duration: f64) -> usize {
+    (duration * FPS).floor().max(1.0) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_the_clip() {
+        // The shared cricket clip: 79 frames.
+        assert_eq!(windows(79, 32), vec![(0, 32), (32, 32), (47, 32)]);
+        assert_eq!(
+            windows(79, 16),
+            vec![(0, 16), (16, 16), (32, 16), (48, 16), (63, 16)]
+        );
+        assert_eq!(windows(64, 32), vec![(0, 32), (32, 32)]);
+        // 8 frames left over: too few for a window of their own.
+        assert_eq!(windows(72, 32), vec![(0, 32), (32, 32)]);
+        assert_eq!(windows(20, 32), vec![(0, 20)]);
+        assert!(windows(8, 32).is_empty());
+        assert_eq!(frame_count(3.16), 79);
+    }
+}

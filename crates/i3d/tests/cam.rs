@@ -1,0 +1,65 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(not(target_arch = "wasm32"))]
+//! Class activation maps against the network's own logits: a class's logit is the mean of its map
+//! plus the classifier's bias (the 2×7×7 average pool and the 1×1×1 conv commute).
+
+use i3d::arch::Shape;
+use i3d::cam::LogitsLayer;
+use i3d::parity::Fixture;
+use i3d::postprocess::top_indices;
+use i3d::InceptionI3d;
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+
+#[test]
+fn map_mean_plus_bias_is_the_logit() {
+    let Ok(dir) = checkpoint::resolve_weights_dir(None) else {
+        return;
+    };
+    let Ok(weights) = std::fs::read(dir.join(checkpoint::F16_FILE)) else {
+        eprintln!(
+            "skipping: no weights in {} (run `cargo xtask weights`)",
+            dir.display()
+        );
+        return;
+    };
+    let fixture = Fixture::from_bytes(
+        &std::fs::read(format!("{SHARED}/fixtures/i3d_ref_smooth16.safetensors")).unwrap(),
+    )
+    .unwrap();
+    let model = InceptionI3d::from_safetensors_bytes(&weights).unwrap();
+    let mut features = None;
+    let logits = model
+        .forward_endpoints(&fixture.input, |layer, t| {
+            if layer.name == "Mixed_5c" {
+                let dims = t.dims().to_vec();
+                let values = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                features = Some((values, Shape::from_dims(&dims).unwrap()));
+            }
+        })
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let (features, shape) = features.unwrap();
+    assert_eq!(shape.dims(), [1, 2, 7, 7, 1024]);
+    let layer = LogitsLayer::from_safetensors_bytes(&weights).unwrap();
+    for class in top_indices(&logits, 3).into_iter().chain([0, 399]) {
+        let map = layer.activation_map(&features, shape, class).unwrap();
+        assert_eq!((map.height, map.width), (7, 7));
+        let mean = map.raw.iter().sum::<f32>() / 49.0;
+        let logit = mean + layer.bias(class);
+        assert!(
+            (logit - logits[class]).abs() < 1e-3 * logits[class].abs().max(1.0),
+            "class {class}: map gives {logit}, the network {}",
+            logits[class]
+        );
+        let normalised = map.normalised();
+        let max = normalised.iter().copied().fold(0.0f32, f32::max);
+        assert!(normalised.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(max == 1.0 || max == 0.0);
+    }
+    assert!(layer.activation_map(&features[1..], shape, 0).is_err());
+    assert!(layer.activation_map(&features, shape, 400).is_err());
+}

@@ -1,0 +1,143 @@
+// The classifier as a visitor uses it: the webcam (Chromium's fake camera playing the shared cricket clip)
+// on the CPU and on WebGPU (SwiftShader), a video upload with its timeline and CSV export, a denied camera,
+// and the weights cache.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launch, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
+
+const GIF = path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif');
+const Y4M = path.join(SCREENSHOT_DIR, 'cricket.y4m');
+const WEBM = path.join(SCREENSHOT_DIR, 'cricket-upload.webm');
+const WEIGHTS = /\/model\/.*\.safetensors$/;
+
+let camera; // Chromium whose fake camera plays the cricket clip, permission granted
+let denied; // Chromium with a fake camera whose permission prompts are refused
+
+before(async () => {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', GIF, '-r', '25', '-pix_fmt', 'yuv420p', Y4M]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', GIF, '-c:v', 'libvpx', '-b:v', '1M', '-r', '25', '-pix_fmt', 'yuv420p', '-an', WEBM]);
+  camera = await launch([
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${Y4M}`,
+    '--use-fake-ui-for-media-stream',
+  ]);
+  denied = await launch(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+});
+after(async () => {
+  await camera?.close();
+  await denied?.close();
+});
+
+/** A page in a fresh context (own cache), recording errors, weight requests and long tasks. */
+async function open(browser, url) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.errors = [];
+  page.weightRequests = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  context.on('request', (r) => { if (WEIGHTS.test(r.url())) page.weightRequests.push(r.url()); });
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(`${BASE_URL}${url}`);
+  return page;
+}
+
+/** Waits until the model is ready on `backend`. */
+async function ready(page, backend, timeout) {
+  await page.locator(`[data-testid="model-status"][data-backend="${backend}"]`).waitFor({ timeout });
+}
+
+/** The first item of the `predictions` (or other) list, once it starts with `label`. */
+async function waitForTop(page, testid, label, timeout) {
+  await page.waitForFunction(
+    ([id, want]) => document.querySelector(`[data-testid="${id}"] li a`)?.textContent === want,
+    [testid, label],
+    { timeout, polling: 500 },
+  );
+}
+
+async function longTasksSince(page, since) {
+  return page.evaluate((t) => window.__longTasks.filter((e) => e.start >= t), since);
+}
+
+test('webcam on the CPU: "playing cricket" becomes the first prediction, the page never blocks', async () => {
+  const page = await open(camera, '/classify?backend=cpu');
+  await ready(page, 'cpu', 120_000);
+  const since = await page.evaluate(() => performance.now());
+  await page.getByTestId('start-camera').click();
+  await waitForTop(page, 'predictions', 'playing cricket', 180_000);
+  const blocked = await longTasksSince(page, since);
+  const text = await page.getByTestId('predictions').innerText();
+  console.log(`# cpu live: ${text.split('\n')[0]} | ${await page.getByTestId('live-stats').innerText()} | long tasks: ${JSON.stringify(blocked)}`);
+  assert.deepEqual(blocked, [], 'the main thread blocked for more than 50 ms');
+  // The class links to its explorer page.
+  assert.equal(await page.locator('[data-testid="predictions"] li a').first().getAttribute('href'), '/classes/playing%20cricket?v=400');
+  await screenshot(page, 'classifier-camera-cpu');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('webcam on WebGPU (SwiftShader): "playing cricket" becomes the first prediction', async () => {
+  const page = await open(camera, '/classify?backend=webgpu');
+  await ready(page, 'webgpu', 300_000);
+  assert.match(await page.getByTestId('model-status').innerText(), /WebGPU/);
+  await page.getByTestId('start-camera').click();
+  await waitForTop(page, 'predictions', 'playing cricket', 600_000);
+  console.log(`# webgpu live: ${await page.getByTestId('live-stats').innerText()}`);
+  await screenshot(page, 'classifier-camera-webgpu');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('video upload: timeline, overall "playing cricket", CSV with one row per window; cached weights on reload', async () => {
+  const page = await open(camera, '/classify?backend=cpu');
+  await ready(page, 'cpu', 120_000);
+  assert.ok(page.weightRequests.length >= 1, 'the first visit downloads the weights');
+  await page.getByTestId('video-input').setInputFiles(WEBM);
+  await page.getByTestId('timeline').waitFor({ timeout: 180_000 });
+  await waitForTop(page, 'overall', 'playing cricket', 5_000);
+  const heading = await page.locator('.video-results h2').innerText();
+  const windows = Number(/(\d+) windows/.exec(heading)[1]);
+  assert.ok(windows >= 2, heading);
+  await screenshot(page, 'classifier-upload');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+  const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.match(csv[0], /^window,start_s,end_s,frames,top1_label,top1_prob/);
+  assert.equal(csv.length, windows + 1, csv.join('\n'));
+
+  // Second visit: the weights come from the Cache API, not the network.
+  const before = page.weightRequests.length;
+  await page.reload();
+  await ready(page, 'cpu', 120_000);
+  assert.equal(page.weightRequests.length, before, `weights fetched again: ${page.weightRequests}`);
+  assert.match(await page.locator('.model-panel').innerText(), /from the cache/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('camera permission denied: its message shows and the sample clip still works', async () => {
+  const page = await open(denied, '/classify?backend=cpu');
+  await page.getByTestId('start-camera').click();
+  const error = page.getByTestId('camera-error');
+  await error.waitFor({ timeout: 30_000 });
+  assert.equal(await error.getAttribute('data-code'), 'denied');
+  assert.match(await error.innerText(), /permission was denied/);
+  await screenshot(page, 'classifier-camera-denied');
+  await page.getByTestId('sample').click();
+  await page.getByTestId('timeline').waitFor({ timeout: 240_000 });
+  await waitForTop(page, 'overall', 'playing cricket', 5_000);
+  await screenshot(page, 'classifier-sample');
+  // The refusal is logged as a warning, not an error.
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
