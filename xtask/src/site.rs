@@ -118,7 +118,78 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
         .current_dir(root)
         .envs(toolchain.wasm_env())
         .env("KINETISCOPE_BUILD", &version);
-    run_cmd(&mut trunk)
+    run_cmd(&mut trunk)?;
+    finish_service_worker(&root.join("dist"))
+}
+
+/// Files of the build the service worker does not precache: itself, and the weights (the
+/// classifier's worker caches those in their own cache, which app updates keep).
+fn precached(relative: &str) -> bool {
+    relative != "sw.js" && !relative.ends_with(".safetensors")
+}
+
+/// Every file under `dir`, as `/`-separated paths relative to it, sorted.
+fn files_under(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&current).with_context(|| format!("reading {}", current.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(relative) = path.strip_prefix(dir) {
+                let parts: Vec<_> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Writes the version (a hash of the names and contents of every precached file) and the precache
+/// list into `dist/sw.js`, so that any change to the build changes the service worker.
+fn finish_service_worker(dist: &Path) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let sw = dist.join("sw.js");
+    let template =
+        std::fs::read_to_string(&sw).with_context(|| format!("reading {}", sw.display()))?;
+    let files: Vec<String> = files_under(dist)?
+        .into_iter()
+        .filter(|f| precached(f))
+        .collect();
+    let mut hash = Sha256::new();
+    for file in &files {
+        hash.update(file.as_bytes());
+        hash.update(std::fs::read(dist.join(file)).with_context(|| format!("reading {file}"))?);
+    }
+    let version: String = hash
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let urls: Vec<String> = files.iter().map(|f| format!("/{f}")).collect();
+    let filled = template
+        .replace("'__KINETISCOPE_VERSION__'", &format!("'{version}'"))
+        .replace("__KINETISCOPE_PRECACHE__", &serde_json::to_string(&urls)?);
+    if filled == template {
+        anyhow::bail!(
+            "{}: no placeholders to fill (already filled?)",
+            sw.display()
+        );
+    }
+    std::fs::write(&sw, filled).with_context(|| format!("writing {}", sw.display()))?;
+    println!(
+        "site: service worker version {version}, {} files precached",
+        urls.len()
+    );
+    Ok(())
 }
 
 /// `VERSION+GITREV` (with `-dirty` for uncommitted changes), shown in the app's capabilities panel.

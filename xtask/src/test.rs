@@ -10,9 +10,16 @@ use crate::setup::{self, Toolchain};
 use crate::{run_cmd, server, site, weights};
 
 /// Crates whose tests also run as wasm32 in headless Chromium (each has a `webdriver.json`).
-const WASM_TEST_PACKAGES: &[&str] = &["app", "i3d"];
+const WASM_TEST_PACKAGES: &[&str] = &["app", "i3d", "i3d-gpu"];
 /// Crates that must build and pass clippy for wasm32.
-const WASM_PACKAGES: &[&str] = &["app", "kinetics", "i3d"];
+const WASM_PACKAGES: &[&str] = &[
+    "app",
+    "kinetics",
+    "i3d",
+    "i3d-gpu",
+    "protocol",
+    "classifier-worker",
+];
 
 /// The stages of `cargo xtask test`, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,12 +95,14 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
         ])),
         Stage::ClippyWasm => {
             let mut cmd = toolchain.wasm_cargo();
-            // Libraries and tests: the examples and benches are native tools (they read files, time threads).
+            // Libraries, binaries (the app and its worker) and tests: the examples and benches are
+            // native tools (they read files, time threads).
             cmd.args([
                 "clippy",
                 "--target",
                 "wasm32-unknown-unknown",
                 "--lib",
+                "--bins",
                 "--tests",
             ]);
             for package in WASM_PACKAGES {
@@ -111,21 +120,14 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
             // The model tests fetch the real weights and the reference fixtures from this server.
             let weights_dir = weights::run(&weights::WeightsArgs::default(), root)?;
             let assets = server::serve_test_assets(&weights_dir, &root.join("../shared/fixtures"))?;
-            let mut cmd = toolchain.wasm_cargo();
-            cmd.env("KINETISCOPE_TEST_ASSETS", &assets.url);
+            let mut cmd = wasm_test_cargo(toolchain, &assets.url);
             cmd.args([
                 "test",
                 "--target",
                 "wasm32-unknown-unknown",
                 "--lib",
                 "--tests",
-            ])
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                "wasm-bindgen-test-runner",
-            )
-            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
+            ]);
             for package in WASM_TEST_PACKAGES {
                 cmd.args(["-p", package]);
             }
@@ -136,6 +138,20 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
             end_to_end(root)
         }
     }
+}
+
+/// A `cargo` command for wasm32 tests in headless Chromium (wasm-bindgen-test-runner + chromedriver), with the
+/// URL of the asset server baked in as `KINETISCOPE_TEST_ASSETS`.
+pub fn wasm_test_cargo(toolchain: &Toolchain, assets_url: &str) -> Command {
+    let mut cmd = toolchain.wasm_cargo();
+    cmd.env("KINETISCOPE_TEST_ASSETS", assets_url)
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
+    cmd
 }
 
 /// Serves `dist/` on an ephemeral port and runs the Playwright tests in `tests/e2e` against it.
@@ -154,6 +170,7 @@ fn end_to_end(root: &Path) -> Result<()> {
         .env("BASE_URL", &server.url)
         .env("SCREENSHOT_DIR", &screenshots)
         .env("SHARED_DIR", root.join("../shared"))
+        .env("DIST_DIR", root.join("dist"))
         .status()?;
     if !status.success() {
         bail!(

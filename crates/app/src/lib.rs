@@ -6,6 +6,7 @@
 pub mod capabilities;
 pub mod classifier;
 pub mod explorer;
+pub mod pwa;
 pub mod routes;
 
 use leptos::prelude::*;
@@ -19,6 +20,8 @@ pub fn App() -> impl IntoView {
     provide_context(explorer::Data::new());
     // The classifier's model, kept loaded across page changes.
     provide_context(classifier::Model::new());
+    // Service worker (release builds), update prompt, online state.
+    provide_context(pwa::Pwa::start());
     view! {
         <Router>
             <header class="topbar">
@@ -28,6 +31,7 @@ pub fn App() -> impl IntoView {
                     <A href="/classify">"Classifier"</A>
                 </nav>
             </header>
+            <pwa::PwaBanner/>
             <main>
                 <Routes fallback=routes::NotFound>
                     <Route path=path!("/") view=routes::home::Home/>

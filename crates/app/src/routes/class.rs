@@ -210,6 +210,8 @@ fn ClipRow(
         seconds(clip.segment.end_ms)
     );
     let toggle = move |_| set_playing.set(if is_playing() { None } else { Some(clip) });
+    let pwa = use_context::<crate::pwa::Pwa>();
+    let offline = move || pwa.is_some_and(|p| !p.online.get());
     view! {
         <tr data-testid="clip-row" data-youtube-id=clip.youtube_id.as_str().to_owned()>
             <td><code>{clip.youtube_id.as_str().to_owned()}</code></td>
@@ -220,9 +222,13 @@ fn ClipRow(
                 <a href=clip.watch_url() target="_blank" rel="noopener noreferrer external" data-testid="watch-link">
                     "YouTube ↗"
                 </a>
+                <Show when=offline>
+                    <span class="muted" data-testid="needs-network">" (needs the network)"</span>
+                </Show>
             </td>
             <td>
-                <button type="button" class="play" data-testid="play" aria-expanded=move || is_playing().to_string() on:click=toggle>
+                <button type="button" class="play" data-testid="play" aria-expanded=move || is_playing().to_string()
+                    disabled=offline title=move || if offline() { "Playing needs the network" } else { "" } on:click=toggle>
                     {move || if is_playing() { "Close player" } else { "Play segment" }}
                 </button>
             </td>

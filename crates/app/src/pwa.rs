@@ -1,0 +1,145 @@
+//! The installable, offline app: service worker registration (release builds only, so development
+//! reloads are never stale), the "new version available" prompt, and the online/offline state.
+//!
+//! The service worker itself is `www/sw.js`; `cargo xtask` writes its version and precache list.
+
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{ServiceWorker, ServiceWorkerRegistration, ServiceWorkerState};
+
+/// Whether the browser is online, and whether a new version waits; provided as context by the app.
+#[derive(Clone, Copy)]
+pub struct Pwa {
+    /// `navigator.onLine`, kept up to date by the `online`/`offline` events.
+    pub online: RwSignal<bool>,
+    /// A new version is installed and waiting for the visitor's "reload".
+    pub update_waiting: RwSignal<bool>,
+    registration: StoredValue<Option<ServiceWorkerRegistration>, LocalStorage>,
+}
+
+impl Pwa {
+    /// Starts watching the connection and, in release builds, registers the service worker.
+    pub fn start() -> Self {
+        let window = web_sys::window();
+        let online = window.as_ref().is_none_or(|w| w.navigator().on_line());
+        let pwa = Self {
+            online: RwSignal::new(online),
+            update_waiting: RwSignal::new(false),
+            registration: StoredValue::new_local(None),
+        };
+        if let Some(window) = window {
+            for (event, value) in [("online", true), ("offline", false)] {
+                let signal = pwa.online;
+                let handler = Closure::<dyn FnMut()>::new(move || signal.set(value));
+                let _ = window
+                    .add_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
+                // Listens for the page's lifetime.
+                handler.forget();
+            }
+        }
+        if !cfg!(debug_assertions) {
+            pwa.register();
+        }
+        pwa
+    }
+
+    fn register(self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let navigator = window.navigator();
+        if js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+            .map_or(true, |s| s.is_undefined())
+        {
+            return;
+        }
+        let container = navigator.service_worker();
+        // The new worker took over after "reload": load the new version.
+        let reload = Closure::<dyn FnMut()>::new(move || {
+            if self.update_waiting.get_untracked() {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }
+        });
+        container.set_oncontrollerchange(Some(reload.as_ref().unchecked_ref()));
+        reload.forget();
+        let had_controller = container.controller().is_some();
+        leptos::task::spawn_local(async move {
+            let promise = container.register("/sw.js");
+            let registration = match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(r) => r.unchecked_into::<ServiceWorkerRegistration>(),
+                Err(e) => {
+                    web_sys::console::warn_2(&"service worker not registered:".into(), &e);
+                    return;
+                }
+            };
+            self.registration.set_value(Some(registration.clone()));
+            // A first install is not an update: only prompt when a version already controls the page.
+            if had_controller && registration.waiting().is_some() {
+                self.update_waiting.set(true);
+            }
+            let on_update = {
+                let registration = registration.clone();
+                Closure::<dyn FnMut()>::new(move || {
+                    if let Some(installing) = registration.installing() {
+                        watch_install(&installing, self.update_waiting, had_controller);
+                    }
+                })
+            };
+            registration.set_onupdatefound(Some(on_update.as_ref().unchecked_ref()));
+            on_update.forget();
+        });
+    }
+
+    /// Activates the waiting version; the page reloads when it takes over.
+    pub fn apply_update(&self) {
+        let waiting = self
+            .registration
+            .with_value(|r| r.as_ref().and_then(ServiceWorkerRegistration::waiting));
+        match waiting {
+            Some(worker) => {
+                let _ = worker.post_message(&JsValue::from_str("skip-waiting"));
+            }
+            None => {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }
+        }
+    }
+}
+
+/// Flags `update_waiting` once `worker` is installed, if an older version controls the page.
+fn watch_install(worker: &ServiceWorker, update_waiting: RwSignal<bool>, had_controller: bool) {
+    let watched = worker.clone();
+    let on_state = Closure::<dyn FnMut()>::new(move || {
+        if watched.state() == ServiceWorkerState::Installed && had_controller {
+            update_waiting.set(true);
+        }
+    });
+    worker.set_onstatechange(Some(on_state.as_ref().unchecked_ref()));
+    on_state.forget();
+}
+
+/// The offline indicator and the update prompt, under the top bar.
+#[component]
+pub fn PwaBanner() -> impl IntoView {
+    let pwa = expect_context::<Pwa>();
+    view! {
+        <Show when=move || !pwa.online.get()>
+            <p class="banner offline" role="status" data-testid="offline">
+                "You are offline. The explorer and the classifier keep working; YouTube links and players need the network."
+            </p>
+        </Show>
+        <Show when=move || pwa.update_waiting.get()>
+            <p class="banner update" role="status" data-testid="update-prompt">
+                "A new version of Kinetiscope is available. "
+                <button type="button" data-testid="update-reload" on:click=move |_| pwa.apply_update()>"Reload"</button>
+                " "
+                <button type="button" class="link" on:click=move |_| pwa.update_waiting.set(false)>"Later"</button>
+            </p>
+        </Show>
+    }
+}

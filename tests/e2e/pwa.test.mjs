@@ -1,0 +1,162 @@
+// The installable offline app: manifest and installability, everything working with the server gone, and the
+// update prompt after a new build is deployed. These tests serve a copy of the release build (dist/) from their
+// own server so that they can stop it and deploy a changed build.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { launch, screenshot, CHROMIUM, CHROMIUM_ARGS } from './browser.mjs';
+
+const DIST = process.env.DIST_DIR ?? path.resolve('../dist');
+const WEIGHTS = /\/model\/.*\.safetensors$/;
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
+  '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.png': 'image/png',
+  '.svg': 'image/svg+xml', '.webm': 'video/webm',
+};
+
+/** Serves `root` like `cargo xtask serve` (COOP/COEP, index.html fallback) on an ephemeral port. */
+async function serve(root) {
+  const served = { weights: 0 };
+  const server = http.createServer((req, res) => {
+    if (WEIGHTS.test(req.url)) served.weights += 1;
+    const pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    let file = path.join(root, path.normalize(pathname));
+    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(root, 'index.html');
+    res.writeHead(200, {
+      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'credentialless',
+    });
+    res.end(fs.readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    /** Requests for weight files that reached this server. */
+    served,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+  };
+}
+
+/** A private copy of the build. */
+function copyOfDist() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinetiscope-dist-'));
+  fs.cpSync(DIST, dir, { recursive: true });
+  return dir;
+}
+
+async function serviceWorkerReady(page) {
+  await page.waitForFunction(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    return registration.active?.state === 'activated' && navigator.serviceWorker.controller !== null;
+  }, null, { timeout: 60_000, polling: 500 });
+}
+
+async function watch(context) {
+  const log = { errors: [] };
+  context.on('page', (p) => p.on('pageerror', (e) => log.errors.push(String(e))));
+  return log;
+}
+
+async function classifySample(page) {
+  await page.locator('[data-testid="model-status"][data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  await page.getByTestId('sample').click();
+  await page.getByTestId('timeline').waitFor({ timeout: 240_000 });
+  assert.equal(await page.locator('[data-testid="overall"] li a').first().textContent(), 'playing cricket');
+}
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test('installable: the manifest parses without errors and Chromium reports no installability errors', async () => {
+  const server = await serve(DIST);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kinetiscope-profile-'));
+  // A persistent profile: installability is not judged in incognito-like contexts.
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    await serviceWorkerReady(page);
+    const cdp = await context.newCDPSession(page);
+    const manifest = await cdp.send('Page.getAppManifest');
+    assert.deepEqual(manifest.errors, [], JSON.stringify(manifest.errors));
+    assert.match(manifest.url, /manifest\.webmanifest$/);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    assert.deepEqual(installabilityErrors, [], JSON.stringify(installabilityErrors));
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test('offline: with the server stopped, the explorer, a class page and the sample classification work', async () => {
+  const root = copyOfDist();
+  const server = await serve(root);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const log = await watch(context);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/classify?backend=cpu`);
+  await serviceWorkerReady(page);
+  await page.locator('[data-testid="model-status"][data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  // The sample clip and the data are in the precache; the weights in the model cache.
+  await server.close();
+  await context.setOffline(true);
+
+  await page.goto(`${server.url}/classes?v=400`);
+  await page.getByTestId('offline').waitFor();
+  await page.locator('[data-testid="class-row"]').first().waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="class-row"] a').first().click();
+  await page.locator('[data-testid="clip-row"]').first().waitFor({ timeout: 30_000 });
+  assert.ok(await page.getByTestId('needs-network').first().isVisible());
+  await screenshot(page, 'pwa-offline-class');
+
+  await page.goto(`${server.url}/classify?backend=cpu`);
+  await classifySample(page);
+  await screenshot(page, 'pwa-offline-classified');
+  assert.equal(server.served.weights, 1, 'the weights were downloaded once, before going offline');
+  assert.deepEqual(log.errors, []);
+  await context.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('update: a new build brings a "new version" prompt, reloading serves it, the weights stay cached', async () => {
+  const root = copyOfDist();
+  const server = await serve(root);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const log = await watch(context);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/classify?backend=cpu`);
+  await serviceWorkerReady(page);
+  await page.locator('[data-testid="model-status"][data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  const oldCaches = await page.evaluate(() => caches.keys());
+  const oldApp = oldCaches.find((c) => c.startsWith('kinetiscope-app-'));
+  assert.ok(oldApp, JSON.stringify(oldCaches));
+
+  // Deploy a changed build: a changed page, hence a new service worker version.
+  const sw = fs.readFileSync(path.join(root, 'sw.js'), 'utf8');
+  const version = /const VERSION = '([^']+)'/.exec(sw)[1];
+  fs.writeFileSync(path.join(root, 'sw.js'), sw.replace(`'${version}'`, `'${version}next'`));
+  const index = fs.readFileSync(path.join(root, 'index.html'), 'utf8');
+  fs.writeFileSync(path.join(root, 'index.html'), index.replace('<head>', '<head><meta name="deploy" content="next">'));
+
+  await page.reload();
+  await page.getByTestId('update-prompt').waitFor({ timeout: 60_000 });
+  await screenshot(page, 'pwa-update-prompt');
+  await Promise.all([page.waitForEvent('load'), page.getByTestId('update-reload').click()]);
+  await page.waitForFunction((v) => caches.keys().then((k) => k.includes(`kinetiscope-app-${v}next`)), version, { timeout: 30_000 });
+  const caches = await page.evaluate(() => caches.keys());
+  assert.ok(!caches.includes(oldApp), `old app cache kept: ${caches}`);
+  assert.ok(caches.includes('kinetiscope-model-v1'), `model cache lost: ${caches}`);
+  assert.equal(await page.locator('meta[name="deploy"]').getAttribute('content'), 'next');
+  await page.locator('[data-testid="model-status"][data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  assert.equal(server.served.weights, 1, 'the weights were downloaded again');
+  assert.deepEqual(log.errors, []);
+  await context.close();
+  await server.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});

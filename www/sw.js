@@ -1,0 +1,84 @@
+// Kinetiscope's service worker: the app works offline once visited.
+//
+// `cargo xtask` (xtask/src/site.rs) writes the two placeholders below after each release build: the version
+// (a hash of every file of the build) and the list of files to precache. So any change to the build changes this
+// file, the browser installs the new worker, and the page offers to reload.
+//
+// - App shell, data and icons: precached in `kinetiscope-app-<version>`; served cache-first (hashed or versioned).
+// - Navigations: network first, cached index.html when offline (every route is the same single-page app).
+// - Model weights: in `kinetiscope-model-v1`, written by the classifier's worker; never touched by updates.
+// - Old app caches are deleted when a new version activates, which waits for the visitor's "reload".
+const VERSION = '__KINETISCOPE_VERSION__';
+const PRECACHE = __KINETISCOPE_PRECACHE__;
+const APP_CACHE = `kinetiscope-app-${VERSION}`;
+const APP_PREFIX = 'kinetiscope-app-';
+const MODEL_CACHE = 'kinetiscope-model-v1';
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(APP_CACHE).then((cache) => cache.addAll(PRECACHE)));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith(APP_PREFIX) && name !== APP_CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'skip-waiting') self.skipWaiting();
+  if (event.data === 'version') event.source?.postMessage({ version: VERSION });
+});
+
+async function navigation(request) {
+  try {
+    return await fetch(request);
+  } catch (offline) {
+    const cache = await caches.open(APP_CACHE);
+    return (await cache.match('/index.html')) ?? Response.error();
+  }
+}
+
+// Media elements seek with Range requests; a cached response is whole, so slice it (without this, seeking in the
+// cached sample clip shows the wrong frames).
+async function ranged(request, response) {
+  const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.get('range') ?? '');
+  if (!range) return response;
+  const body = await response.arrayBuffer();
+  const size = body.byteLength;
+  const start = Number(range[1]);
+  const end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+  if (start >= size || end < start) {
+    return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } });
+  }
+  return new Response(body.slice(start, end + 1), {
+    status: 206,
+    headers: {
+      'content-type': response.headers.get('content-type') ?? 'application/octet-stream',
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'content-length': String(end - start + 1),
+      'accept-ranges': 'bytes',
+    },
+  });
+}
+
+async function cacheFirst(request) {
+  const url = new URL(request.url);
+  const cacheName = url.pathname.startsWith('/model/') && url.pathname.endsWith('.safetensors') ? MODEL_CACHE : APP_CACHE;
+  const cache = await caches.open(cacheName);
+  const hit = await cache.match(request, { ignoreSearch: true });
+  if (hit) return ranged(request, hit);
+  return fetch(request);
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(navigation(request));
+  } else {
+    event.respondWith(cacheFirst(request));
+  }
+});
