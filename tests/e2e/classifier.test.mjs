@@ -98,7 +98,7 @@ test('webcam on WebGPU (SwiftShader): "playing cricket" becomes the first predic
   await page.context().close();
 });
 
-test('video upload: timeline, overall "playing cricket", CSV with one row per window; cached weights on reload', async () => {
+test('video and GIF upload: timeline, overall "playing cricket", CSV with one row per window; cached weights on reload', async () => {
   const page = await open(camera, '/classify?backend=cpu');
   await ready(page, 'cpu', 120_000);
   assert.ok(page.weightRequests.length >= 1, 'the first visit downloads the weights');
@@ -114,6 +114,12 @@ test('video upload: timeline, overall "playing cricket", CSV with one row per wi
   const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
   assert.match(csv[0], /^window,start_s,end_s,frames,top1_label,top1_prob/);
   assert.equal(csv.length, windows + 1, csv.join('\n'));
+
+  // An animated GIF too (WebCodecs ImageDecoder, resampled to 25 fps).
+  await page.getByTestId('video-input').setInputFiles(GIF);
+  await page.locator('.video-results h2', { hasText: 'v_CricketShot_g04_c01_rgb.gif:' }).waitFor({ timeout: 180_000 });
+  await waitForTop(page, 'overall', 'playing cricket', 5_000);
+  await screenshot(page, 'classifier-gif');
 
   // Second visit: the weights come from the Cache API, not the network.
   const before = page.weightRequests.length;

@@ -17,6 +17,7 @@ pub const MAX_NATIVE_SHORT_SIDE: u32 = 320;
 pub const SCALED_SHORT_SIDE: u32 = 256;
 
 /// One captured frame.
+#[derive(Clone)]
 pub struct Frame {
     /// RGBA, `width`·`height`·4 bytes.
     pub pixels: ArrayBuffer,
@@ -24,6 +25,17 @@ pub struct Frame {
     pub width: u32,
     /// Pixels down.
     pub height: u32,
+}
+
+impl Frame {
+    /// A copy with its own buffer (the original stays usable after the copy is transferred).
+    pub fn copy(&self) -> Frame {
+        Frame {
+            pixels: self.pixels.slice(0),
+            width: self.width,
+            height: self.height,
+        }
+    }
 }
 
 /// The capture size for a `width`×`height` source.
@@ -66,6 +78,46 @@ impl Grabber {
         Ok(Self { canvas, context })
     }
 
+    /// A frame of any canvas image source (`VideoFrame`, image, …) of `width`×`height` pixels.
+    pub fn grab_source(
+        &self,
+        source: &wasm_bindgen::JsValue,
+        width: u32,
+        height: u32,
+    ) -> Result<Frame, String> {
+        let (width, height) = capture_size(width, height);
+        self.canvas.set_width(width);
+        self.canvas.set_height(height);
+        // Through reflection: web-sys's `drawImage(VideoFrame, …)` binding is behind its unstable APIs.
+        let draw: js_sys::Function = js_sys::Reflect::get(&self.context, &"drawImage".into())
+            .map_err(|e| js_text(&e))?
+            .unchecked_into();
+        let args = js_sys::Array::of5(
+            source,
+            &0.0.into(),
+            &0.0.into(),
+            &f64::from(width).into(),
+            &f64::from(height).into(),
+        );
+        draw.apply(&self.context, &args).map_err(|e| js_text(&e))?;
+        self.read(width, height)
+    }
+
+    fn read(&self, width: u32, height: u32) -> Result<Frame, String> {
+        let image = self
+            .context
+            .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
+            .map_err(|e| js_text(&e))?;
+        let pixels: js_sys::Uint8ClampedArray = js_sys::Reflect::get(&image, &"data".into())
+            .map_err(|e| js_text(&e))?
+            .unchecked_into();
+        Ok(Frame {
+            pixels: pixels.buffer(),
+            width,
+            height,
+        })
+    }
+
     /// The video's current frame, or `None` while it has no picture yet.
     pub fn grab(&self, video: &HtmlVideoElement) -> Result<Option<Frame>, String> {
         let (vw, vh) = (video.video_width(), video.video_height());
@@ -86,18 +138,7 @@ impl Grabber {
                 f64::from(height),
             )
             .map_err(|e| js_text(&e))?;
-        let image = self
-            .context
-            .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
-            .map_err(|e| js_text(&e))?;
-        let pixels: js_sys::Uint8ClampedArray = js_sys::Reflect::get(&image, &"data".into())
-            .map_err(|e| js_text(&e))?
-            .unchecked_into();
-        Ok(Some(Frame {
-            pixels: pixels.buffer(),
-            width,
-            height,
-        }))
+        self.read(width, height).map(Some)
     }
 }
 

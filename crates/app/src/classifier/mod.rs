@@ -7,6 +7,7 @@
 pub mod camera;
 pub mod client;
 pub mod frames;
+pub mod gif;
 pub mod output;
 pub mod video;
 
@@ -85,6 +86,14 @@ enum Source {
     File,
 }
 
+/// What a video analysis reads.
+enum Input {
+    /// Anything the `<video>` element plays; `revoke` frees an object URL afterwards.
+    Url { src: String, revoke: bool },
+    /// An animated GIF, decoded with WebCodecs.
+    Gif(web_sys::File),
+}
+
 /// The live prediction.
 #[derive(Debug, Clone, PartialEq)]
 struct Live {
@@ -132,6 +141,8 @@ pub fn ClassifierPage() -> impl IntoView {
     let live = RwSignal::new(None::<Live>);
     let capture_fps = RwSignal::new(0.0f64);
     let cam_map = RwSignal::new(None::<ActivationMap>);
+    // The size of a picture shown without the video element's own (a GIF as its poster).
+    let picture = RwSignal::new((0u32, 0u32));
     let analysis = RwSignal::new(Analysis::Idle);
     let rows = RwSignal::new(Vec::<WindowRow>::new());
     let notice = RwSignal::new(None::<String>);
@@ -155,7 +166,10 @@ pub fn ClassifierPage() -> impl IntoView {
         let map = cam_map.get();
         let show = show_cam.get();
         if let (Some(canvas), Some(video)) = (overlay_ref.get(), video_ref.get()) {
-            let size = (video.video_width(), video.video_height());
+            let size = match (video.video_width(), video.video_height()) {
+                (0, _) | (_, 0) => picture.get(),
+                size => size,
+            };
             let shown = if show { map.as_ref() } else { None };
             if let Err(e) = draw_cam(&canvas, size, shown) {
                 web_sys::console::warn_1(&e.into());
@@ -169,8 +183,10 @@ pub fn ClassifierPage() -> impl IntoView {
             camera::stop(&s);
         }
         stream.set_value(None);
+        picture.set((0, 0));
         if let Some(video) = video_ref.get_untracked() {
             let video: &HtmlVideoElement = &video;
+            video.set_poster("");
             video.set_src_object(None);
             let _ = video.pause();
         }
@@ -303,7 +319,7 @@ pub fn ClassifierPage() -> impl IntoView {
     };
 
     // A video file or the sample: seek through it at 25 fps, one window after the other.
-    let analyse = move |src: String, name: String, revoke: bool| {
+    let analyse = move |input: Input, name: String| {
         stop_everything();
         let Some(video) = video_ref.get_untracked() else {
             return;
@@ -320,8 +336,26 @@ pub fn ClassifierPage() -> impl IntoView {
         let my_generation = generation.get_value();
         spawn_local(async move {
             let result = async {
-                let duration = video::open(&video, &src).await?;
-                let frame_count = video::frame_count(duration);
+                let grabber = Grabber::new()?;
+                // Decoded GIF frames at 25 fps; a video is read by seeking instead.
+                let (duration, gif_frames) = match &input {
+                    Input::Url { src, .. } => (video::open(&video, src).await?, None),
+                    Input::Gif(file) => {
+                        video.remove_attribute("src").ok();
+                        video.load();
+                        let (frames, duration) = gif::decode(file, &grabber).await?;
+                        if let Some(first) = frames.first() {
+                            picture.set((first.width, first.height));
+                        }
+                        if let Ok(url) = web_sys::Url::create_object_url_with_blob(file) {
+                            video.set_poster(&url);
+                        }
+                        (duration, Some(frames))
+                    }
+                };
+                let frame_count = gif_frames
+                    .as_ref()
+                    .map_or_else(|| video::frame_count(duration), Vec::len);
                 // The model must be ready before the window length is known.
                 while !model.ready() {
                     if let ModelStatus::Failed(e) = model.status.get_untracked() {
@@ -340,18 +374,23 @@ pub fn ClassifierPage() -> impl IntoView {
                         protocol::MIN_FRAMES
                     ));
                 }
-                let grabber = Grabber::new()?;
                 let total = windows.len();
                 for (i, (first, count)) in windows.into_iter().enumerate() {
                     analysis.set(Analysis::Running { name: name.clone(), done: i, total });
                     let mut buffers = Vec::with_capacity(count);
                     let mut size = (0, 0);
                     for k in first..first + count {
-                        video::seek(&video, video::frame_time(k, duration)).await?;
-                        if generation.get_value() != my_generation {
-                            return Ok(None);
-                        }
-                        let frame = grabber.grab(&video)?.ok_or("the video shows no picture")?;
+                        let frame = match &gif_frames {
+                            // A copy: the last window may overlap the one before.
+                            Some(frames) => frames[k].copy(),
+                            None => {
+                                video::seek(&video, video::frame_time(k, duration)).await?;
+                                if generation.get_value() != my_generation {
+                                    return Ok(None);
+                                }
+                                grabber.grab(&video)?.ok_or("the video shows no picture")?
+                            }
+                        };
                         size = (frame.width, frame.height);
                         buffers.push(frame.pixels);
                     }
@@ -378,8 +417,8 @@ pub fn ClassifierPage() -> impl IntoView {
                 Ok(Some(duration))
             }
             .await;
-            if revoke {
-                let _ = web_sys::Url::revoke_object_url(&src);
+            if let Input::Url { src, revoke: true } = &input {
+                let _ = web_sys::Url::revoke_object_url(src);
             }
             match result {
                 Ok(Some(duration)) => analysis.set(Analysis::Done { name, duration }),
@@ -391,8 +430,12 @@ pub fn ClassifierPage() -> impl IntoView {
 
     let open_file = move |file: web_sys::File| {
         let name = file.name();
+        if file.type_() == "image/gif" {
+            analyse(Input::Gif(file), name);
+            return;
+        }
         match web_sys::Url::create_object_url_with_blob(&file) {
-            Ok(url) => analyse(url, name, true),
+            Ok(src) => analyse(Input::Url { src, revoke: true }, name),
             Err(e) => analysis.set(Analysis::Failed(client::js_text(&e))),
         }
     };
@@ -456,11 +499,11 @@ pub fn ClassifierPage() -> impl IntoView {
                     on:drop=on_drop>
                     <legend>"Video file"</legend>
                     <label class="file-button">"Open a video… "
-                        <input type="file" accept="video/*" data-testid="video-input" on:change=on_pick/>
+                        <input type="file" accept="video/*,image/gif" data-testid="video-input" on:change=on_pick/>
                     </label>
                     <span class="muted">" or drop one here, or "</span>
                     <button type="button" data-testid="sample"
-                        on:click=move |_| analyse(SAMPLE_URL.into(), "cricket.webm (sample)".into(), false)>
+                        on:click=move |_| analyse(Input::Url { src: SAMPLE_URL.into(), revoke: false }, "cricket.webm (sample)".into())>
                         "try the sample clip"
                     </button>
                 </fieldset>
