@@ -4,8 +4,11 @@
 // (a hash of every file of the build) and the list of files to precache. So any change to the build changes this
 // file, the browser installs the new worker, and the page offers to reload.
 //
-// - App shell, data and icons: precached in `kinetiscope-app-<version>`; served cache-first (hashed or versioned).
-// - Navigations: network first, cached index.html when offline (every route is the same single-page app).
+// - App shell, data, icons, sample clip: precached in `kinetiscope-app-<version>`.
+// - Hashed files (`app-<hash>.js`, …): cache first; a name never changes content.
+// - Everything else, navigations included: network first, the cache when offline. Unhashed files (the worker's
+//   `worker.js`, the data assets) must come from the same build as the page that loads them, and the network has
+//   the newest build. Navigations fall back to the cached index.html (every route is the same single-page app).
 // - Model weights: in `kinetiscope-model-v1`, written by the classifier's worker; never touched by updates.
 // - Old app caches are deleted when a new version activates, which waits for the visitor's "reload".
 const VERSION = '__KINETISCOPE_VERSION__';
@@ -15,7 +18,9 @@ const APP_PREFIX = 'kinetiscope-app-';
 const MODEL_CACHE = 'kinetiscope-model-v1';
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(APP_CACHE).then((cache) => cache.addAll(PRECACHE)));
+  // `cache: 'reload'`: straight from the server, never an older copy from the HTTP cache.
+  event.waitUntil(caches.open(APP_CACHE).then((cache) =>
+    cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })))));
 });
 
 self.addEventListener('activate', (event) => {
@@ -64,21 +69,41 @@ async function ranged(request, response) {
   });
 }
 
-async function cacheFirst(request) {
-  const url = new URL(request.url);
-  const cacheName = url.pathname.startsWith('/model/') && url.pathname.endsWith('.safetensors') ? MODEL_CACHE : APP_CACHE;
-  const cache = await caches.open(cacheName);
-  const hit = await cache.match(request, { ignoreSearch: true });
-  if (hit) return ranged(request, hit);
-  return fetch(request);
+/** The cache a URL belongs to: the weights have their own, which app updates keep. */
+function cacheFor(url) {
+  return url.pathname.startsWith('/model/') && url.pathname.endsWith('.safetensors') ? MODEL_CACHE : APP_CACHE;
 }
+
+async function cached(request) {
+  const cache = await caches.open(cacheFor(new URL(request.url)));
+  const hit = await cache.match(request, { ignoreSearch: true });
+  return hit ? ranged(request, hit) : undefined;
+}
+
+async function cacheFirst(request) {
+  return (await cached(request)) ?? fetch(request);
+}
+
+async function networkFirst(request) {
+  try {
+    return await fetch(request);
+  } catch (offline) {
+    return (await cached(request)) ?? Response.error();
+  }
+}
+
+/** trunk's content-hashed outputs: `name-0123456789abcdef.ext` or `name-0123456789abcdef_bg.wasm`. */
+const HASHED = /-[0-9a-f]{16}(_bg)?\.[a-z]+$/;
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  const url = new URL(request.url);
   if (request.mode === 'navigate') {
     event.respondWith(navigation(request));
-  } else {
+  } else if (HASHED.test(url.pathname) || cacheFor(url) === MODEL_CACHE) {
     event.respondWith(cacheFirst(request));
+  } else {
+    event.respondWith(networkFirst(request));
   }
 });

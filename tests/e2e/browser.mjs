@@ -29,9 +29,12 @@ export async function launch(extraArgs = []) {
   });
 }
 
-/** A new page that records console errors and uncaught exceptions into `page.errors`. */
-export async function newPage(browser) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+/**
+ * A new page (in its own context; `options` are Playwright context options) that records console errors and
+ * uncaught exceptions into `page.errors`.
+ */
+export async function newPage(browser, options = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...options });
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
   page.on('console', (m) => {
@@ -44,4 +47,18 @@ export async function newPage(browser) {
 export async function screenshot(page, name) {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Waits until the classifier's model is ready and checks it runs on `backend`; a load error, or another
+ * backend, fails at once with what the page says instead of running into the timeout.
+ */
+export async function modelReady(page, backend, timeout) {
+  await page.locator('[data-testid="model-status"][data-backend], [data-testid="model-error"]').first().waitFor({ timeout });
+  const error = page.getByTestId('model-error');
+  if (await error.count()) throw new Error(`the model did not load: ${await error.innerText()}`);
+  const actual = await page.getByTestId('model-status').getAttribute('data-backend');
+  if (actual !== backend) {
+    throw new Error(`the model runs on ${actual}, not ${backend}: ${await page.getByTestId('model-status').innerText()}`);
+  }
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
+import { launch, modelReady, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
 
 const GIF = path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif');
 const Y4M = path.join(SCREENSHOT_DIR, 'cricket.y4m');
@@ -51,10 +51,7 @@ async function open(browser, url) {
   return page;
 }
 
-/** Waits until the model is ready on `backend`. */
-async function ready(page, backend, timeout) {
-  await page.locator(`[data-testid="model-status"][data-backend="${backend}"]`).waitFor({ timeout });
-}
+const ready = modelReady;
 
 /** The first item of the `predictions` (or other) list, once it starts with `label`. */
 async function waitForTop(page, testid, label, timeout) {

@@ -33,10 +33,11 @@ function rows(file, label) {
 
 /**
  * A page on which every request that leaves the test server is recorded and aborted, so nothing reaches
- * YouTube (or anywhere else).
+ * YouTube (or anywhere else). The service worker is off: requests it made would bypass the routes these tests
+ * set (the PWA tests cover it).
  */
 async function isolatedPage() {
-  const page = await newPage(browser);
+  const page = await newPage(browser, { serviceWorkers: 'block' });
   page.external = [];
   await page.context().route((url) => !url.href.startsWith(BASE_URL), (route) => {
     page.external.push(route.request().url());

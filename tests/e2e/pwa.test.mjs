@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { launch, screenshot, CHROMIUM, CHROMIUM_ARGS } from './browser.mjs';
+import { launch, modelReady, screenshot, CHROMIUM, CHROMIUM_ARGS } from './browser.mjs';
 
 const DIST = process.env.DIST_DIR ?? path.resolve('../dist');
 const WEIGHTS = /\/model\/.*\.safetensors$/;
@@ -63,7 +63,7 @@ async function watch(context) {
 }
 
 async function classifySample(page) {
-  await page.locator('[data-testid="model-status"][data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  await modelReady(page, 'cpu', 120_000);
   await page.getByTestId('sample').click();
   await page.getByTestId('timeline').waitFor({ timeout: 240_000 });
   assert.equal(await page.locator('[data-testid="overall"] li a').first().textContent(), 'playing cricket');
@@ -102,7 +102,7 @@ test('offline: with the server stopped, the explorer, a class page and the sampl
   const page = await context.newPage();
   await page.goto(`${server.url}/classify?backend=cpu`);
   await serviceWorkerReady(page);
-  await page.locator('[data-testid="model-status"][data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  await modelReady(page, 'cpu', 120_000);
   // The sample clip and the data are in the precache; the weights in the model cache.
   await server.close();
   await context.setOffline(true);
@@ -132,7 +132,7 @@ test('update: a new build brings a "new version" prompt, reloading serves it, th
   const page = await context.newPage();
   await page.goto(`${server.url}/classify?backend=cpu`);
   await serviceWorkerReady(page);
-  await page.locator('[data-testid="model-status"][data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  await modelReady(page, 'cpu', 120_000);
   const oldCaches = await page.evaluate(() => caches.keys());
   const oldApp = oldCaches.find((c) => c.startsWith('kinetiscope-app-'));
   assert.ok(oldApp, JSON.stringify(oldCaches));
@@ -153,7 +153,13 @@ test('update: a new build brings a "new version" prompt, reloading serves it, th
   assert.ok(!caches.includes(oldApp), `old app cache kept: ${caches}`);
   assert.ok(caches.includes('kinetiscope-model-v1'), `model cache lost: ${caches}`);
   assert.equal(await page.locator('meta[name="deploy"]').getAttribute('content'), 'next');
-  await page.locator('[data-testid="model-status"][data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  // The page is controlled by the new version's service worker.
+  const active = await page.evaluate(() => new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener('message', (e) => resolve(e.data.version), { once: true });
+    navigator.serviceWorker.controller.postMessage('version');
+  }));
+  assert.equal(active, `${version}next`);
+  await modelReady(page, 'cpu', 120_000);
   assert.equal(server.served.weights, 1, 'the weights were downloaded again');
   assert.deepEqual(log.errors, []);
   await context.close();

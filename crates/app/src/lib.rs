@@ -20,6 +20,7 @@ pub fn App() -> impl IntoView {
     provide_context(explorer::Data::new());
     // The classifier's model, kept loaded across page changes.
     provide_context(classifier::Model::new());
+    provide_context(classifier::Session::new());
     // Service worker (release builds), update prompt, online state.
     provide_context(pwa::Pwa::start());
     view! {

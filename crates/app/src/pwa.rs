@@ -55,9 +55,11 @@ impl Pwa {
             return;
         }
         let container = navigator.service_worker();
-        // The new worker took over after "reload": load the new version.
+        let had_controller = container.controller().is_some();
+        // A new version took over (after "Reload" here, or in another tab): load it, since the old version's
+        // cache is gone. A first install taking control of the page is not a new version.
         let reload = Closure::<dyn FnMut()>::new(move || {
-            if self.update_waiting.get_untracked() {
+            if had_controller || self.update_waiting.get_untracked() {
                 if let Some(w) = web_sys::window() {
                     let _ = w.location().reload();
                 }
@@ -65,7 +67,6 @@ impl Pwa {
         });
         container.set_oncontrollerchange(Some(reload.as_ref().unchecked_ref()));
         reload.forget();
-        let had_controller = container.controller().is_some();
         leptos::task::spawn_local(async move {
             let promise = container.register("/sw.js");
             let registration = match wasm_bindgen_futures::JsFuture::from(promise).await {
@@ -90,6 +91,10 @@ impl Pwa {
             };
             registration.set_onupdatefound(Some(on_update.as_ref().unchecked_ref()));
             on_update.forget();
+            // An update found before this handler existed is already installing.
+            if let Some(installing) = registration.installing() {
+                watch_install(&installing, self.update_waiting, had_controller);
+            }
         });
     }
 

@@ -1,9 +1,12 @@
 //! Class activation maps (Zhou et al. 2016): where in the frame the evidence for a class lies.
 //!
-//! I3D ends with Mixed_5c (N×T'×7×7×1024), an average pool over all of T'×7×7 (at T = 16) and a
-//! 1×1×1 conv to 400 logits. Pooling and the conv commute, so a class's logit is the mean over the
-//! T'×7×7 positions of `features · w_class` plus the bias: that per-position term, averaged over
-//! time, is the map.
+//! I3D ends with Mixed_5c (N×T'×7×7×1024), a 2×7×7 VALID average pool (stride 1: T' − 1 outputs),
+//! a 1×1×1 conv to 400 logits and the mean over those T' − 1 outputs. Pooling and the conv commute,
+//! so a class's logit is a weighted mean of `features · w_class` over the T'×7×7 positions plus the
+//! bias, where time step t weighs c_t / (2(T' − 1)), c_t being the number of pooling windows that
+//! hold it (1 at both ends, 2 inside; at T = 16, T' = 2 and both weigh ½). That per-position term,
+//! summed over time with those weights, is the map; its mean over the 7×7 cells plus the bias is the
+//! logit.
 
 use crate::arch::{Op, Shape, I3D_LAYERS, NUM_CLASSES};
 use crate::weights::{parse, tensor_f32};
@@ -40,6 +43,19 @@ impl ActivationMap {
             .map(|&v| if max > 0.0 { v.max(0.0) / max } else { 0.0 })
             .collect()
     }
+}
+
+/// The weight of time step `step` of `steps` (T') in the logits: see the module docs.
+fn time_weight(step: usize, steps: usize) -> f32 {
+    if steps < 2 {
+        return 1.0;
+    }
+    let windows = if step == 0 || step == steps - 1 {
+        1.0
+    } else {
+        2.0
+    };
+    windows / (2.0 * (steps - 1) as f32)
 }
 
 impl LogitsLayer {
@@ -92,7 +108,7 @@ impl LogitsLayer {
                 .enumerate()
                 .map(|(k, &f)| f * self.weight[k * NUM_CLASSES + class])
                 .sum();
-            raw[position % (h * w)] += dot / t as f32;
+            raw[position % (h * w)] += dot * time_weight(position / (h * w), t);
         }
         Ok(ActivationMap {
             height: h,

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(not(target_arch = "wasm32"))]
 //! Class activation maps against the network's own logits: a class's logit is the mean of its map
-//! plus the classifier's bias (the 2×7×7 average pool and the 1×1×1 conv commute).
+//! plus the classifier's bias (see `i3d::cam` for the time weights).
 
 use i3d::arch::Shape;
 use i3d::cam::LogitsLayer;
@@ -11,26 +11,45 @@ use i3d::InceptionI3d;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 
+/// The real f16 weights; `cargo xtask test` makes them before the native tests.
+fn weights() -> Option<Vec<u8>> {
+    let dir = checkpoint::resolve_weights_dir(None).ok()?;
+    match std::fs::read(dir.join(checkpoint::F16_FILE)) {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            eprintln!(
+                "skipping: no weights in {} ({e}; run `cargo xtask weights`)",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
 #[test]
-fn map_mean_plus_bias_is_the_logit() {
-    let Ok(dir) = checkpoint::resolve_weights_dir(None) else {
-        return;
-    };
-    let Ok(weights) = std::fs::read(dir.join(checkpoint::F16_FILE)) else {
-        eprintln!(
-            "skipping: no weights in {} (run `cargo xtask weights`)",
-            dir.display()
-        );
-        return;
-    };
+fn map_mean_plus_bias_is_the_logit_16_frames() {
+    check_clip(1);
+}
+
+/// At 32 frames Mixed_5c has 4 time steps, weighted ¼, ½, ½, ¼ by the pooling: the case a plain
+/// mean over time gets wrong.
+#[test]
+fn map_mean_plus_bias_is_the_logit_32_frames() {
+    check_clip(2);
+}
+
+/// The fixture clip (16 frames) repeated `repeats` times along time.
+fn check_clip(repeats: usize) {
+    let Some(weights) = weights() else { return };
     let fixture = Fixture::from_bytes(
         &std::fs::read(format!("{SHARED}/fixtures/i3d_ref_smooth16.safetensors")).unwrap(),
     )
     .unwrap();
+    let input = candle_core::Tensor::cat(&vec![fixture.input.clone(); repeats], 1).unwrap();
     let model = InceptionI3d::from_safetensors_bytes(&weights).unwrap();
     let mut features = None;
     let logits = model
-        .forward_endpoints(&fixture.input, |layer, t| {
+        .forward_endpoints(&input, |layer, t| {
             if layer.name == "Mixed_5c" {
                 let dims = t.dims().to_vec();
                 let values = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -43,7 +62,7 @@ fn map_mean_plus_bias_is_the_logit() {
         .to_vec1::<f32>()
         .unwrap();
     let (features, shape) = features.unwrap();
-    assert_eq!(shape.dims(), [1, 2, 7, 7, 1024]);
+    assert_eq!(shape.dims(), [1, 2 * repeats, 7, 7, 1024]);
     let layer = LogitsLayer::from_safetensors_bytes(&weights).unwrap();
     for class in top_indices(&logits, 3).into_iter().chain([0, 399]) {
         let map = layer.activation_map(&features, shape, class).unwrap();

@@ -29,6 +29,10 @@ struct Model {
     /// Kept to rebuild the model on the CPU if the GPU device is lost.
     weights: Vec<u8>,
     preprocessor: Preprocessor,
+    /// Load and warm-up figures, repeated when the backend changes.
+    load_ms: f64,
+    warmup_ms: f64,
+    from_cache: bool,
 }
 
 #[derive(Default)]
@@ -193,8 +197,11 @@ async fn load(backend: &str, manifest_url: &str) -> Result<Model, String> {
         labels: manifest.labels,
         weights: weights.bytes,
         preprocessor: Preprocessor::new(),
+        load_ms: 0.0,
+        warmup_ms: 0.0,
+        from_cache: weights.from_cache,
     };
-    let load_ms = now() - started;
+    model.load_ms = now() - started;
     post(&FromWorker::WarmingUp {
         backend: backend_name(&model.classifier).into(),
     });
@@ -209,13 +216,14 @@ async fn load(backend: &str, manifest_url: &str) -> Result<Model, String> {
             .await
             .map_err(|e| format!("the warm-up pass failed: {e}"))?;
     }
+    model.warmup_ms = now() - warm;
     post(&FromWorker::Ready {
         backend: backend_name(&model.classifier).into(),
         reason,
         precision: precision_name(&model.classifier).into(),
-        warmup_ms: now() - warm,
-        load_ms,
-        from_cache: weights.from_cache,
+        warmup_ms: model.warmup_ms,
+        load_ms: model.load_ms,
+        from_cache: model.from_cache,
     });
     Ok(model)
 }
@@ -274,9 +282,9 @@ async fn classify(
                 backend: "cpu".into(),
                 reason,
                 precision: "f32".into(),
-                warmup_ms: 0.0,
-                load_ms: 0.0,
-                from_cache: true,
+                warmup_ms: model.warmup_ms,
+                load_ms: model.load_ms,
+                from_cache: model.from_cache,
             });
             model
                 .classifier
@@ -295,10 +303,11 @@ async fn classify(
             prob: probs[index],
         })
         .collect();
+    // A map that cannot be made costs the map, not the prediction.
     let cam = match (features, top.first()) {
-        (Some((values, shape)), Some(best)) => {
-            Some(activation_map(model, &values, shape, best.index)?)
-        }
+        (Some((values, shape)), Some(best)) => activation_map(model, &values, shape, best.index)
+            .map_err(|e| web_sys::console::warn_1(&format!("no activation map: {e}").into()))
+            .ok(),
         _ => None,
     };
     Ok(FromWorker::Classified {

@@ -19,6 +19,9 @@ const WORKER_URL: &str = "/worker_loader.js";
 /// The weights manifest, copied into the site by `cargo xtask` (see `xtask/src/site.rs`).
 pub const MANIFEST_URL: &str = "/model/i3d-kinetics-400.json";
 
+/// How long the worker may take to start its WASM, ms.
+const BOOT_TIMEOUT_MS: u32 = 60_000;
+
 /// The model as the page shows it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum ModelStatus {
@@ -212,12 +215,29 @@ impl ModelClient {
                 }
             })
         };
-        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-            status.set(ModelStatus::Failed(format!(
-                "the classifier worker stopped: {}. Reload the page to try again.",
-                event.message()
-            )));
-        });
+        let on_error = {
+            let pending = pending.clone();
+            Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+                let message = format!(
+                    "the classifier worker stopped: {}. Reload the page to try again.",
+                    event.message()
+                );
+                // Settle every window in flight, or its caller would wait forever.
+                for (_, reply) in pending.borrow_mut().drain() {
+                    let _ = reply.send(Err(message.clone()));
+                }
+                status.set(ModelStatus::Failed(message));
+            })
+        };
+        // A worker whose WASM fails to load never says `Booted`, and no error event reaches the page.
+        gloo_timers::callback::Timeout::new(BOOT_TIMEOUT_MS, move || {
+            if status.get_untracked() == ModelStatus::Starting {
+                status.set(ModelStatus::Failed(
+                    "the classifier worker did not start within 60 s. Reload the page to try again.".into(),
+                ));
+            }
+        })
+        .forget();
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Self {

@@ -22,20 +22,41 @@ async fn wait(promise: JsValue) -> Result<JsValue, String> {
         .map_err(|e| format!("the GIF could not be decoded: {}", js_text(&e)))
 }
 
-/// For each output time k/25 s, the index of the frame shown then (the last one starting at or
-/// before it), given each frame's start time (s, non-decreasing) and the total duration (s).
-pub fn resample(starts: &[f64], duration: f64) -> Vec<usize> {
-    let count = ((duration * FPS).floor() as usize).clamp(1, MAX_FRAMES);
-    let mut shown = 0;
-    (0..count)
-        .map(|k| {
-            let t = k as f64 / FPS + 1e-6;
-            while shown + 1 < starts.len() && starts[shown + 1] <= t {
-                shown += 1;
-            }
-            shown
-        })
-        .collect()
+/// Turns a GIF's frames, as they are decoded, into frames at 25 fps: output frame k shows the last
+/// frame that started at or before k/25 s. Streaming, so that only the output frames are held.
+#[derive(Debug, Default)]
+pub struct Resampler {
+    emitted: usize,
+}
+
+impl Resampler {
+    /// How many output frames the frame shown before `next_start` (s) fills.
+    pub fn until(&mut self, next_start: f64) -> usize {
+        let mut count = 0;
+        while self.emitted < MAX_FRAMES && self.emitted as f64 / FPS + 1e-6 < next_start {
+            self.emitted += 1;
+            count += 1;
+        }
+        count
+    }
+
+    /// How many output frames the last frame fills, the GIF lasting `duration` (s).
+    pub fn finish(&mut self, duration: f64) -> usize {
+        let total = ((duration * FPS + 1e-6).floor() as usize).clamp(1, MAX_FRAMES);
+        let count = total.saturating_sub(self.emitted);
+        self.emitted += count;
+        count
+    }
+}
+
+/// Appends `count` copies of `frame` (the last one moved, not copied).
+fn emit(out: &mut Vec<Frame>, frame: Frame, count: usize) {
+    for _ in 1..count {
+        out.push(frame.copy());
+    }
+    if count > 0 {
+        out.push(frame);
+    }
 }
 
 /// The frames of a GIF at 25 fps and its duration (s; capped at [`MAX_FRAMES`] frames).
@@ -65,13 +86,29 @@ pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<(Vec<Fram
         return Err("the GIF has no frames".into());
     }
     let decode: Function = get(&decoder, "decode").unchecked_into();
-    let mut starts = Vec::with_capacity(count);
-    let mut frames = Vec::with_capacity(count);
+    let close = |target: &JsValue| {
+        if let Ok(close) = get(target, "close").dyn_into::<Function>() {
+            let _ = close.call0(target);
+        }
+    };
+    let mut resampler = Resampler::default();
+    let mut out = Vec::new();
+    let mut shown: Option<Frame> = None;
     let mut end = 0.0f64;
-    for index in 0..count.min(MAX_FRAMES * 4) {
+    for index in 0..count {
         let options = Object::new();
         let _ = Reflect::set(&options, &"frameIndex".into(), &(index as f64).into());
-        let result = wait(decode.call1(&decoder, &options).map_err(|e| js_text(&e))?).await?;
+        let decoded = match decode.call1(&decoder, &options) {
+            Ok(promise) => wait(promise).await,
+            Err(e) => Err(js_text(&e)),
+        };
+        let result = match decoded {
+            Ok(result) => result,
+            Err(e) => {
+                close(&decoder);
+                return Err(e);
+            }
+        };
         let image = get(&result, "image");
         // VideoFrame times are in microseconds.
         let start = get(&image, "timestamp").as_f64().unwrap_or(0.0) / 1e6;
@@ -79,36 +116,54 @@ pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<(Vec<Fram
         let width = get(&image, "displayWidth").as_f64().unwrap_or(0.0) as u32;
         let height = get(&image, "displayHeight").as_f64().unwrap_or(0.0) as u32;
         let frame = grabber.grab_source(&image, width, height);
-        if let Ok(close) = get(&image, "close").dyn_into::<Function>() {
-            let _ = close.call0(&image);
+        close(&image);
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => {
+                close(&decoder);
+                return Err(e);
+            }
+        };
+        if let Some(previous) = shown.take() {
+            emit(&mut out, previous, resampler.until(start));
         }
-        starts.push(start);
-        frames.push(frame?);
+        shown = Some(frame);
         end = end.max(start + duration);
-        if start > MAX_FRAMES as f64 / FPS {
+        if out.len() >= MAX_FRAMES {
             break;
         }
     }
-    if let Ok(close) = get(&decoder, "close").dyn_into::<Function>() {
-        let _ = close.call0(&decoder);
+    close(&decoder);
+    if let Some(last) = shown {
+        emit(&mut out, last, resampler.finish(end));
     }
-    let picked = resample(&starts, end);
-    let duration = picked.len() as f64 / FPS;
-    Ok((
-        picked.into_iter().map(|i| frames[i].copy()).collect(),
-        duration,
-    ))
+    let duration = out.len() as f64 / FPS;
+    Ok((out, duration))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Output frame indices for frames starting at `starts` in a GIF of `duration` s.
+    fn resample(starts: &[f64], duration: f64) -> Vec<usize> {
+        let mut resampler = Resampler::default();
+        let mut out = Vec::new();
+        for (i, window) in starts.windows(2).enumerate() {
+            out.extend(std::iter::repeat_n(i, resampler.until(window[1])));
+        }
+        out.extend(std::iter::repeat_n(
+            starts.len() - 1,
+            resampler.finish(duration),
+        ));
+        out
+    }
+
     #[test]
     fn resampling_follows_frame_times() {
-        // 25 fps in, 25 fps out.
+        // 25 fps in, 25 fps out (the shared cricket GIF: 79 frames, 3.16 s).
         let starts: Vec<f64> = (0..79).map(|i| i as f64 * 0.04).collect();
-        assert_eq!(resample(&starts, 3.16), (0..79).collect::<Vec<_>>());
+        assert_eq!(resample(&starts, 3.12 + 0.04), (0..79).collect::<Vec<_>>());
         // 10 fps in: each frame shown for 2 or 3 output frames.
         let starts: Vec<f64> = (0..5).map(|i| i as f64 * 0.1).collect();
         assert_eq!(

@@ -78,6 +78,73 @@ impl Default for Model {
     }
 }
 
+/// The page's state. It is created once by the app, not by the page, so that the tasks the page starts
+/// (a window in the worker, a seek, a camera permission prompt) can still touch it after the visitor left:
+/// values owned by the page would be disposed, and reading them would panic. Leaving the page bumps
+/// `generation`, which those tasks check before doing anything visible.
+#[derive(Clone, Copy)]
+pub struct Session {
+    window_len: RwSignal<usize>,
+    smoothing: RwSignal<bool>,
+    show_cam: RwSignal<bool>,
+    mirror: RwSignal<bool>,
+    source: RwSignal<Source>,
+    camera_error: RwSignal<Option<(String, String)>>,
+    cameras: RwSignal<Vec<(String, String)>>,
+    chosen_camera: RwSignal<String>,
+    live: RwSignal<Option<Live>>,
+    capture_fps: RwSignal<f64>,
+    cam_map: RwSignal<Option<ActivationMap>>,
+    /// The size of a picture shown without the video element's own (a GIF as its poster).
+    picture: RwSignal<(u32, u32)>,
+    analysis: RwSignal<Analysis>,
+    rows: RwSignal<Vec<WindowRow>>,
+    notice: RwSignal<Option<String>>,
+    /// Bumped to stop the running capture loop or analysis.
+    generation: StoredValue<u32>,
+    stream: StoredValue<Option<MediaStream>, LocalStorage>,
+    history: StoredValue<VecDeque<Vec<f32>>>,
+    video_ref: NodeRef<leptos::html::Video>,
+    overlay_ref: NodeRef<leptos::html::Canvas>,
+    /// The object URL of a GIF shown as the video's poster, revoked when replaced.
+    poster: StoredValue<Option<String>>,
+}
+
+impl Session {
+    /// Fresh state.
+    pub fn new() -> Self {
+        Self {
+            window_len: RwSignal::new(0),
+            smoothing: RwSignal::new(true),
+            show_cam: RwSignal::new(true),
+            mirror: RwSignal::new(true),
+            source: RwSignal::new(Source::None),
+            camera_error: RwSignal::new(None),
+            cameras: RwSignal::new(Vec::new()),
+            chosen_camera: RwSignal::new(String::new()),
+            live: RwSignal::new(None),
+            capture_fps: RwSignal::new(0.0),
+            cam_map: RwSignal::new(None),
+            picture: RwSignal::new((0, 0)),
+            analysis: RwSignal::new(Analysis::Idle),
+            rows: RwSignal::new(Vec::new()),
+            notice: RwSignal::new(None),
+            generation: StoredValue::new(0),
+            stream: StoredValue::new_local(None),
+            history: StoredValue::new(VecDeque::new()),
+            video_ref: NodeRef::new(),
+            overlay_ref: NodeRef::new(),
+            poster: StoredValue::new(None),
+        }
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Where the frames come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -130,28 +197,29 @@ pub fn ClassifierPage() -> impl IntoView {
     let backend = client::requested_backend(query.with_untracked(|q| q.get("backend")));
     model.ensure(&backend);
 
-    let window_len = RwSignal::new(0usize);
-    let smoothing = RwSignal::new(true);
-    let show_cam = RwSignal::new(true);
-    let mirror = RwSignal::new(true);
-    let source = RwSignal::new(Source::None);
-    let camera_error = RwSignal::new(None::<(String, String)>);
-    let cameras = RwSignal::new(Vec::<(String, String)>::new());
-    let chosen_camera = RwSignal::new(String::new());
-    let live = RwSignal::new(None::<Live>);
-    let capture_fps = RwSignal::new(0.0f64);
-    let cam_map = RwSignal::new(None::<ActivationMap>);
-    // The size of a picture shown without the video element's own (a GIF as its poster).
-    let picture = RwSignal::new((0u32, 0u32));
-    let analysis = RwSignal::new(Analysis::Idle);
-    let rows = RwSignal::new(Vec::<WindowRow>::new());
-    let notice = RwSignal::new(None::<String>);
-    // Bumped to stop the running capture loop or analysis.
-    let generation = StoredValue::new(0u32);
-    let stream = StoredValue::new_local(None::<MediaStream>);
-    let history = StoredValue::new(VecDeque::<Vec<f32>>::new());
-    let video_ref = NodeRef::<leptos::html::Video>::new();
-    let overlay_ref = NodeRef::<leptos::html::Canvas>::new();
+    let Session {
+        window_len,
+        smoothing,
+        show_cam,
+        mirror,
+        source,
+        camera_error,
+        cameras,
+        chosen_camera,
+        live,
+        capture_fps,
+        cam_map,
+        picture,
+        analysis,
+        rows,
+        notice,
+        generation,
+        stream,
+        history,
+        video_ref,
+        overlay_ref,
+        poster,
+    } = use_context::<Session>().unwrap_or_default();
 
     // The window length follows the backend's measured speed until the visitor picks one.
     Effect::new(move || {
@@ -184,6 +252,10 @@ pub fn ClassifierPage() -> impl IntoView {
         }
         stream.set_value(None);
         picture.set((0, 0));
+        if let Some(url) = poster.get_value() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+            poster.set_value(None);
+        }
         if let Some(video) = video_ref.get_untracked() {
             let video: &HtmlVideoElement = &video;
             video.set_poster("");
@@ -197,6 +269,8 @@ pub fn ClassifierPage() -> impl IntoView {
         if let Some(s) = stream.get_value() {
             camera::stop(&s);
         }
+        stream.set_value(None);
+        source.set(Source::None);
     });
 
     // A finished window of the camera: smooth, rank, show.
@@ -304,8 +378,11 @@ pub fn ClassifierPage() -> impl IntoView {
     let start_camera = move |device: Option<String>| {
         stop_everything();
         camera_error.set(None);
+        let asked = generation.get_value();
         spawn_local(async move {
             match camera::open(device.as_deref()).await {
+                // The visitor moved on (another input, another page) while the permission prompt was open.
+                Ok(media) if generation.get_value() != asked => camera::stop(&media),
                 Ok(media) => {
                     run_camera(media);
                     cameras.set(camera::cameras().await);
@@ -349,6 +426,7 @@ pub fn ClassifierPage() -> impl IntoView {
                         }
                         if let Ok(url) = web_sys::Url::create_object_url_with_blob(file) {
                             video.set_poster(&url);
+                            poster.set_value(Some(url));
                         }
                         (duration, Some(frames))
                     }
@@ -395,6 +473,10 @@ pub fn ClassifierPage() -> impl IntoView {
                         buffers.push(frame.pixels);
                     }
                     let client = model.client().ok_or("the model is not loaded")?;
+                    // A camera window may still be in the worker.
+                    while client.busy() {
+                        gloo_timers::future::TimeoutFuture::new(50).await;
+                    }
                     let cam = show_cam.get_untracked();
                     let result = client.classify(buffers, size.0, size.1, cam).await?;
                     if generation.get_value() != my_generation {
@@ -547,15 +629,17 @@ pub fn ClassifierPage() -> impl IntoView {
                                 <RankedList items=l.top.clone() testid="predictions"/>
                                 <p class="sr-only" aria-live="polite">{summary}</p>
                                 <p class="muted" data-testid="live-stats">
-                                    {format!("{} frames per window, {:.0} ms per window ({:.1} frames/s through the model), capture {:.0} fps",
-                                        l.frames, l.latency_ms, l.frames as f64 * 1000.0 / l.latency_ms.max(1.0), capture_fps.get())}
+                                    {format!("{} frames per window, {:.0} ms per window ({:.1} frames/s through the model), ",
+                                        l.frames, l.latency_ms, l.frames as f64 * 1000.0 / l.latency_ms.max(1.0))}
+                                    // Its own reactive text: the list above must not be rebuilt at every frame.
+                                    {move || format!("capture {:.0} fps", capture_fps.get())}
                                 </p>
                             }.into_any()
                         }
                     }}
                 </section>
             </Show>
-            <VideoResults analysis=analysis rows=rows window_len=window_len/>
+            <VideoResults analysis=analysis rows=rows/>
         </section>
     }
 }
@@ -642,11 +726,7 @@ fn backend_label(backend: &str) -> &'static str {
 
 /// The video's progress, timeline, overall top five and export.
 #[component]
-fn VideoResults(
-    analysis: RwSignal<Analysis>,
-    rows: RwSignal<Vec<WindowRow>>,
-    window_len: RwSignal<usize>,
-) -> impl IntoView {
+fn VideoResults(analysis: RwSignal<Analysis>, rows: RwSignal<Vec<WindowRow>>) -> impl IntoView {
     let export = move |json: bool| {
         let rows = rows.get_untracked();
         let name = match analysis.get_untracked() {
@@ -658,7 +738,7 @@ fn VideoResults(
             .map_or(name.as_str(), |(s, _)| s)
             .to_owned();
         let done = if json {
-            output::to_json(&name, window_len.get_untracked(), &rows).and_then(|text| {
+            output::to_json(&name, rows.first().map_or(0, |r| r.frames), &rows).and_then(|text| {
                 output::download(
                     &format!("{stem}-predictions.json"),
                     "application/json",

@@ -31,15 +31,22 @@ pub fn windows(frames: usize, length: usize) -> Vec<(usize, usize)> {
 
 /// Waits for `ok` or `error` on the video; an error becomes a message that says what to do.
 async fn wait_for(video: &HtmlVideoElement, ok: &str) -> Result<(), String> {
+    // Both listeners go when either fires (an `AbortController` signal), so none pile up across seeks.
+    let abort = web_sys::AbortController::new().map_err(|e| super::client::js_text(&e))?;
     let promise = Promise::new(&mut |resolve, reject| {
+        let done = abort.clone();
         let on_ok = Closure::once_into_js(move || {
+            done.abort();
             let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
         });
+        let done = abort.clone();
         let on_error = Closure::once_into_js(move || {
+            done.abort();
             let _ = reject.call0(&wasm_bindgen::JsValue::NULL);
         });
         let options = web_sys::AddEventListenerOptions::new();
         options.set_once(true);
+        options.set_signal(&abort.signal());
         let _ = video.add_event_listener_with_callback_and_add_event_listener_options(
             ok,
             on_ok.unchecked_ref(),
