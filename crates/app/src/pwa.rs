@@ -69,8 +69,15 @@ impl Pwa {
         reload.forget();
         leptos::task::spawn_local(async move {
             let promise = container.register("/sw.js");
+            // Some browsers (or policies) disable service workers: then the app just works online.
             let registration = match wasm_bindgen_futures::JsFuture::from(promise).await {
-                Ok(r) => r.unchecked_into::<ServiceWorkerRegistration>(),
+                Ok(r) => match r.dyn_into::<ServiceWorkerRegistration>() {
+                    Ok(registration) => registration,
+                    Err(other) => {
+                        web_sys::console::warn_2(&"service workers are disabled here:".into(), &other);
+                        return;
+                    }
+                },
                 Err(e) => {
                     web_sys::console::warn_2(&"service worker not registered:".into(), &e);
                     return;
