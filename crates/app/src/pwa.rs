@@ -74,7 +74,10 @@ impl Pwa {
                 Ok(r) => match r.dyn_into::<ServiceWorkerRegistration>() {
                     Ok(registration) => registration,
                     Err(other) => {
-                        web_sys::console::warn_2(&"service workers are disabled here:".into(), &other);
+                        web_sys::console::warn_2(
+                            &"service workers are disabled here:".into(),
+                            &other,
+                        );
                         return;
                     }
                 },
