@@ -69,6 +69,22 @@ async function classifySample(page) {
   assert.equal(await page.locator('[data-testid="overall"] li a').first().textContent(), 'playing cricket');
 }
 
+/**
+ * A first visit to the classifier, served from a private copy of the build: returns once the service worker
+ * controls the page and the model (weights downloaded and cached) is ready.
+ */
+async function firstVisit() {
+  const root = copyOfDist();
+  const server = await serve(root);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const log = await watch(context);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/classify?backend=cpu`);
+  await serviceWorkerReady(page);
+  await modelReady(page, 'cpu', 120_000);
+  return { root, server, context, log, page };
+}
+
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
@@ -95,14 +111,7 @@ test('installable: the manifest parses without errors and Chromium reports no in
 });
 
 test('offline: with the server stopped, the explorer, a class page and the sample classification work', async () => {
-  const root = copyOfDist();
-  const server = await serve(root);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-  const log = await watch(context);
-  const page = await context.newPage();
-  await page.goto(`${server.url}/classify?backend=cpu`);
-  await serviceWorkerReady(page);
-  await modelReady(page, 'cpu', 120_000);
+  const { root, server, context, log, page } = await firstVisit();
   // The sample clip and the data are in the precache; the weights in the model cache.
   await server.close();
   await context.setOffline(true);
@@ -125,14 +134,7 @@ test('offline: with the server stopped, the explorer, a class page and the sampl
 });
 
 test('update: a new build brings a "new version" prompt, reloading serves it, the weights stay cached', async () => {
-  const root = copyOfDist();
-  const server = await serve(root);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-  const log = await watch(context);
-  const page = await context.newPage();
-  await page.goto(`${server.url}/classify?backend=cpu`);
-  await serviceWorkerReady(page);
-  await modelReady(page, 'cpu', 120_000);
+  const { root, server, context, log, page } = await firstVisit();
   const oldCaches = await page.evaluate(() => caches.keys());
   const oldApp = oldCaches.find((c) => c.startsWith('kinetiscope-app-'));
   assert.ok(oldApp, JSON.stringify(oldCaches));
