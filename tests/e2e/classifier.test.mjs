@@ -62,6 +62,16 @@ async function waitForTop(page, testid, label, timeout) {
   );
 }
 
+/** Presses "Start camera", waits until `label` is the first prediction and logs how long that took. */
+async function startCameraUntil(page, label, backend, timeout) {
+  const clicked = Date.now();
+  await page.getByTestId('start-camera').click();
+  await page.locator('[data-testid="predictions"] li').first().waitFor({ timeout });
+  const first = Date.now();
+  await waitForTop(page, 'predictions', label, timeout);
+  console.log(`# ${backend}: click to first prediction ${first - clicked} ms, to "${label}" first ${Date.now() - clicked} ms`);
+}
+
 async function longTasksSince(page, since) {
   return page.evaluate((t) => window.__longTasks.filter((e) => e.start >= t), since);
 }
@@ -70,12 +80,7 @@ test('webcam on the CPU: "playing cricket" becomes the first prediction, the pag
   const page = await open(camera, '/classify?backend=cpu');
   await ready(page, 'cpu', 120_000);
   const since = await page.evaluate(() => performance.now());
-  const clicked = Date.now();
-  await page.getByTestId('start-camera').click();
-  await page.locator('[data-testid="predictions"] li').first().waitFor({ timeout: 180_000 });
-  const first = Date.now();
-  await waitForTop(page, 'predictions', 'playing cricket', 180_000);
-  console.log(`# cpu: click to first prediction ${first - clicked} ms, to "playing cricket" first ${Date.now() - clicked} ms`);
+  await startCameraUntil(page, 'playing cricket', 'cpu', 180_000);
   const blocked = await longTasksSince(page, since);
   const text = await page.getByTestId('predictions').innerText();
   console.log(`# cpu live: ${text.split('\n')[0]} | ${await page.getByTestId('live-stats').innerText()} | long tasks: ${JSON.stringify(blocked)}`);
@@ -91,12 +96,7 @@ test('webcam on WebGPU (SwiftShader): "playing cricket" becomes the first predic
   const page = await open(camera, '/classify?backend=webgpu');
   await ready(page, 'webgpu', 300_000);
   assert.match(await page.getByTestId('model-status').innerText(), /WebGPU/);
-  const clicked = Date.now();
-  await page.getByTestId('start-camera').click();
-  await page.locator('[data-testid="predictions"] li').first().waitFor({ timeout: 600_000 });
-  const first = Date.now();
-  await waitForTop(page, 'predictions', 'playing cricket', 600_000);
-  console.log(`# webgpu: click to first prediction ${first - clicked} ms, to "playing cricket" first ${Date.now() - clicked} ms`);
+  await startCameraUntil(page, 'playing cricket', 'webgpu', 600_000);
   console.log(`# webgpu live: ${await page.getByTestId('live-stats').innerText()}`);
   await screenshot(page, 'classifier-camera-webgpu');
   assert.deepEqual(page.errors, []);
