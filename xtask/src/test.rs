@@ -121,6 +121,7 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
             let weights_dir = weights::run(&weights::WeightsArgs::default(), root)?;
             let assets = server::serve_test_assets(&weights_dir, &root.join("../shared/fixtures"))?;
             let mut cmd = wasm_test_cargo(toolchain, &assets.url);
+            cmd.env("TMPDIR", browser_tmpdir(root)?);
             cmd.args([
                 "test",
                 "--target",
@@ -154,6 +155,20 @@ pub fn wasm_test_cargo(toolchain: &Toolchain, assets_url: &str) -> Command {
     cmd
 }
 
+/// An empty temporary directory for the browsers a stage starts, under `target/`.
+///
+/// Headless Chromium keeps a profile of about 150 MB in `$TMPDIR` and leaves it behind whenever it is killed rather
+/// than closed (a timed-out test, an interrupted run). Pointing `TMPDIR` here and emptying the directory before each
+/// stage keeps those leftovers from piling up in the system's `/tmp`.
+fn browser_tmpdir(root: &Path) -> Result<std::path::PathBuf> {
+    let dir = root.join("target/tmp/browsers");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
 /// Serves `dist/` on an ephemeral port and runs the Playwright tests in `tests/e2e` against it.
 fn end_to_end(root: &Path) -> Result<()> {
     let server = server::serve_in_background(&root.join("dist"))?;
@@ -171,6 +186,7 @@ fn end_to_end(root: &Path) -> Result<()> {
         .env("SCREENSHOT_DIR", &screenshots)
         .env("SHARED_DIR", root.join("../shared"))
         .env("DIST_DIR", root.join("dist"))
+        .env("TMPDIR", browser_tmpdir(root)?)
         .status()?;
     if !status.success() {
         bail!(
