@@ -155,13 +155,17 @@ pub fn wasm_test_cargo(toolchain: &Toolchain, assets_url: &str) -> Command {
     cmd
 }
 
-/// An empty temporary directory for the browsers a stage starts, under `target/`.
+/// An empty temporary directory for the browsers a stage starts: `$TMPDIR/kinetiscope-browsers-<hash of root>`.
 ///
 /// Headless Chromium keeps a profile of about 150 MB in `$TMPDIR` and leaves it behind whenever it is killed rather
-/// than closed (a timed-out test, an interrupted run). Pointing `TMPDIR` here and emptying the directory before each
-/// stage keeps those leftovers from piling up in the system's `/tmp`.
+/// than closed (a timed-out test, an interrupted run). Pointing the browsers' `TMPDIR` at a directory of this
+/// checkout's own, emptied before each stage, keeps those leftovers from piling up. It stays directly under the
+/// system's temporary directory because Chromium puts Unix sockets there, whose paths may not exceed 107 bytes.
 fn browser_tmpdir(root: &Path) -> Result<std::path::PathBuf> {
-    let dir = root.join("target/tmp/browsers");
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    root.hash(&mut hasher);
+    let dir = std::env::temp_dir().join(format!("kinetiscope-browsers-{:016x}", hasher.finish()));
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
