@@ -3,7 +3,7 @@
 //! in headless Chromium, as the explorer does when a user loads such a file.
 //!
 //! The rows are the real Kinetics-400 and Kinetics-600 validation rows (embedded from `../shared` at compile
-//! time) repeated with fresh valid YouTube ids, as in `crates/kinetics/benches/parse_index.rs`. This is a
+//! time) repeated with fresh valid YouTube ids by [`kinetics::synthetic`], as in `crates/kinetics/benches/parse_index.rs`. This is a
 //! measurement, not a timing assertion: `cargo xtask test --only wasm` runs it, and the runner prints its
 //! console line only with `--nocapture`, i.e. with the wasm environment of `cargo xtask test` (see
 //! `xtask/src/setup.rs`, `Toolchain::wasm_env`):
@@ -13,7 +13,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kinetics::{asset, parse, Index, Merge, ReadOptions};
+use kinetics::{asset, parse, synthetic, Index, Merge, ReadOptions};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -24,46 +24,14 @@ const ROWS: usize = 545_000;
 const K400_VAL: &str = include_str!("../../../../shared/data/kinetics/kinetics-400_val.csv");
 const K600_VAL: &str = include_str!("../../../../shared/data/kinetics/kinetics-600_val.csv");
 
-/// An 11-character id from `n`, scattered so that ids are not generated in sorted order.
-fn fresh_id(n: u64) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (0..11)
-        .map(|_| {
-            let c = ALPHABET[(x & 63) as usize] as char;
-            x = x.rotate_right(6);
-            c
-        })
-        .collect()
-}
-
-/// `label,youtube_id,time_start,time_end,split` rows: the real validation rows, cycled with fresh ids.
+/// The real validation rows, repeated with fresh ids until there are [`ROWS`], as a train split.
 fn synthetic_csv() -> Vec<u8> {
-    let mut rows = Vec::new();
-    for (name, text) in [
+    let sources = [
         ("kinetics-400_val.csv", K400_VAL),
         ("kinetics-600_val.csv", K600_VAL),
-    ] {
-        let annotations = parse(name, text.as_bytes(), &ReadOptions::default()).unwrap();
-        for clip in &annotations.clips {
-            rows.push((annotations.label(clip).unwrap().to_owned(), clip.segment));
-        }
-    }
-    let mut out = String::from("label,youtube_id,time_start,time_end,split\n");
-    for (n, (label, segment)) in rows.iter().cycle().take(ROWS).enumerate() {
-        let label = if label.contains(',') || label.contains('"') {
-            format!("\"{}\"", label.replace('"', "\"\""))
-        } else {
-            label.clone()
-        };
-        out.push_str(&format!(
-            "{label},{},{},{},train\n",
-            fresh_id(n as u64),
-            segment.start_ms / 1000,
-            segment.end_ms / 1000
-        ));
-    }
-    out.into_bytes()
+    ]
+    .map(|(name, text)| parse(name, text.as_bytes(), &ReadOptions::default()).unwrap());
+    synthetic::train_split_csv(&sources, ROWS).unwrap()
 }
 
 fn now_ms() -> f64 {

@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kinetics::{asset, parse, Index, Merge, ReadOptions};
+use kinetics::{asset, parse, synthetic, Index, Merge, ReadOptions};
 
 /// Rows of the synthetic file (Kinetics-700-2020 train: about 545k).
 const SYNTHETIC_ROWS: usize = 545_000;
@@ -31,46 +31,12 @@ fn shared(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// An 11-character id from `n`, scattered (multiplied by an odd constant) so that ids are not
-/// generated in sorted order.
-fn fresh_id(n: u64) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (0..11)
-        .map(|_| {
-            let c = ALPHABET[(x & 63) as usize] as char;
-            x = x.rotate_right(6);
-            c
-        })
-        .collect()
-}
-
-/// `label,youtube_id,time_start,time_end,split` rows: the real validation rows, repeated with fresh
-/// ids until there are [`SYNTHETIC_ROWS`], as a train split.
+/// The real Kinetics-400 and Kinetics-600 validation rows, repeated with fresh ids until there are
+/// [`SYNTHETIC_ROWS`], as a train split.
 fn synthetic_csv() -> Vec<u8> {
-    let mut rows = Vec::new();
-    for name in ["kinetics-400_val.csv", "kinetics-600_val.csv"] {
-        let annotations = parse(name, &shared(name), &ReadOptions::default()).unwrap();
-        for clip in &annotations.clips {
-            let label = annotations.label(clip).unwrap().to_owned();
-            rows.push((label, clip.segment));
-        }
-    }
-    let mut out = String::from("label,youtube_id,time_start,time_end,split\n");
-    for (n, (label, segment)) in rows.iter().cycle().take(SYNTHETIC_ROWS).enumerate() {
-        let label = if label.contains(',') || label.contains('"') {
-            format!("\"{}\"", label.replace('"', "\"\""))
-        } else {
-            label.clone()
-        };
-        out.push_str(&format!(
-            "{label},{},{},{},train\n",
-            fresh_id(n as u64),
-            segment.start_ms / 1000,
-            segment.end_ms / 1000
-        ));
-    }
-    out.into_bytes()
+    let sources = ["kinetics-400_val.csv", "kinetics-600_val.csv"]
+        .map(|name| parse(name, &shared(name), &ReadOptions::default()).unwrap());
+    synthetic::train_split_csv(&sources, SYNTHETIC_ROWS).unwrap()
 }
 
 fn parse_and_index(name: &str, bytes: &[u8]) -> Index {

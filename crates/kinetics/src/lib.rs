@@ -31,6 +31,7 @@ mod error;
 pub mod index;
 pub mod parse;
 pub mod search;
+pub mod synthetic;
 pub mod taxonomy;
 mod youtube;
 

@@ -64,6 +64,38 @@ pub struct ActivationMap {
     pub index: usize,
 }
 
+/// A model ready to classify: what it runs on, why, and what loading it cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelReady {
+    /// `cpu` or `webgpu`.
+    pub backend: String,
+    /// Why this backend (adapter name, or why not WebGPU).
+    pub reason: String,
+    /// `f32` or `f16` (what the executor computes in).
+    pub precision: String,
+    /// Wall time of the warm-up pass at 16 frames, ms.
+    pub warmup_ms: f64,
+    /// Wall time of fetching and building the model, ms.
+    pub load_ms: f64,
+    /// Whether the weights came from the Cache API.
+    pub from_cache: bool,
+}
+
+impl ModelReady {
+    /// The default window length for this backend's measured speed, one of [`WINDOW_LENGTHS`]: 64 frames when a
+    /// 64-frame window is estimated (from the warm-up) to take under 1.5 s, else 32. 16-frame windows are offered
+    /// but not the default: on the shared cricket clip only 4 of 9 16-frame windows rank "playing cricket" first,
+    /// against 8 of 9 32-frame windows (`kinetiscope classify`, CPU).
+    pub fn default_window(&self) -> usize {
+        let per_frame_ms = self.warmup_ms / 16.0;
+        if per_frame_ms * 64.0 < 1500.0 {
+            64
+        } else {
+            32
+        }
+    }
+}
+
 /// From the worker to the app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -84,21 +116,8 @@ pub enum FromWorker {
         /// `cpu` or `webgpu`.
         backend: String,
     },
-    /// The model is ready.
-    Ready {
-        /// `cpu` or `webgpu`.
-        backend: String,
-        /// Why this backend (adapter name, or why not WebGPU).
-        reason: String,
-        /// `f32` or `f16` (what the executor computes in).
-        precision: String,
-        /// Wall time of the warm-up pass at 16 frames, ms.
-        warmup_ms: f64,
-        /// Wall time of fetching and building the model, ms.
-        load_ms: f64,
-        /// Whether the weights came from the Cache API.
-        from_cache: bool,
-    },
+    /// The model is ready (sent again if a failing GPU made the worker fall back to the CPU).
+    Ready(ModelReady),
     /// The result of a [`ToWorker::Classify`].
     Classified {
         /// The request's id.
@@ -145,5 +164,35 @@ mod tests {
         };
         let json = serde_json::to_string(&reply).unwrap();
         assert!(json.contains("\"kind\":\"failed\""), "{json}");
+    }
+
+    fn ready(warmup_ms: f64) -> ModelReady {
+        ModelReady {
+            backend: "webgpu".into(),
+            reason: "adapter: google / swiftshader".into(),
+            precision: "f16".into(),
+            warmup_ms,
+            load_ms: 812.5,
+            from_cache: true,
+        }
+    }
+
+    #[test]
+    fn ready_carries_its_fields_beside_the_kind_tag() {
+        let reply = FromWorker::Ready(ready(950.0));
+        let json = serde_json::to_value(&reply).unwrap();
+        assert_eq!(json["kind"], "ready");
+        assert_eq!(json["backend"], "webgpu");
+        assert_eq!(json["from_cache"], true);
+        assert_eq!(serde_json::from_value::<FromWorker>(json).unwrap(), reply);
+    }
+
+    #[test]
+    fn the_default_window_follows_the_warm_up_speed() {
+        // 16 frames in 300 ms: 64 frames ≈ 1.2 s, under the 1.5 s budget.
+        assert_eq!(ready(300.0).default_window(), 64);
+        // 16 frames in 1.5 s (the CPU in WASM): 64 frames would take 6 s.
+        assert_eq!(ready(1500.0).default_window(), 32);
+        assert!(WINDOW_LENGTHS.contains(&ready(0.0).default_window()));
     }
 }

@@ -9,7 +9,7 @@ use i3d::postprocess::{softmax, top_indices};
 use i3d::preprocess::{FrameRef, Preprocessor};
 use i3d_gpu::{Backend, Classifier, Precision, Preference};
 use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
-use protocol::{ActivationMap, FromWorker, Scored, ToWorker};
+use protocol::{ActivationMap, FromWorker, ModelReady, Scored, ToWorker};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -33,6 +33,20 @@ struct Model {
     load_ms: f64,
     warmup_ms: f64,
     from_cache: bool,
+}
+
+impl Model {
+    /// The `Ready` message for this model as it now is.
+    fn ready(&self, reason: String) -> FromWorker {
+        FromWorker::Ready(ModelReady {
+            backend: backend_name(&self.classifier).into(),
+            reason,
+            precision: precision_name(&self.classifier).into(),
+            warmup_ms: self.warmup_ms,
+            load_ms: self.load_ms,
+            from_cache: self.from_cache,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -217,14 +231,7 @@ async fn load(backend: &str, manifest_url: &str) -> Result<Model, String> {
             .map_err(|e| format!("the warm-up pass failed: {e}"))?;
     }
     model.warmup_ms = now() - warm;
-    post(&FromWorker::Ready {
-        backend: backend_name(&model.classifier).into(),
-        reason,
-        precision: precision_name(&model.classifier).into(),
-        warmup_ms: model.warmup_ms,
-        load_ms: model.load_ms,
-        from_cache: model.from_cache,
-    });
+    post(&model.ready(reason));
     Ok(model)
 }
 
@@ -278,14 +285,7 @@ async fn classify(
         Ok(output) => output,
         Err(e) if matches!(model.classifier, Classifier::Wgpu(_)) => {
             let reason = fall_back_to_cpu(model, &e.to_string())?;
-            post(&FromWorker::Ready {
-                backend: "cpu".into(),
-                reason,
-                precision: "f32".into(),
-                warmup_ms: model.warmup_ms,
-                load_ms: model.load_ms,
-                from_cache: model.from_cache,
-            });
+            post(&model.ready(reason));
             model
                 .classifier
                 .run_with(&input, count, cam)

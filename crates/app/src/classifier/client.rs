@@ -8,7 +8,7 @@ use std::rc::Rc;
 use futures_channel::oneshot;
 use js_sys::{Array, ArrayBuffer, Object, Reflect};
 use leptos::prelude::*;
-use protocol::{ActivationMap, FromWorker, Scored, ToWorker};
+use protocol::{ActivationMap, FromWorker, ModelReady, Scored, ToWorker};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -45,41 +45,9 @@ pub enum ModelStatus {
         backend: String,
     },
     /// Ready to classify.
-    Ready(Ready),
+    Ready(ModelReady),
     /// Loading failed; the message says what to do.
     Failed(String),
-}
-
-/// A ready model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ready {
-    /// `cpu` or `webgpu`.
-    pub backend: String,
-    /// Why this backend.
-    pub reason: String,
-    /// `f32` or `f16`.
-    pub precision: String,
-    /// Warm-up pass at 16 frames, ms.
-    pub warmup_ms: f64,
-    /// Fetching and building, ms.
-    pub load_ms: f64,
-    /// Whether the weights came from the cache.
-    pub from_cache: bool,
-}
-
-impl Ready {
-    /// The default window length for this backend's measured speed: 64 frames when a 64-frame
-    /// window is estimated (from the warm-up) to take under 1.5 s, else 32. 16-frame windows are
-    /// offered but not the default: on the shared cricket clip only 4 of 9 16-frame windows rank
-    /// "playing cricket" first, against 8 of 9 32-frame windows (`kinetiscope classify`, CPU).
-    pub fn default_window(&self) -> usize {
-        let per_frame = self.warmup_ms / 16.0;
-        if per_frame * 64.0 < 1500.0 {
-            64
-        } else {
-            32
-        }
-    }
 }
 
 /// The answer for one window.
@@ -168,21 +136,7 @@ impl ModelClient {
                     FromWorker::WarmingUp { backend } => {
                         status.set(ModelStatus::WarmingUp { backend })
                     }
-                    FromWorker::Ready {
-                        backend,
-                        reason,
-                        precision,
-                        warmup_ms,
-                        load_ms,
-                        from_cache,
-                    } => status.set(ModelStatus::Ready(Ready {
-                        backend,
-                        reason,
-                        precision,
-                        warmup_ms,
-                        load_ms,
-                        from_cache,
-                    })),
+                    FromWorker::Ready(ready) => status.set(ModelStatus::Ready(ready)),
                     FromWorker::Classified {
                         id,
                         frames,
