@@ -1,6 +1,6 @@
 // The classifier as a visitor uses it: the webcam (Chromium's fake camera playing the shared cricket clip)
-// on the CPU and on WebGPU (SwiftShader), a video upload with its timeline and CSV export, a denied camera,
-// and the weights cache.
+// on the CPU and on WebGPU (SwiftShader), a camera that goes away, video uploads with their timeline and CSV export,
+// a denied camera, and the weights cache.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,8 @@ import { launch, modelReady, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } 
 const GIF = path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif');
 const Y4M = path.join(SCREENSHOT_DIR, 'cricket.y4m');
 const WEBM = path.join(SCREENSHOT_DIR, 'cricket-upload.webm');
+// The same clip written as a stream, as MediaRecorder writes WebM: no duration in the file.
+const STREAMED_WEBM = path.join(SCREENSHOT_DIR, 'cricket-streamed.webm');
 const WEIGHTS = /\/model\/.*\.safetensors$/;
 
 let camera; // Chromium whose fake camera plays the cricket clip, permission granted
@@ -20,6 +22,7 @@ before(async () => {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', GIF, '-r', '25', '-pix_fmt', 'yuv420p', Y4M]);
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', GIF, '-c:v', 'libvpx', '-b:v', '1M', '-r', '25', '-pix_fmt', 'yuv420p', '-an', WEBM]);
+  fs.writeFileSync(STREAMED_WEBM, execFileSync('ffmpeg', ['-v', 'error', '-i', GIF, '-c:v', 'libvpx', '-b:v', '1M', '-r', '25', '-pix_fmt', 'yuv420p', '-an', '-f', 'webm', 'pipe:1'], { maxBuffer: 64 << 20 }));
   camera = await launch([
     '--use-fake-device-for-media-stream',
     `--use-file-for-fake-video-capture=${Y4M}`,
@@ -88,6 +91,13 @@ test('webcam on the CPU: "playing cricket" becomes the first prediction, the pag
   // The class links to its explorer page.
   assert.equal(await page.locator('[data-testid="predictions"] li a').first().getAttribute('href'), '/classes/playing%20cricket?v=400');
   await screenshot(page, 'classifier-camera-cpu');
+  // The camera goes away (unplugged): the browser ends its track. The page says so and stops the live view.
+  await page.evaluate(() => document.querySelector('[data-testid="video"]').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended')));
+  const error = page.getByTestId('camera-error');
+  await error.waitFor({ timeout: 10_000 });
+  assert.equal(await error.getAttribute('data-code'), 'ended');
+  assert.match(await error.innerText(), /camera stopped sending pictures/);
+  await page.getByTestId('predictions').waitFor({ state: 'detached', timeout: 10_000 });
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
@@ -119,6 +129,11 @@ test('video and GIF upload: timeline, overall "playing cricket", CSV with one ro
   const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
   assert.match(csv[0], /^window,start_s,end_s,frames,top1_label,top1_prob/);
   assert.equal(csv.length, windows + 1, csv.join('\n'));
+
+  // A WebM without a stated duration (the browser reports Infinity until it has read to the end).
+  await page.getByTestId('video-input').setInputFiles(STREAMED_WEBM);
+  await page.locator('.video-results h2', { hasText: `cricket-streamed.webm: ${windows} windows` }).waitFor({ timeout: 180_000 });
+  await waitForTop(page, 'overall', 'playing cricket', 5_000);
 
   // An animated GIF too (WebCodecs ImageDecoder, resampled to 25 fps).
   await page.getByTestId('video-input').setInputFiles(GIF);

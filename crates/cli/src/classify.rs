@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
-use i3d::preprocess::{FrameRef, Preprocessor, FRAME_LEN};
+use i3d::preprocess::{FrameRef, Preprocessor, Resampler, FRAME_LEN};
 use i3d::InceptionI3d;
 use serde::Serialize;
 
@@ -287,21 +287,55 @@ fn read_safetensors(path: &Path, max_frames: usize) -> Result<Tensor> {
     }
 }
 
-/// All frames of a GIF (composited), resampled to 25 fps from their delays, pre-processed.
+/// The frames of a GIF (composited), resampled to 25 fps from their delays, pre-processed: at most `max_frames`.
+/// Frames are decoded one at a time and decoding stops once `max_frames` are out, so a long GIF costs no more
+/// memory than its output; one decoded frame may not exceed the `image` crate's default limit (512 MB).
 fn read_gif(path: &Path, max_frames: usize) -> Result<Tensor> {
-    use image::AnimationDecoder;
+    use image::{AnimationDecoder, ImageDecoder};
     let file =
         BufReader::new(std::fs::File::open(path).with_context(|| path.display().to_string())?);
-    let decoder = image::codecs::gif::GifDecoder::new(file)
+    let mut decoder = image::codecs::gif::GifDecoder::new(file)
         .with_context(|| format!("{} is not a readable GIF", path.display()))?;
-    let frames = decoder
-        .into_frames()
-        .collect_frames()
-        .with_context(|| format!("{}: cannot decode the GIF's frames", path.display()))?;
-    let mut timestamps = Vec::with_capacity(frames.len());
+    decoder
+        .set_limits(image::Limits::default())
+        .with_context(|| format!("{}: the GIF's pictures are too large", path.display()))?;
+    let mut resampler = Resampler::new(max_frames);
+    let mut preprocessor = Preprocessor::new();
+    let mut data: Vec<f32> = Vec::new();
+    // Appends `count` pre-processed copies of `frame` to `data`.
+    let mut emit = |frame: &image::Frame, count: usize, data: &mut Vec<f32>| -> Result<()> {
+        if count == 0 {
+            return Ok(());
+        }
+        let buffer = frame.buffer();
+        let first = data.len();
+        data.resize(first + FRAME_LEN, 0.0);
+        preprocessor.frame_into(
+            FrameRef {
+                width: buffer.width() as usize,
+                height: buffer.height() as usize,
+                channels: 4,
+                data: buffer.as_raw(),
+            },
+            &mut data[first..],
+        )?;
+        for _ in 1..count {
+            data.extend_from_within(first..first + FRAME_LEN);
+        }
+        Ok(())
+    };
+    let mut shown: Option<image::Frame> = None;
+    // Start of the next frame, s.
     let mut t = 0.0f64;
-    for frame in &frames {
-        timestamps.push(t);
+    for frame in decoder.into_frames() {
+        let frame =
+            frame.with_context(|| format!("{}: cannot decode the GIF's frames", path.display()))?;
+        if let Some(previous) = shown.take() {
+            emit(&previous, resampler.until(t), &mut data)?;
+        }
+        if resampler.is_full() {
+            break;
+        }
         let (num, den) = frame.delay().numer_denom_ms();
         // Browsers show a GIF frame without a delay for 100 ms.
         let ms = if num == 0 {
@@ -310,26 +344,15 @@ fn read_gif(path: &Path, max_frames: usize) -> Result<Tensor> {
             f64::from(num) / f64::from(den.max(1))
         };
         t += ms / 1000.0;
+        shown = Some(frame);
     }
-    let picked = i3d::preprocess::sample_25fps(&timestamps);
-    let picked = &picked[..picked.len().min(max_frames)];
-    let mut preprocessor = Preprocessor::new();
-    let mut data = vec![0.0f32; picked.len() * FRAME_LEN];
-    for (&i, out) in picked.iter().zip(data.chunks_exact_mut(FRAME_LEN)) {
-        let buffer = frames[i].buffer();
-        preprocessor.frame_into(
-            FrameRef {
-                width: buffer.width() as usize,
-                height: buffer.height() as usize,
-                channels: 4,
-                data: buffer.as_raw(),
-            },
-            out,
-        )?;
+    if let Some(last) = shown {
+        emit(&last, resampler.finish(t), &mut data)?;
     }
+    let frames = data.len() / FRAME_LEN;
     Ok(Tensor::from_vec(
         data,
-        (1, picked.len(), 224, 224, 3),
+        (1, frames, 224, 224, 3),
         &Device::Cpu,
     )?)
 }

@@ -173,36 +173,51 @@ pub fn clip_tensor(frames: &[FrameRef<'_>]) -> Result<candle_core::Tensor, Error
     )?)
 }
 
-/// Picks the frames to show at 25 fps: given each decoded frame's presentation time (seconds,
-/// non-decreasing), returns the indices of the frames displayed at t₀ + k/25 for k = 0, 1, …
-/// while t₀ + k/25 ≤ the last timestamp (the frame displayed at time t is the last one whose
-/// timestamp is ≤ t). A 25 fps input gives every frame; 50 fps every other one; 12.5 fps each twice.
-pub fn sample_25fps(timestamps: &[f64]) -> Vec<usize> {
-    sample_fps(timestamps, TARGET_FPS)
+/// Turns an animation's frames, as they are decoded, into frames at 25 fps: output frame k shows the last input
+/// frame that started at or before k/25 s. Streaming, so that a caller holds one decoded frame at a time (the CLI
+/// and the app both read GIFs through it).
+///
+/// For each decoded frame after the first, [`Resampler::until`] (its start) says how many output frames the
+/// *previous* frame fills; at the end, [`Resampler::finish`] (the animation's end) says how many the last one fills.
+/// Output stops at `max_frames`.
+#[derive(Debug, Clone)]
+pub struct Resampler {
+    emitted: usize,
+    max_frames: usize,
 }
 
-/// [`sample_25fps`] for any target rate `fps` (> 0).
-pub fn sample_fps(timestamps: &[f64], fps: f64) -> Vec<usize> {
-    let (Some(&first), Some(&last)) = (timestamps.first(), timestamps.last()) else {
-        return Vec::new();
-    };
-    // Half a microsecond of slack so that 0.04·k, summed in floating point, still lands on frame k.
-    const EPS: f64 = 5e-7;
-    let mut picked = Vec::new();
-    let mut i = 0;
-    let mut k = 0u64;
-    loop {
-        let t = first + k as f64 / fps;
-        if t > last + EPS {
-            break;
+impl Resampler {
+    /// A resampler that emits at most `max_frames` frames.
+    pub fn new(max_frames: usize) -> Self {
+        Resampler {
+            emitted: 0,
+            max_frames,
         }
-        while i + 1 < timestamps.len() && timestamps[i + 1] <= t + EPS {
-            i += 1;
-        }
-        picked.push(i);
-        k += 1;
     }
-    picked
+
+    /// How many output frames the frame shown before `next_start` (s from the first frame) fills.
+    pub fn until(&mut self, next_start: f64) -> usize {
+        let mut count = 0;
+        // A microsecond of slack, so that 0.04·k summed in floating point still lands on frame k.
+        while !self.is_full() && self.emitted as f64 / TARGET_FPS + 1e-6 < next_start {
+            self.emitted += 1;
+            count += 1;
+        }
+        count
+    }
+
+    /// How many output frames the last frame fills, the animation ending at `end` (s): at least one.
+    pub fn finish(&mut self, end: f64) -> usize {
+        let total = ((end * TARGET_FPS + 1e-6).floor().max(1.0) as usize).min(self.max_frames);
+        let count = total.saturating_sub(self.emitted);
+        self.emitted += count;
+        count
+    }
+
+    /// Whether `max_frames` frames were emitted (decoding can stop).
+    pub fn is_full(&self) -> bool {
+        self.emitted >= self.max_frames
+    }
 }
 
 #[cfg(test)]

@@ -142,6 +142,16 @@ impl ClassTable {
         Ok(ClassId(id))
     }
 
+    /// Forgets the classes added after the first `len` (the compiled-in ones always stay).
+    fn truncate(&mut self, len: usize) {
+        let keep = len.max(self.k600_index.len());
+        if keep < self.names.len() {
+            for name in self.names.drain(keep..) {
+                self.extra.remove(&name);
+            }
+        }
+    }
+
     /// The label index (model output index) of a class in a dataset version, if it is a class of it.
     pub fn label_index(&self, id: ClassId, version: Version) -> Option<usize> {
         match version {
@@ -452,12 +462,6 @@ impl Index {
         merge: Merge,
     ) -> Result<SourceId, Error> {
         let version = version.or_else(|| annotations.guess_version());
-        let label_ids = annotations
-            .labels
-            .iter()
-            .map(|label| self.classes.intern(label).map(|id| id.0))
-            .collect::<Result<Vec<u16>, Error>>()?;
-
         let replaced = match merge {
             Merge::Replace => self.sources.iter().position(|slot| {
                 slot.as_ref()
@@ -482,6 +486,20 @@ impl Index {
             what: "files in one index".into(),
             max: MAX_SOURCES,
         })?;
+        // All of the file's classes or none: a file refused here leaves no empty classes behind.
+        let classes_before = self.classes.len();
+        let label_ids = match annotations
+            .labels
+            .iter()
+            .map(|label| self.classes.intern(label).map(|id| id.0))
+            .collect::<Result<Vec<u16>, Error>>()
+        {
+            Ok(ids) => ids,
+            Err(e) => {
+                self.classes.truncate(classes_before);
+                return Err(e);
+            }
+        };
         if replaced.is_some() {
             self.records.retain(|record| record.source != source);
         }

@@ -764,13 +764,16 @@ fn json_entry(
     sink: &mut Sink<'_>,
 ) -> Result<AnnotatedClip, RowError> {
     let youtube_id = id.map_err(|key| ("youtube_id", FieldProblem::InvalidYoutubeId(key)))?;
-    let entry: Value = serde_json::from_str(raw.get()).map_err(|e| {
-        RowError::Fatal(Error::Json {
-            file: sink.file.into(),
-            line: e.line() as u64,
-            column: e.column() as u64,
-            message: e.to_string(),
-        })
+    // The raw entry is well-formed JSON (the outer parse checked it); reading it as a value fails only on a number
+    // beyond f64 (`1e400`) or nesting deeper than serde_json's 128 levels: a bad entry, skippable like any other.
+    let entry: Value = serde_json::from_str(raw.get()).map_err(|_| {
+        (
+            "entry",
+            FieldProblem::WrongType {
+                expected:
+                    "an entry whose numbers fit in 64-bit floats, nested at most 128 levels deep",
+            },
+        )
     })?;
     let Value::Object(entry) = entry else {
         return Err((

@@ -203,8 +203,18 @@ async fn load(backend: &str, manifest_url: &str) -> Result<Model, String> {
     .await?;
     let logits = LogitsLayer::from_safetensors_bytes(&weights.bytes)
         .map_err(|e| format!("the weights file is not usable: {e}"))?;
-    let classifier = Classifier::new(selection.backend, &weights.bytes, None)
-        .map_err(|e| format!("could not build the model: {e}"))?;
+    let mut reason = selection.reason;
+    let on_gpu = matches!(selection.backend, Backend::Wgpu(_));
+    let classifier = match Classifier::new(selection.backend, &weights.bytes, None) {
+        Ok(classifier) => classifier,
+        // As for a failing warm-up or window below: the CPU path still works.
+        Err(e) if on_gpu => {
+            reason = gpu_failure_reason(&e.to_string());
+            Classifier::new(Backend::Cpu, &weights.bytes, None)
+                .map_err(|e| format!("could not build the model: {e}"))?
+        }
+        Err(e) => return Err(format!("could not build the model: {e}")),
+    };
     let mut model = Model {
         classifier,
         logits,
@@ -221,7 +231,6 @@ async fn load(backend: &str, manifest_url: &str) -> Result<Model, String> {
     });
     let warm = now();
     let input = vec![0.0f32; WARMUP_FRAMES * FRAME_LEN];
-    let mut reason = selection.reason;
     if let Err(e) = model.classifier.run(&input, WARMUP_FRAMES).await {
         reason = fall_back_to_cpu(&mut model, &e.to_string())?;
         model
@@ -237,12 +246,16 @@ async fn load(backend: &str, manifest_url: &str) -> Result<Model, String> {
 
 /// Rebuilds the model on the CPU after a WebGPU failure; returns the new reason.
 fn fall_back_to_cpu(model: &mut Model, error: &str) -> Result<String, String> {
-    web_sys::console::warn_1(&format!("WebGPU failed: {error}; switching to the CPU").into());
+    let reason = gpu_failure_reason(error);
     model.classifier = Classifier::new(Backend::Cpu, &model.weights, None)
         .map_err(|e| format!("could not rebuild the model on the CPU: {e}"))?;
-    Ok(format!(
-        "WebGPU failed ({error}); switched to the candle CPU path"
-    ))
+    Ok(reason)
+}
+
+/// Logs a WebGPU failure and gives the reason shown for the switch to the CPU.
+fn gpu_failure_reason(error: &str) -> String {
+    web_sys::console::warn_1(&format!("WebGPU failed: {error}; switching to the CPU").into());
+    format!("WebGPU failed ({error}); switched to the candle CPU path")
 }
 
 async fn classify(

@@ -8,7 +8,7 @@ use web_sys::{HtmlVideoElement, MediaDeviceInfo, MediaDeviceKind, MediaStream};
 
 use super::client::js_text;
 
-/// Why the camera did not start.
+/// Why the camera did not start, or stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CameraError {
     /// The page is not a secure context (https or localhost).
@@ -23,6 +23,8 @@ pub enum CameraError {
     Busy,
     /// The chosen camera cannot satisfy the constraints.
     Overconstrained(String),
+    /// It was running and stopped on its own: unplugged, or taken back by the system.
+    Ended,
     /// Anything else.
     Other(String),
 }
@@ -50,6 +52,9 @@ impl CameraError {
             CameraError::Overconstrained(what) => format!(
                 "This camera cannot provide the video asked for ({what}). Pick another camera in the list. {fallback}"
             ),
+            CameraError::Ended => format!(
+                "The camera stopped sending pictures: it was unplugged, or the system or another application took it. Press “Start camera” to try again. {fallback}"
+            ),
             CameraError::Other(what) => format!("The camera could not start: {what}. {fallback}"),
         }
     }
@@ -63,6 +68,7 @@ impl CameraError {
             CameraError::NotFound => "not-found",
             CameraError::Busy => "busy",
             CameraError::Overconstrained(_) => "overconstrained",
+            CameraError::Ended => "ended",
             CameraError::Other(_) => "other",
         }
     }
@@ -142,6 +148,19 @@ pub fn stop(stream: &MediaStream) {
         if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
             track.stop();
         }
+    }
+}
+
+/// Calls `ended` once if the stream's video track ends on its own (unplugged, revoked). Not called after [`stop`]:
+/// a track stopped by the page fires no `ended` event.
+pub fn on_ended(stream: &MediaStream, ended: impl FnOnce() + 'static) {
+    if let Ok(track) = stream
+        .get_video_tracks()
+        .get(0)
+        .dyn_into::<web_sys::MediaStreamTrack>()
+    {
+        let callback = wasm_bindgen::closure::Closure::once_into_js(ended);
+        track.set_onended(Some(callback.unchecked_ref()));
     }
 }
 

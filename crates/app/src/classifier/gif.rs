@@ -1,6 +1,7 @@
 //! Animated GIFs, decoded frame by frame with WebCodecs' `ImageDecoder` (where the browser has it) and
-//! resampled to 25 fps from the frames' timestamps.
+//! resampled to 25 fps from the frames' timestamps by [`Resampler`], the CLI's resampler.
 
+use i3d::preprocess::Resampler;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -20,33 +21,6 @@ async fn wait(promise: JsValue) -> Result<JsValue, String> {
     JsFuture::from(Promise::from(promise))
         .await
         .map_err(|e| format!("the GIF could not be decoded: {}", js_text(&e)))
-}
-
-/// Turns a GIF's frames, as they are decoded, into frames at 25 fps: output frame k shows the last
-/// frame that started at or before k/25 s. Streaming, so that only the output frames are held.
-#[derive(Debug, Default)]
-pub struct Resampler {
-    emitted: usize,
-}
-
-impl Resampler {
-    /// How many output frames the frame shown before `next_start` (s) fills.
-    pub fn until(&mut self, next_start: f64) -> usize {
-        let mut count = 0;
-        while self.emitted < MAX_FRAMES && self.emitted as f64 / FPS + 1e-6 < next_start {
-            self.emitted += 1;
-            count += 1;
-        }
-        count
-    }
-
-    /// How many output frames the last frame fills, the GIF lasting `duration` (s).
-    pub fn finish(&mut self, duration: f64) -> usize {
-        let total = ((duration * FPS + 1e-6).floor() as usize).clamp(1, MAX_FRAMES);
-        let count = total.saturating_sub(self.emitted);
-        self.emitted += count;
-        count
-    }
 }
 
 /// Appends `count` copies of `frame` (the last one moved, not copied).
@@ -91,7 +65,7 @@ pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<(Vec<Fram
             let _ = close.call0(target);
         }
     };
-    let mut resampler = Resampler::default();
+    let mut resampler = Resampler::new(MAX_FRAMES);
     let mut out = Vec::new();
     let mut shown: Option<Frame> = None;
     let mut end = 0.0f64;
@@ -139,38 +113,4 @@ pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<(Vec<Fram
     }
     let duration = out.len() as f64 / FPS;
     Ok((out, duration))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Output frame indices for frames starting at `starts` in a GIF of `duration` s.
-    fn resample(starts: &[f64], duration: f64) -> Vec<usize> {
-        let mut resampler = Resampler::default();
-        let mut out = Vec::new();
-        for (i, window) in starts.windows(2).enumerate() {
-            out.extend(std::iter::repeat_n(i, resampler.until(window[1])));
-        }
-        out.extend(std::iter::repeat_n(
-            starts.len() - 1,
-            resampler.finish(duration),
-        ));
-        out
-    }
-
-    #[test]
-    fn resampling_follows_frame_times() {
-        // 25 fps in, 25 fps out (the shared cricket GIF: 79 frames, 3.16 s).
-        let starts: Vec<f64> = (0..79).map(|i| i as f64 * 0.04).collect();
-        assert_eq!(resample(&starts, 3.12 + 0.04), (0..79).collect::<Vec<_>>());
-        // 10 fps in: each frame shown for 2 or 3 output frames.
-        let starts: Vec<f64> = (0..5).map(|i| i as f64 * 0.1).collect();
-        assert_eq!(
-            resample(&starts, 0.5),
-            vec![0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4]
-        );
-        // Very long: capped.
-        assert_eq!(resample(&[0.0], 1000.0).len(), MAX_FRAMES);
-    }
 }

@@ -301,12 +301,19 @@ pub fn ClassifierPage() -> impl IntoView {
         video.set_src_object(Some(&media));
         video.set_muted(true);
         let _ = video.play();
+        let my_generation = generation.get_value();
+        camera::on_ended(&media, move || {
+            if generation.get_value() == my_generation {
+                stop_everything();
+                let ended = camera::CameraError::Ended;
+                camera_error.set(Some((ended.code().into(), ended.message())));
+            }
+        });
         stream.set_value(Some(media));
         source.set(Source::Camera);
         history.update_value(VecDeque::clear);
         live.set(None);
         cam_map.set(None);
-        let my_generation = generation.get_value();
         spawn_local(async move {
             let grabber = match Grabber::new() {
                 Ok(g) => g,
@@ -415,12 +422,22 @@ pub fn ClassifierPage() -> impl IntoView {
             let result = async {
                 let grabber = Grabber::new()?;
                 // Decoded GIF frames at 25 fps; a video is read by seeking instead.
+                let moved_on = move || generation.get_value() != my_generation;
                 let (duration, gif_frames) = match &input {
-                    Input::Url { src, .. } => (video::open(&video, src).await?, None),
+                    Input::Url { src, .. } => {
+                        let duration = video::open(&video, src).await?;
+                        if moved_on() {
+                            return Ok(None);
+                        }
+                        (duration, None)
+                    }
                     Input::Gif(file) => {
                         video.remove_attribute("src").ok();
                         video.load();
                         let (frames, duration) = gif::decode(file, &grabber).await?;
+                        if moved_on() {
+                            return Ok(None);
+                        }
                         if let Some(first) = frames.first() {
                             picture.set((first.width, first.height));
                         }
@@ -440,7 +457,7 @@ pub fn ClassifierPage() -> impl IntoView {
                         return Err(format!("the model did not load: {e}"));
                     }
                     gloo_timers::future::TimeoutFuture::new(100).await;
-                    if generation.get_value() != my_generation {
+                    if moved_on() {
                         return Ok(None);
                     }
                 }
@@ -454,6 +471,9 @@ pub fn ClassifierPage() -> impl IntoView {
                 }
                 let total = windows.len();
                 for (i, (first, count)) in windows.into_iter().enumerate() {
+                    if moved_on() {
+                        return Ok(None);
+                    }
                     analysis.set(Analysis::Running { name: name.clone(), done: i, total });
                     let mut buffers = Vec::with_capacity(count);
                     let mut size = (0, 0);
@@ -463,7 +483,7 @@ pub fn ClassifierPage() -> impl IntoView {
                             Some(frames) => frames[k].copy(),
                             None => {
                                 video::seek(&video, video::frame_time(k, duration)).await?;
-                                if generation.get_value() != my_generation {
+                                if moved_on() {
                                     return Ok(None);
                                 }
                                 grabber.grab(&video)?.ok_or("the video shows no picture")?
@@ -477,9 +497,12 @@ pub fn ClassifierPage() -> impl IntoView {
                     while client.busy() {
                         gloo_timers::future::TimeoutFuture::new(50).await;
                     }
+                    if moved_on() {
+                        return Ok(None);
+                    }
                     let cam = show_cam.get_untracked();
                     let result = client.classify(buffers, size.0, size.1, cam).await?;
-                    if generation.get_value() != my_generation {
+                    if moved_on() {
                         return Ok(None);
                     }
                     cam_map.set(result.cam.clone());
@@ -501,6 +524,10 @@ pub fn ClassifierPage() -> impl IntoView {
             .await;
             if let Input::Url { src, revoke: true } = &input {
                 let _ = web_sys::Url::revoke_object_url(src);
+            }
+            // A task the visitor moved away from (another file, the camera, another page) shows nothing.
+            if generation.get_value() != my_generation {
+                return;
             }
             match result {
                 Ok(Some(duration)) => analysis.set(Analysis::Done { name, duration }),

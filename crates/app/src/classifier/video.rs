@@ -79,7 +79,16 @@ pub async fn open(video: &HtmlVideoElement, src: &str) -> Result<f64, String> {
     video.set_muted(true);
     video.set_src(src);
     wait_for(video, "loadeddata").await?;
-    let duration = video.duration();
+    let mut duration = video.duration();
+    if duration == f64::INFINITY {
+        // A WebM written as a stream (MediaRecorder, `ffmpeg … pipe:`) states no duration: seeking far past the end
+        // makes the browser read to the end and learn it.
+        video.set_current_time(1e101);
+        wait_for(video, "seeked").await?;
+        duration = video.duration();
+        video.set_current_time(0.0);
+        wait_for(video, "seeked").await?;
+    }
     if !duration.is_finite() || duration <= 0.0 || video.video_width() == 0 {
         return Err(
             "This file has no video picture the browser can show. Try another file.".into(),

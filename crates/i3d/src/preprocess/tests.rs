@@ -229,23 +229,47 @@ fn bad_frames_are_refused() {
     }
 }
 
+/// Output frame indices for input frames starting at `starts` (s) in an animation ending at `end` (s).
+fn resample(starts: &[f64], end: f64, max_frames: usize) -> Vec<usize> {
+    let mut resampler = Resampler::new(max_frames);
+    let mut out = Vec::new();
+    for (i, next) in starts.iter().skip(1).enumerate() {
+        out.extend(std::iter::repeat_n(i, resampler.until(*next)));
+    }
+    out.extend(std::iter::repeat_n(starts.len() - 1, resampler.finish(end)));
+    out
+}
+
 #[test]
-fn sampling_to_25_fps() {
+fn resampling_to_25_fps_follows_frame_times() {
     let at = |fps: f64, n: usize| (0..n).map(|i| i as f64 / fps).collect::<Vec<_>>();
-    // 25 fps: every frame (the cricket GIF: 79 frames, 40 ms each).
-    assert_eq!(sample_25fps(&at(25.0, 79)), (0..79).collect::<Vec<_>>());
+    // 25 fps in, 25 fps out (the cricket GIF: 79 frames, 40 ms each, 3.16 s).
+    assert_eq!(
+        resample(&at(25.0, 79), 3.16, 750),
+        (0..79).collect::<Vec<_>>()
+    );
     // 50 fps: every other frame.
-    assert_eq!(sample_25fps(&at(50.0, 10)), vec![0, 2, 4, 6, 8]);
-    // 12.5 fps: each frame twice (the last one once: the clip ends at its timestamp).
-    assert_eq!(sample_25fps(&at(12.5, 3)), vec![0, 0, 1, 1, 2]);
-    // 30 fps, 1 s: 25 frames, frame shown at k/25.
-    let picked = sample_25fps(&at(30.0, 30));
+    assert_eq!(resample(&at(50.0, 10), 0.2, 750), vec![0, 2, 4, 6, 8]);
+    // 10 fps: each frame shown for 2 or 3 output frames, the last one for its whole 0.1 s.
+    assert_eq!(
+        resample(&at(10.0, 5), 0.5, 750),
+        vec![0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4]
+    );
+    // 30 fps, 1 s: 25 frames, the frame shown at k/25.
+    let picked = resample(&at(30.0, 30), 1.0, 750);
     assert_eq!(picked.len(), 25);
     assert_eq!(&picked[..6], &[0, 1, 2, 3, 4, 6]);
-    // Timestamps need not start at 0, and can be irregular.
+    // Irregular delays.
     assert_eq!(
-        sample_25fps(&[10.0, 10.05, 10.06, 10.2]),
+        resample(&[0.0, 0.05, 0.06, 0.2], 0.24, 750),
         vec![0, 0, 2, 2, 2, 3]
     );
-    assert!(sample_25fps(&[]).is_empty());
+    // A single still frame lasting 1000 s: capped; an instant one: one frame.
+    assert_eq!(resample(&[0.0], 1000.0, 750).len(), 750);
+    assert_eq!(resample(&[0.0], 0.0, 750), vec![0]);
+    // The cap holds mid-stream too, and says so.
+    let mut capped = Resampler::new(3);
+    assert_eq!(capped.until(1.0), 3);
+    assert!(capped.is_full());
+    assert_eq!(capped.until(2.0) + capped.finish(3.0), 0);
 }

@@ -263,3 +263,48 @@ fn unknown_labels_get_new_classes() {
     assert_eq!(index.stats(&Filter::default()).classes, 2);
     assert!(index.classes().groups(id).is_empty());
 }
+
+#[test]
+fn a_file_refused_for_want_of_a_slot_adds_no_classes() {
+    let mut index = Index::new();
+    for n in 0..MAX_SOURCES {
+        index
+            .insert(
+                annotations(&format!("part-{n}.csv"), VAL),
+                None,
+                Merge::Extend,
+            )
+            .unwrap();
+    }
+    let classes = index.classes().len();
+    let extra = "label,youtube_id,time_start,time_end,split\n\
+                 juggling chainsaws,eeeeeeeeeee,0,10,train\n";
+    let error = index
+        .insert(annotations("one-too-many.csv", extra), None, Merge::Extend)
+        .unwrap_err();
+    assert!(matches!(error, Error::TooMany { .. }), "{error}");
+    assert_eq!(index.classes().len(), classes);
+    assert_eq!(index.classes().id("juggling chainsaws"), None);
+    assert_eq!(index.len(), MAX_SOURCES * 4);
+}
+
+#[test]
+fn a_file_with_too_many_classes_adds_none_of_them() {
+    let mut index = Index::new();
+    let mut csv = String::from("label,youtube_id,time_start,time_end,split\n");
+    for n in 0..MAX_CLASSES {
+        csv.push_str(&format!("made-up class {n},eeeeeeeeeee,0,10,train\n"));
+    }
+    let error = index
+        .insert(annotations("huge.csv", &csv), None, Merge::Extend)
+        .unwrap_err();
+    assert!(matches!(error, Error::TooMany { .. }), "{error}");
+    assert_eq!(index.classes().len(), ClassTable::new().len());
+    assert_eq!(index.classes().id("made-up class 0"), None);
+    assert!(index.is_empty());
+    // The index still takes files afterwards.
+    index
+        .insert(annotations("val.csv", VAL), None, Merge::Extend)
+        .unwrap();
+    assert_eq!(index.len(), 4);
+}

@@ -392,6 +392,17 @@ fn json_errors_name_line_and_field() {
     ));
     let skipped = parse("k.json", json.as_bytes(), &ReadOptions::skipping()).unwrap();
     assert_eq!((skipped.clips.len(), skipped.skipped.rows), (1, 1));
+    // A number beyond f64 is an error of its entry, on the entry's line, and can be skipped.
+    let huge = "{\n  \"0wR5jVB-WPk\": {\"annotations\": {\"label\": \"a\", \"segment\": [1, 11]}, \"subset\": \"train\"},\n  \"1wR5jVB-WPk\": {\"annotations\": {\"label\": \"a\", \"segment\": [1e400, 11]}, \"subset\": \"train\"}\n}";
+    let error = parse("k.json", huge.as_bytes(), &ReadOptions::default()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("k.json line 3, field entry: expected an entry whose numbers fit"),
+        "{error}"
+    );
+    let skipped = parse("k.json", huge.as_bytes(), &ReadOptions::skipping()).unwrap();
+    assert_eq!((skipped.clips.len(), skipped.skipped.rows), (1, 1));
 }
 
 #[test]
