@@ -104,7 +104,7 @@ test('webcam on the CPU: "playing cricket" becomes the first prediction, the pag
 
 test('webcam on WebGPU (SwiftShader): "playing cricket" becomes the first prediction', async () => {
   const page = await open(camera, '/classify?backend=webgpu');
-  await ready(page, 'webgpu', 300_000);
+  await ready(page, 'wgpu', 300_000);
   assert.match(await page.getByTestId('model-status').innerText(), /WebGPU/);
   await startCameraUntil(page, 'playing cricket', 'webgpu', 600_000);
   console.log(`# webgpu live: ${await page.getByTestId('live-stats').innerText()}`);

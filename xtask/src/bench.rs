@@ -1,6 +1,6 @@
 //! `cargo xtask bench-browser`: the candle CPU executor's speed as wasm32 in headless Chromium.
 //!
-//! Runs `crates/i3d/tests/bench_browser.rs` (1 warm-up + 5 forward passes at T = 16 on one thread, real f32
+//! Runs `crates/i3d-cpu/tests/bench_browser.rs` (1 warm-up + 5 forward passes at T = 16 on one thread, real f32
 //! weights) in release mode, the profile the site ships, and prints its log: median ms per clip, GFLOP/s and
 //! per-layer medians. The test is compiled in but skipped by `cargo xtask test`; `KINETISCOPE_BROWSER_BENCH`
 //! switches it on.
@@ -23,7 +23,7 @@ pub fn run(root: &Path) -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
         "-p",
-        "i3d",
+        "i3d-cpu",
         "--test",
         "bench_browser",
         "--",

@@ -97,7 +97,7 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
     // The same cargo invocations as trunk's for the two `rel="rust"` links of index.html.
     for (manifest, bin) in [
         ("crates/app/Cargo.toml", "app"),
-        ("crates/worker/Cargo.toml", "worker"),
+        ("crates/classifier-worker/Cargo.toml", "worker"),
     ] {
         let mut cargo = toolchain.wasm_cargo();
         cargo

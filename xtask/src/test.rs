@@ -9,14 +9,21 @@ use anyhow::{bail, Result};
 use crate::setup::{self, Toolchain};
 use crate::{run_cmd, server, site, weights};
 
+/// Set for the test runs: tests fail, rather than skip, when weights, fixtures or an adapter are missing
+/// (`i3d_core::reference::REQUIRE_ENV`; xtask does not depend on the model crates, so the name is repeated here
+/// and a test in `i3d-core` checks that both agree).
+pub const REQUIRE_ENV: &str = "KINETISCOPE_REQUIRE_ASSETS";
+
 /// Crates whose tests also run as wasm32 in headless Chromium (each has a `webdriver.json`).
-const WASM_TEST_PACKAGES: &[&str] = &["app", "i3d", "i3d-gpu"];
+const WASM_TEST_PACKAGES: &[&str] = &["app", "i3d-cpu", "i3d-gpu"];
 /// Crates that must build and pass clippy for wasm32.
 const WASM_PACKAGES: &[&str] = &[
     "app",
     "kinetics",
-    "i3d",
+    "i3d-core",
+    "i3d-cpu",
     "i3d-gpu",
+    "engine",
     "protocol",
     "classifier-worker",
 ];
@@ -114,7 +121,12 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
         Stage::Native => {
             // Tests of the model need the real weights: fetch and convert them first (skipped when present).
             weights::run(&weights::WeightsArgs::default(), root)?;
-            run_cmd(Command::new("cargo").args(["test", "--workspace"]))
+            // Every test input is there now: a test that misses one fails instead of skipping.
+            run_cmd(
+                Command::new("cargo")
+                    .env(REQUIRE_ENV, "1")
+                    .args(["test", "--workspace"]),
+            )
         }
         Stage::Wasm => {
             // The model tests fetch the real weights and the reference fixtures from this server.
@@ -146,6 +158,8 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
 pub fn wasm_test_cargo(toolchain: &Toolchain, assets_url: &str) -> Command {
     let mut cmd = toolchain.wasm_cargo();
     cmd.env("KINETISCOPE_TEST_ASSETS", assets_url)
+        // Read at compile time by the browser tests (`option_env!`): a missing input fails them.
+        .env(REQUIRE_ENV, "1")
         .env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
             "wasm-bindgen-test-runner",

@@ -40,7 +40,7 @@ pub fn run(args: &WeightsArgs, workspace_root: &Path) -> Result<PathBuf> {
                 println!("weights: up to date at {}", out.display());
                 return Ok(out);
             }
-            Err(checkpoint::Error::Missing { .. }) => {
+            Err(checkpoint::Error::Weights(checkpoint::WeightsError::Missing { .. })) => {
                 println!("weights: none at {}; building them", out.display());
             }
             Err(e) => println!("weights: {e}\nweights: rebuilding"),

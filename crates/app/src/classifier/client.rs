@@ -1,14 +1,21 @@
 //! The model, from the page's side: a [`ModelClient`] owns the classifier Web Worker, turns its
-//! messages into the [`ModelStatus`] signal and answers [`ModelClient::classify`] calls.
+//! messages into the model's [`Status`] and answers [`ModelClient::classify`] calls.
+//!
+//! Nothing here polls: a task that needs the model loaded awaits [`Status::settled`], one that must
+//! not queue behind another window awaits [`ModelClient::idle`]. Both are built on `futures-channel`
+//! oneshots kept in a waiter list and fired when the state they wait for is reached.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
 use js_sys::{Array, ArrayBuffer, Object, Reflect};
 use leptos::prelude::*;
-use protocol::{ActivationMap, FromWorker, ModelReady, Scored, ToWorker};
+use protocol::{
+    ActivationMap, Backend, BackendChoice, FromWorker, ModelReady, PrecisionChoice, ToWorker,
+    PROTOCOL_VERSION,
+};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -41,13 +48,91 @@ pub enum ModelStatus {
     },
     /// Weights in, warm-up pass running.
     WarmingUp {
-        /// `cpu` or `webgpu`.
-        backend: String,
+        /// Where the warm-up runs.
+        backend: Backend,
     },
     /// Ready to classify.
     Ready(ModelReady),
-    /// Loading failed; the message says what to do.
+    /// Loading failed, or the worker stopped; the message says what to do.
     Failed(String),
+}
+
+impl ModelStatus {
+    /// Whether the status is final for this worker: ready or failed (a ready model may still fall
+    /// back to the CPU and say `Ready` again, but it stays usable meanwhile).
+    fn is_settled(&self) -> bool {
+        matches!(self, ModelStatus::Ready(_) | ModelStatus::Failed(_))
+    }
+}
+
+/// The model's status: a signal the page renders, plus the tasks waiting for it to settle.
+///
+/// `Copy`, and owned by the app rather than the page, so that tasks still running after the visitor
+/// left can read and set it.
+#[derive(Clone, Copy)]
+pub struct Status {
+    signal: RwSignal<ModelStatus>,
+    /// Fired (and emptied) whenever the status becomes `Ready` or `Failed`.
+    settled: StoredValue<Vec<oneshot::Sender<()>>, LocalStorage>,
+}
+
+impl Status {
+    /// `Idle`, nobody waiting.
+    pub fn new() -> Self {
+        Self {
+            signal: RwSignal::new(ModelStatus::Idle),
+            settled: StoredValue::new_local(Vec::new()),
+        }
+    }
+
+    /// The status, tracked (re-runs the reactive scope reading it when it changes).
+    pub fn get(&self) -> ModelStatus {
+        self.signal.get()
+    }
+
+    /// The status, untracked.
+    pub fn get_untracked(&self) -> ModelStatus {
+        self.signal.get_untracked()
+    }
+
+    /// Sets the status; on `Ready` or `Failed`, wakes every task awaiting [`Self::settled`].
+    pub fn set(&self, status: ModelStatus) {
+        let settled = status.is_settled();
+        self.signal.set(status);
+        if settled {
+            for waiter in self
+                .settled
+                .try_update_value(std::mem::take)
+                .unwrap_or_default()
+            {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    /// Resolves once the model is ready (its description) or failed (the message). Returns at once
+    /// when it already is either.
+    pub async fn settled(&self) -> Result<ModelReady, String> {
+        loop {
+            match self.get_untracked() {
+                ModelStatus::Ready(ready) => return Ok(ready),
+                ModelStatus::Failed(message) => return Err(message),
+                _ => {}
+            }
+            let (waiter, settled) = oneshot::channel();
+            self.settled.update_value(|w| w.push(waiter));
+            // Cancelled only if the app (which owns the waiter list) went away.
+            if settled.await.is_err() {
+                return Err("the classifier went away; reload the page".into());
+            }
+        }
+    }
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The answer for one window.
@@ -55,10 +140,8 @@ pub enum ModelStatus {
 pub struct WindowResult {
     /// Frames in the window.
     pub frames: usize,
-    /// All 400 probabilities, model label order.
+    /// All 400 probabilities in 0..1, model label order (ranked by the caller).
     pub probs: Vec<f32>,
-    /// The top five.
-    pub top: Vec<Scored>,
     /// Preprocessing and inference, ms.
     pub latency_ms: f64,
     /// The class activation map, when asked.
@@ -67,18 +150,63 @@ pub struct WindowResult {
 
 type Reply = oneshot::Sender<Result<WindowResult, String>>;
 
+/// What the worker's callbacks and the client share: the requests in flight and who waits for none.
+#[derive(Default)]
+struct Shared {
+    /// Replies owed, by request id.
+    pending: RefCell<HashMap<u32, Reply>>,
+    /// Fired (and emptied) whenever `pending` becomes empty.
+    idle: RefCell<Vec<oneshot::Sender<()>>>,
+    /// The worker said `Booted`.
+    booted: Cell<bool>,
+    /// The worker is stopped or unusable: nothing more is sent to it, and every reply is settled.
+    closed: Cell<bool>,
+}
+
+impl Shared {
+    /// Settles request `id` (if still owed) and wakes the idle waiters when none is left.
+    fn settle(&self, id: u32, result: Result<WindowResult, String>) {
+        let reply = self.pending.borrow_mut().remove(&id);
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
+        }
+        self.wake_if_idle();
+    }
+
+    fn wake_if_idle(&self) {
+        if !self.pending.borrow().is_empty() {
+            return;
+        }
+        let waiters = std::mem::take(&mut *self.idle.borrow_mut());
+        for waiter in waiters {
+            let _ = waiter.send(());
+        }
+    }
+
+    /// Marks the worker unusable and settles every window in flight with `message`, or their callers
+    /// would wait forever.
+    fn close(&self, message: &str) {
+        self.closed.set(true);
+        let owed: Vec<Reply> = self.pending.borrow_mut().drain().map(|(_, r)| r).collect();
+        for reply in owed {
+            let _ = reply.send(Err(message.to_owned()));
+        }
+        self.wake_if_idle();
+    }
+}
+
 /// The worker and the requests in flight.
 pub struct ModelClient {
     worker: Worker,
     next_id: Cell<u32>,
-    pending: Rc<RefCell<HashMap<u32, Reply>>>,
+    shared: Rc<Shared>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
 impl Drop for ModelClient {
     fn drop(&mut self) {
-        self.worker.terminate();
+        self.stop();
     }
 }
 
@@ -94,19 +222,35 @@ fn post(worker: &Worker, message: &ToWorker, frames: &[ArrayBuffer]) -> Result<(
         .map_err(|e| format!("could not send to the worker: {e:?}"))
 }
 
+/// The message shown when the worker speaks another protocol version than this page.
+pub fn version_mismatch(worker_version: u32) -> String {
+    format!(
+        "A new version of Kinetiscope was deployed while this page was open (page protocol v{PROTOCOL_VERSION}, \
+         classifier v{worker_version}). Reload the page to use the new version."
+    )
+}
+
 impl ModelClient {
-    /// Starts the worker and has it load the model on `backend` (`auto`, `cpu`, `webgpu`);
-    /// progress and the outcome go to `status`.
-    pub fn start(backend: String, status: RwSignal<ModelStatus>) -> Result<Self, String> {
+    /// Starts the worker and has it load the model on `backend` in `precision`; progress and the
+    /// outcome go to `status`. A worker that announces another [`PROTOCOL_VERSION`] is stopped at
+    /// once and `status` asks the visitor to reload the page.
+    pub fn start(
+        backend: BackendChoice,
+        precision: PrecisionChoice,
+        status: Status,
+    ) -> Result<Self, String> {
         let worker = Worker::new(WORKER_URL).map_err(|e| {
             format!("the classifier worker could not start ({e:?}); reload the page")
         })?;
         status.set(ModelStatus::Starting);
-        let pending: Rc<RefCell<HashMap<u32, Reply>>> = Rc::default();
+        let shared: Rc<Shared> = Rc::default();
         let on_message = {
             let worker = worker.clone();
-            let pending = pending.clone();
+            let shared = shared.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                if shared.closed.get() {
+                    return;
+                }
                 let message = match serde_wasm_bindgen::from_value::<FromWorker>(event.data()) {
                     Ok(message) => message,
                     Err(e) => {
@@ -115,9 +259,18 @@ impl ModelClient {
                     }
                 };
                 match message {
-                    FromWorker::Booted => {
+                    FromWorker::Booted { version } if version != PROTOCOL_VERSION => {
+                        shared.booted.set(true);
+                        worker.terminate();
+                        let message = version_mismatch(version);
+                        shared.close(&message);
+                        status.set(ModelStatus::Failed(message));
+                    }
+                    FromWorker::Booted { .. } => {
+                        shared.booted.set(true);
                         let load = ToWorker::Load {
-                            backend: backend.clone(),
+                            backend,
+                            precision,
                             manifest_url: MANIFEST_URL.into(),
                         };
                         if let Err(e) = post(&worker, &load, &[]) {
@@ -141,28 +294,21 @@ impl ModelClient {
                         id,
                         frames,
                         probs,
-                        top,
                         latency_ms,
                         cam,
-                    } => {
-                        if let Some(reply) = pending.borrow_mut().remove(&id) {
-                            let _ = reply.send(Ok(WindowResult {
-                                frames,
-                                probs,
-                                top,
-                                latency_ms,
-                                cam,
-                            }));
-                        }
-                    }
+                    } => shared.settle(
+                        id,
+                        Ok(WindowResult {
+                            frames,
+                            probs,
+                            latency_ms,
+                            cam,
+                        }),
+                    ),
                     FromWorker::Failed {
                         id: Some(id),
                         message,
-                    } => {
-                        if let Some(reply) = pending.borrow_mut().remove(&id) {
-                            let _ = reply.send(Err(message));
-                        }
-                    }
+                    } => shared.settle(id, Err(message)),
                     FromWorker::Failed { id: None, message } => {
                         status.set(ModelStatus::Failed(message))
                     }
@@ -170,25 +316,31 @@ impl ModelClient {
             })
         };
         let on_error = {
-            let pending = pending.clone();
+            let shared = shared.clone();
             Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+                if shared.closed.get() {
+                    return;
+                }
                 let message = format!(
                     "the classifier worker stopped: {}. Reload the page to try again.",
                     event.message()
                 );
-                // Settle every window in flight, or its caller would wait forever.
-                for (_, reply) in pending.borrow_mut().drain() {
-                    let _ = reply.send(Err(message.clone()));
-                }
+                shared.close(&message);
                 status.set(ModelStatus::Failed(message));
             })
         };
         // A worker whose WASM fails to load never says `Booted`, and no error event reaches the page.
+        // Weak: a client replaced meanwhile (another backend) is not this timeout's business.
+        let watched: Weak<Shared> = Rc::downgrade(&shared);
         gloo_timers::callback::Timeout::new(BOOT_TIMEOUT_MS, move || {
-            if status.get_untracked() == ModelStatus::Starting {
-                status.set(ModelStatus::Failed(
-                    "the classifier worker did not start within 60 s. Reload the page to try again.".into(),
-                ));
+            let Some(shared) = watched.upgrade() else {
+                return;
+            };
+            if !shared.booted.get() && !shared.closed.get() {
+                let message =
+                    "the classifier worker did not start within 60 s. Reload the page to try again.";
+                shared.close(message);
+                status.set(ModelStatus::Failed(message.into()));
             }
         })
         .forget();
@@ -197,18 +349,39 @@ impl ModelClient {
         Ok(Self {
             worker,
             next_id: Cell::new(1),
-            pending,
+            shared,
             _on_message: on_message,
             _on_error: on_error,
         })
     }
 
-    /// Whether a window is being classified (new windows are then dropped by the callers).
-    pub fn busy(&self) -> bool {
-        !self.pending.borrow().is_empty()
+    /// Terminates the worker: its windows in flight fail, and nothing it might still have sent
+    /// reaches the model's status. Also done when the client is dropped.
+    pub fn stop(&self) {
+        if !self.shared.closed.get() {
+            self.worker.terminate();
+            self.shared
+                .close("the classifier was restarted; the window was not classified");
+        }
     }
 
-    /// Classifies one window of RGBA frames (`width`×`height`), moving the buffers to the worker.
+    /// Whether a window is being classified (new camera windows are then dropped, not queued).
+    pub fn busy(&self) -> bool {
+        !self.shared.pending.borrow().is_empty()
+    }
+
+    /// Resolves once no window is in the worker (at once if none is, or if the worker stopped).
+    pub async fn idle(&self) {
+        while self.busy() && !self.shared.closed.get() {
+            let (waiter, idle) = oneshot::channel();
+            self.shared.idle.borrow_mut().push(waiter);
+            // Cancelled only when the client is dropped, which settles every request first.
+            let _ = idle.await;
+        }
+    }
+
+    /// Classifies one window of RGBA frames (`width`×`height` pixels, 4 bytes each), moving the
+    /// buffers to the worker.
     pub async fn classify(
         &self,
         frames: Vec<ArrayBuffer>,
@@ -216,10 +389,13 @@ impl ModelClient {
         height: u32,
         cam: bool,
     ) -> Result<WindowResult, String> {
+        if self.shared.closed.get() {
+            return Err("the classifier worker stopped; reload the page".into());
+        }
         let id = self.next_id.get();
         self.next_id.set(id.wrapping_add(1));
         let (reply, answer) = oneshot::channel();
-        self.pending.borrow_mut().insert(id, reply);
+        self.shared.pending.borrow_mut().insert(id, reply);
         let message = ToWorker::Classify {
             id,
             width,
@@ -227,7 +403,7 @@ impl ModelClient {
             cam,
         };
         if let Err(e) = post(&self.worker, &message, &frames) {
-            self.pending.borrow_mut().remove(&id);
+            self.shared.settle(id, Err(e.clone()));
             return Err(e);
         }
         answer
@@ -236,13 +412,30 @@ impl ModelClient {
     }
 }
 
-/// Reads `?backend=` (`cpu`, `webgpu`, or `auto` when absent).
-pub fn requested_backend(query: Option<String>) -> String {
-    match query.as_deref() {
-        Some("cpu") => "cpu".into(),
-        Some("webgpu" | "wgpu" | "gpu") => "webgpu".into(),
-        _ => "auto".into(),
-    }
+/// The model the address asks for: `?backend=` (`auto` when absent, `cpu`, `wgpu`, or `webgpu` for
+/// `wgpu`) and `?precision=` (`auto` when absent, `f32`, `f16`). An unknown value is an error saying
+/// which values exist.
+pub fn requested_model(
+    backend: Option<&str>,
+    precision: Option<&str>,
+) -> Result<(BackendChoice, PrecisionChoice), String> {
+    let backend = match backend {
+        None | Some("") => BackendChoice::Auto,
+        Some(text) => text.parse().map_err(|_| {
+            format!(
+                "The address asks for the backend “{text}”, which does not exist: use ?backend=auto, ?backend=cpu or ?backend=wgpu (webgpu also works), or leave it out."
+            )
+        })?,
+    };
+    let precision = match precision {
+        None | Some("") => PrecisionChoice::Auto,
+        Some(text) => text.parse().map_err(|_| {
+            format!(
+                "The address asks for the precision “{text}”, which does not exist: use ?precision=auto, ?precision=f32 or ?precision=f16, or leave it out."
+            )
+        })?,
+    };
+    Ok((backend, precision))
 }
 
 /// `JsValue` to text for messages.
@@ -252,4 +445,37 @@ pub fn js_text(value: &JsValue) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| value.as_string())
         .unwrap_or_else(|| format!("{value:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use protocol::{Backend, Precision};
+
+    #[test]
+    fn the_address_names_a_backend_and_a_precision() {
+        assert_eq!(
+            requested_model(None, None),
+            Ok((BackendChoice::Auto, PrecisionChoice::Auto))
+        );
+        assert_eq!(
+            requested_model(Some("webgpu"), Some("f16")),
+            Ok((
+                BackendChoice::Only(Backend::Wgpu),
+                PrecisionChoice::Only(Precision::F16)
+            ))
+        );
+        assert_eq!(
+            requested_model(Some("cpu"), Some("auto")),
+            Ok((BackendChoice::Only(Backend::Cpu), PrecisionChoice::Auto))
+        );
+        let err = requested_model(Some("gpu"), None).unwrap_err();
+        assert!(
+            err.contains("“gpu”") && err.contains("?backend=wgpu"),
+            "{err}"
+        );
+        let err = requested_model(None, Some("bf16")).unwrap_err();
+        assert!(err.contains("?precision=f32"), "{err}");
+    }
 }

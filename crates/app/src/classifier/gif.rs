@@ -1,7 +1,7 @@
 //! Animated GIFs, decoded frame by frame with WebCodecs' `ImageDecoder` (where the browser has it) and
 //! resampled to 25 fps from the frames' timestamps by [`Resampler`], the CLI's resampler.
 
-use i3d::preprocess::Resampler;
+use i3d_core::preprocess::Resampler;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

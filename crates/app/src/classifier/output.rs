@@ -1,6 +1,7 @@
 //! What the classifier shows: ranked classes linked to the explorer, the per-window timeline of a
 //! video, its CSV/JSON export, and the class activation map drawn over the frame.
 
+use i3d_core::postprocess::top_indices;
 use leptos::prelude::*;
 use protocol::ActivationMap;
 use serde::Serialize;
@@ -20,25 +21,25 @@ pub struct Ranked {
     pub prob: f32,
 }
 
-/// The `k` most probable classes of `probs` (400, model order), named from the K400 taxonomy.
+/// The `k` most probable classes of `probs` (400 probabilities in 0..1, model label order), most
+/// probable first, named from the K400 taxonomy. The order is the project's one top-k,
+/// [`top_indices`] (ties: lower index first), for a single window as for smoothed or whole-video means.
 pub fn rank(probs: &[f32], k: usize) -> Vec<Ranked> {
     let classes = kinetics::Version::K400.classes();
-    let mut order: Vec<usize> = (0..probs.len()).collect();
-    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
-    order
+    top_indices(probs, k)
         .into_iter()
-        .take(k)
         .map(|index| Ranked {
             index,
             label: classes
                 .get(index)
                 .map_or_else(|| format!("class {index}"), |c| (*c).to_owned()),
-            prob: probs[index],
+            prob: probs.get(index).copied().unwrap_or(0.0),
         })
         .collect()
 }
 
-/// The mean of several probability vectors (all 400 long).
+/// The element-wise mean of several probability vectors (all 400 long, model label order); empty
+/// when `all` is.
 pub fn mean(all: &[Vec<f32>]) -> Vec<f32> {
     let mut out = vec![0.0f32; all.first().map_or(0, Vec::len)];
     for probs in all {
@@ -90,11 +91,11 @@ pub struct WindowRow {
     pub end_s: f64,
     /// Frames in the window.
     pub frames: usize,
-    /// Top five.
+    /// Top five, most probable first.
     pub top: Vec<Ranked>,
     /// Preprocessing and inference, ms.
     pub latency_ms: f64,
-    /// All 400 probabilities (not exported in CSV).
+    /// All 400 probabilities in 0..1, model label order (exported in neither CSV nor JSON).
     #[serde(skip)]
     pub probs: Vec<f32>,
 }

@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlVideoElement;
 
 /// Frames per second the model expects.
-pub const FPS: f64 = 25.0;
+pub const FPS: f64 = i3d_core::preprocess::TARGET_FPS;
 
 /// Windows `(first frame, frame count)` covering `frames` frames with windows of `length`:
 /// back to back, plus a last window ending at the last frame when at least

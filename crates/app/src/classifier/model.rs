@@ -1,0 +1,87 @@
+//! The model shared by visits to `/classify`: one [`ModelClient`] (the worker) that stays loaded
+//! while the visitor browses, the backend and precision it was asked for, and its [`Status`].
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use protocol::{BackendChoice, PrecisionChoice};
+
+use super::client::{ModelClient, ModelStatus, Status};
+
+/// The model, provided by the app (not the page) so that it outlives a visit to the page.
+#[derive(Clone, Copy)]
+pub struct Model {
+    client: StoredValue<Option<Rc<ModelClient>>, LocalStorage>,
+    /// What the running client was started with.
+    requested: StoredValue<Option<(BackendChoice, PrecisionChoice)>>,
+    /// What the model is doing.
+    pub status: Status,
+}
+
+impl Model {
+    /// No worker yet.
+    pub fn new() -> Self {
+        Self {
+            client: StoredValue::new_local(None),
+            requested: StoredValue::new(None),
+            status: Status::new(),
+        }
+    }
+
+    /// Starts the worker on `backend` in `precision` unless it already runs (or is loading) with
+    /// them; a failed model is started again.
+    pub fn ensure(&self, backend: BackendChoice, precision: PrecisionChoice) {
+        let running = self.client.with_value(Option::is_some);
+        let failed = matches!(self.status.get_untracked(), ModelStatus::Failed(_));
+        if running && !failed && self.requested.get_value() == Some((backend, precision)) {
+            return;
+        }
+        self.retire();
+        self.requested.set_value(Some((backend, precision)));
+        match ModelClient::start(backend, precision, self.status) {
+            Ok(client) => self.client.set_value(Some(Rc::new(client))),
+            Err(e) => self.status.set(ModelStatus::Failed(e)),
+        }
+    }
+
+    /// Stops the model and shows `message` as its error (e.g. an address asking for a backend that
+    /// does not exist). The next [`Self::ensure`] starts it again.
+    pub fn fail(&self, message: String) {
+        self.retire();
+        self.requested.set_value(None);
+        self.status.set(ModelStatus::Failed(message));
+    }
+
+    /// Stops the current worker at once (a task may still hold its client for a moment: its window
+    /// then fails, and the old worker can no longer touch the status) and forgets it.
+    fn retire(&self) {
+        if let Some(client) = self.client.try_update_value(Option::take).flatten() {
+            client.stop();
+        }
+    }
+
+    /// The client, if the model is ready to classify now (no waiting).
+    pub fn ready_now(&self) -> Option<Rc<ModelClient>> {
+        match self.status.get_untracked() {
+            ModelStatus::Ready(_) => self.client.get_value(),
+            _ => None,
+        }
+    }
+
+    /// Resolves once the model is ready (its client) or failed (`Err`, "the model did not load: …").
+    pub async fn ready(&self) -> Result<Rc<ModelClient>, String> {
+        self.status
+            .settled()
+            .await
+            .map_err(|e| format!("the model did not load: {e}"))?;
+        self.client
+            .get_value()
+            .ok_or_else(|| "the model is not loaded".to_owned())
+    }
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,172 @@
+//! The weights: read from the Cache API under [`protocol::MODEL_CACHE`], or downloaded with byte
+//! progress, checked against the manifest's size and SHA-256, then cached for the next visit.
+
+use i3d_core::manifest::{verify_bytes, FileEntry, Manifest, WeightsError};
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, CacheStorage, ReadableStreamDefaultReader, Response, WorkerGlobalScope};
+
+/// Weights bytes and where they came from.
+pub struct Weights {
+    /// The safetensors file.
+    pub bytes: Vec<u8>,
+    /// Read from the Cache API rather than the network.
+    pub from_cache: bool,
+}
+
+/// A JS error as text.
+pub fn describe(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
+fn scope() -> WorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+async fn get(url: &str) -> Result<Response, String> {
+    let response = JsFuture::from(scope().fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {}", describe(&e)))?;
+    let response: Response = response.unchecked_into();
+    if !response.ok() {
+        return Err(format!(
+            "{url}: the server answered HTTP {}",
+            response.status()
+        ));
+    }
+    Ok(response)
+}
+
+/// The manifest at `url`.
+pub async fn manifest(url: &str) -> Result<Manifest, String> {
+    let response = get(url).await?;
+    let text = JsFuture::from(response.text().map_err(|e| describe(&e))?)
+        .await
+        .map_err(|e| describe(&e))?
+        .as_string()
+        .unwrap_or_default();
+    Manifest::parse(text.as_bytes(), url).map_err(|e| match e {
+        WeightsError::Json { source, .. } => format!("{url} is not a weights manifest: {source}"),
+        WeightsError::Invalid { message, .. } => format!("{url}: {message}"),
+        e => e.to_string(),
+    })
+}
+
+async fn model_cache() -> Option<Cache> {
+    let caches = Reflect::get(&js_sys::global(), &JsValue::from_str("caches")).ok()?;
+    if caches.is_undefined() {
+        return None;
+    }
+    let caches: CacheStorage = caches.unchecked_into();
+    JsFuture::from(caches.open(protocol::MODEL_CACHE))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// Reads a response body chunk by chunk, calling `progress` with the bytes so far.
+async fn read_body(
+    response: &Response,
+    capacity: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Vec<u8>, String> {
+    let body = response.body().ok_or("the response has no body")?;
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(capacity);
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| format!("the download broke off: {}", describe(&e)))?;
+        let done = Reflect::get(&chunk, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(bytes);
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &JsValue::from_str("value"))
+            .map_err(|e| describe(&e))?
+            .unchecked_into();
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
+        progress(bytes.len() as u64);
+    }
+}
+
+/// Checks size and SHA-256 against the manifest entry, in words for a visitor.
+fn check(bytes: &[u8], entry: &FileEntry) -> Result<(), String> {
+    verify_bytes(entry, bytes).map_err(|e| match e {
+        WeightsError::Truncated {
+            actual, expected, ..
+        }
+        | WeightsError::Oversized {
+            actual, expected, ..
+        } => format!(
+            "{} is truncated or wrong: {actual} bytes, the manifest says {expected}",
+            entry.name
+        ),
+        WeightsError::Sha256Mismatch {
+            actual, expected, ..
+        } => format!(
+            "{} is corrupt: SHA-256 {actual}, the manifest says {expected}",
+            entry.name
+        ),
+        e => e.to_string(),
+    })
+}
+
+/// The weights file `entry` at `url`: from the cache when it holds an intact copy, else downloaded,
+/// checked and cached. `progress(bytes so far, from cache)`.
+pub async fn weights(
+    url: &str,
+    entry: &FileEntry,
+    progress: &mut dyn FnMut(u64, bool),
+) -> Result<Weights, String> {
+    let cache = model_cache().await;
+    let capacity = usize::try_from(entry.bytes).unwrap_or(0);
+    if let Some(cache) = &cache {
+        let hit = JsFuture::from(cache.match_with_str(url)).await;
+        if let Ok(hit) = hit.and_then(|h| h.dyn_into::<Response>()) {
+            let read = read_body(&hit, capacity, &mut |n| progress(n, true)).await;
+            match read.and_then(|bytes| check(&bytes, entry).map(|()| bytes)) {
+                Ok(bytes) => {
+                    return Ok(Weights {
+                        bytes,
+                        from_cache: true,
+                    })
+                }
+                Err(e) => {
+                    web_sys::console::warn_1(&format!("cached weights dropped: {e}").into());
+                    let _ = JsFuture::from(cache.delete_with_str(url)).await;
+                }
+            }
+        }
+    }
+    let response = get(url).await?;
+    let mut bytes = read_body(&response, capacity, &mut |n| progress(n, false)).await?;
+    check(&bytes, entry).map_err(|e| format!("{e}. Reload the page to download it again."))?;
+    if let Some(cache) = &cache {
+        let stored = Response::new_with_opt_u8_array(Some(&mut bytes))
+            .map_err(|e| describe(&e))
+            .map(|copy| cache.put_with_str(url, &copy));
+        let stored = match stored {
+            Ok(promise) => JsFuture::from(promise).await.map_err(|e| describe(&e)),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = stored {
+            // Not fatal: the model runs, the next visit downloads it again.
+            web_sys::console::warn_1(&format!("could not cache the weights: {e}").into());
+        }
+    }
+    Ok(Weights {
+        bytes,
+        from_cache: false,
+    })
+}

@@ -1,0 +1,286 @@
+//! The worker's message loop and model state.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use engine::{Engine, Options};
+use i3d_core::manifest::Manifest;
+use i3d_core::preprocess::{FrameRef, FRAME_LEN};
+use i3d_core::Precision;
+use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
+use protocol::{
+    ActivationMap, BackendChoice, FromWorker, ModelReady, PrecisionChoice, ToWorker,
+    PROTOCOL_VERSION,
+};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::fetch;
+
+/// Frames of the warm-up pass.
+const WARMUP_FRAMES: usize = 16;
+
+/// A loaded model.
+struct Model {
+    engine: Engine,
+    /// Load and warm-up figures, repeated when the backend changes.
+    load_ms: f64,
+    warmup_ms: f64,
+    from_cache: bool,
+}
+
+impl Model {
+    /// The `Ready` message for this model as it now is.
+    fn ready(&self) -> FromWorker {
+        FromWorker::Ready(ModelReady {
+            backend: self.engine.backend(),
+            reason: self.engine.reason().to_owned(),
+            precision: self.engine.precision(),
+            warmup_ms: self.warmup_ms,
+            load_ms: self.load_ms,
+            from_cache: self.from_cache,
+        })
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// `None` while loading or while a window runs (taken out, put back).
+    model: Option<Model>,
+    loading: bool,
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(message: &FromWorker) {
+    match serde_wasm_bindgen::to_value(message) {
+        Ok(value) => {
+            if let Err(e) = scope().post_message(&value) {
+                web_sys::console::error_1(&e);
+            }
+        }
+        Err(e) => web_sys::console::error_1(&e.to_string().into()),
+    }
+}
+
+fn fail(id: Option<u32>, message: String) {
+    post(&FromWorker::Failed { id, message });
+}
+
+/// Installs the message handler and says so.
+pub fn start() {
+    let state = Rc::new(RefCell::new(State::default()));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = event.data();
+        let message = Reflect::get(&data, &JsValue::from_str("message")).unwrap_or(data.clone());
+        let frames = Reflect::get(&data, &JsValue::from_str("frames"))
+            .ok()
+            .filter(Array::is_array)
+            .map(|f| Array::from(&f))
+            .unwrap_or_default();
+        match serde_wasm_bindgen::from_value::<ToWorker>(message) {
+            Ok(request) => {
+                let state = state.clone();
+                wasm_bindgen_futures::spawn_local(handle(state, request, frames));
+            }
+            Err(e) => fail(
+                None,
+                format!("the worker got a message it does not know: {e}"),
+            ),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(&FromWorker::Booted {
+        version: PROTOCOL_VERSION,
+    });
+}
+
+async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
+    match request {
+        ToWorker::Load {
+            backend,
+            precision,
+            manifest_url,
+        } => {
+            if state.borrow().loading {
+                return;
+            }
+            state.borrow_mut().loading = true;
+            let loaded = load(backend, precision, &manifest_url).await;
+            let mut state = state.borrow_mut();
+            state.loading = false;
+            match loaded {
+                Ok(model) => state.model = Some(model),
+                Err(message) => fail(None, message),
+            }
+        }
+        ToWorker::Classify {
+            id,
+            width,
+            height,
+            cam,
+        } => {
+            let Some(mut model) = state.borrow_mut().model.take() else {
+                fail(
+                    Some(id),
+                    "the model is not ready (still loading or busy); window dropped".into(),
+                );
+                return;
+            };
+            let result = classify(&mut model, id, width, height, cam, &frames).await;
+            state.borrow_mut().model = Some(model);
+            match result {
+                Ok(reply) => post(&reply),
+                Err(message) => fail(Some(id), message),
+            }
+        }
+    }
+}
+
+fn now() -> f64 {
+    scope().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// What to tell the visitor when the model cannot be loaded on the backend they asked for.
+fn unavailable(error: &engine::Error, backend: BackendChoice) -> String {
+    match backend {
+        BackendChoice::Auto => format!("could not build the model: {error}"),
+        _ => {
+            format!("{error}. Open the page without ?backend= (and ?precision=) to let it choose.")
+        }
+    }
+}
+
+async fn load(
+    backend: BackendChoice,
+    precision: PrecisionChoice,
+    manifest_url: &str,
+) -> Result<Model, String> {
+    let started = now();
+    let manifest = fetch::manifest(manifest_url).await?;
+    // The f16 file: half the download, and both executors read it (the CPU path widens it to f32).
+    let entry = manifest
+        .file(Precision::F16)
+        .or_else(|| manifest.files.first())
+        .ok_or("the weights manifest lists no files")?
+        .clone();
+    let base = manifest_url
+        .rsplit_once('/')
+        .map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    let url = format!("{base}{}", entry.name);
+    let total = entry.bytes;
+    let mut last_post = f64::NEG_INFINITY;
+    let weights = fetch::weights(&url, &entry, &mut |loaded, from_cache| {
+        // At most ~20 messages a second, and always the last one.
+        let t = now();
+        if t - last_post > 50.0 || loaded == total {
+            last_post = t;
+            post(&FromWorker::Progress {
+                loaded,
+                total,
+                from_cache,
+            });
+        }
+    })
+    .await?;
+    let Manifest { labels, .. } = manifest;
+    let options = Options { backend, precision };
+    let engine = Engine::load(weights.bytes, &entry, labels, options)
+        .await
+        .map_err(|e| unavailable(&e, backend))?;
+    let mut model = Model {
+        engine,
+        load_ms: 0.0,
+        warmup_ms: 0.0,
+        from_cache: weights.from_cache,
+    };
+    model.load_ms = now() - started;
+    post(&FromWorker::WarmingUp {
+        backend: model.engine.backend(),
+    });
+    let warm = now();
+    if let Some(reason) = model
+        .engine
+        .warm_up(WARMUP_FRAMES)
+        .await
+        .map_err(|e| format!("the warm-up pass failed: {e}"))?
+    {
+        warn_fallback(&reason);
+    }
+    model.warmup_ms = now() - warm;
+    post(&model.ready());
+    Ok(model)
+}
+
+/// Logs a switch from WebGPU to the CPU.
+fn warn_fallback(reason: &str) {
+    web_sys::console::warn_1(&format!("WebGPU failed: {reason}").into());
+}
+
+async fn classify(
+    model: &mut Model,
+    id: u32,
+    width: u32,
+    height: u32,
+    cam: bool,
+    frames: &Array,
+) -> Result<FromWorker, String> {
+    let started = now();
+    let count = frames.length() as usize;
+    if count < protocol::MIN_FRAMES {
+        return Err(format!(
+            "a window needs at least {} frames, got {count}",
+            protocol::MIN_FRAMES
+        ));
+    }
+    let mut input = vec![0.0f32; count * FRAME_LEN];
+    let mut pixels = Vec::new();
+    for (i, out) in input.chunks_exact_mut(FRAME_LEN).enumerate() {
+        let buffer: ArrayBuffer = frames
+            .get(i as u32)
+            .dyn_into()
+            .map_err(|_| format!("frame {i} is not an ArrayBuffer"))?;
+        pixels.resize(buffer.byte_length() as usize, 0);
+        Uint8Array::new(&buffer).copy_to(&mut pixels);
+        let frame = FrameRef {
+            width: width as usize,
+            height: height as usize,
+            channels: 4,
+            data: &pixels,
+        };
+        model
+            .engine
+            .preprocess(frame, out)
+            .map_err(|e| format!("frame {i}: {e}"))?;
+    }
+    let result = model
+        .engine
+        .classify(&input, count, 1, cam)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(reason) = &result.fell_back {
+        warn_fallback(reason);
+        post(&model.ready());
+    }
+    let cam = match (result.cam, result.top.first()) {
+        (Some(map), Some(best)) => Some(ActivationMap {
+            width: map.width,
+            height: map.height,
+            values: map.normalised(),
+            index: best.index,
+        }),
+        _ => None,
+    };
+    Ok(FromWorker::Classified {
+        id,
+        frames: count,
+        probs: result.probs,
+        latency_ms: now() - started,
+        cam,
+    })
+}

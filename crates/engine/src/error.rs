@@ -1,0 +1,43 @@
+//! The engine's error type.
+
+use i3d_core::manifest::WeightsError;
+
+/// Why the engine cannot load or classify. Messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The weights file or manifest is missing, damaged or not the listed one.
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    /// Shapes, frames, weights tensors.
+    #[error(transparent)]
+    Network(#[from] i3d_core::Error),
+    /// The CPU executor failed.
+    #[error(transparent)]
+    Cpu(#[from] i3d_cpu::Error),
+    /// The wgpu executor failed (and there was no fallback).
+    #[error(transparent)]
+    Gpu(#[from] i3d_gpu::Error),
+    /// The backend or precision asked for cannot be used here.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The clip needs larger buffers than the adapter allows.
+    #[error("{frames} frames need more memory per buffer than the adapter allows ({adapter}); use at most {max} frames, or the CPU backend")]
+    TooLong {
+        /// Frames asked for.
+        frames: usize,
+        /// The most that fit.
+        max: usize,
+        /// The adapter.
+        adapter: String,
+    },
+    /// The clip's length does not match its frame count.
+    #[error("a clip of {frames} frames needs {expected} floats, got {got}")]
+    InputLength {
+        /// Floats given.
+        got: usize,
+        /// Floats needed.
+        expected: usize,
+        /// Frames said.
+        frames: usize,
+    },
+}

@@ -1,0 +1,372 @@
+//! The engine: everything between "here are the weights and some frames" and "these are the classes",
+//! written once for the native command line and the browser's classifier worker.
+//!
+//! - **Backend selection** ([`Engine::load`]): the user's [`BackendChoice`] and [`PrecisionChoice`];
+//!   `auto` takes wgpu on a hardware adapter and the candle CPU path otherwise (also on software
+//!   adapters such as lavapipe or SwiftShader, slower than the CPU path on the same cores), and
+//!   [`Engine::reason`] says why.
+//! - **Verified loading**: the weights' bytes are checked against their manifest entry
+//!   ([`i3d_core::manifest::verify_bytes`]) before a byte is used.
+//! - **The GPU→CPU fallback**: when wgpu fails to build the model, to warm it up or to run a window,
+//!   the engine rebuilds it on the CPU and says so ([`Classification::fell_back`]), so the user still
+//!   gets an answer.
+//! - **The pipeline**: frames ([`Engine::preprocess`], the authors' resize/crop/scale) → logits →
+//!   probabilities → top-k ([`i3d_core::postprocess::top_k`]) → the class activation map of the top
+//!   class from the Mixed_5c features computed on the backend in use.
+//!
+//! Waiting on a GPU is `async` (the browser cannot block); natively, the `*_blocking` functions drive
+//! the futures with `pollster`.
+
+mod error;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+
+use candle_core::{Device, Tensor};
+use i3d_core::arch::Shape;
+use i3d_core::cam::{ActivationMap, LogitsLayer};
+use i3d_core::manifest::{verify_bytes, FileEntry};
+use i3d_core::postprocess::{softmax, top_k, Prediction};
+use i3d_core::preprocess::{FrameRef, Preprocessor};
+use i3d_cpu::InceptionI3d;
+use i3d_gpu::{GpuContext, GpuI3d, RunOptions};
+
+pub use error::Error;
+pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
+
+/// What the user asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Where to run.
+    pub backend: BackendChoice,
+    /// In what number format.
+    pub precision: PrecisionChoice,
+}
+
+/// A loaded network on one backend.
+#[derive(Debug)]
+enum Executor {
+    Cpu(Box<InceptionI3d>),
+    Wgpu(Box<GpuI3d>),
+}
+
+/// The result of one clip.
+#[derive(Debug, Clone)]
+pub struct Classification {
+    /// Frames in the clip.
+    pub frames: usize,
+    /// The 400 logits, model label order.
+    pub logits: Vec<f32>,
+    /// Softmax probabilities of the 400 classes, model label order.
+    pub probs: Vec<f32>,
+    /// The most probable classes, most probable first (as many as asked for).
+    pub top: Vec<Prediction>,
+    /// The activation map of the top class, when asked for.
+    pub cam: Option<ActivationMap>,
+    /// Set when wgpu failed on this clip and the engine moved to the CPU: why (the clip was then run
+    /// on the CPU).
+    pub fell_back: Option<String>,
+}
+
+/// I3D with its weights, class names and backend, ready to classify clips.
+#[derive(Debug)]
+pub struct Engine {
+    executor: Executor,
+    /// The classifier's weights in f32, for activation maps.
+    logits_layer: LogitsLayer,
+    labels: Vec<String>,
+    /// The weights file, kept to rebuild the model on the CPU if the GPU fails.
+    weights: Vec<u8>,
+    reason: String,
+    preprocessor: Preprocessor,
+}
+
+/// The backend [`Engine::load`] settles on before building: the wgpu context, or the CPU.
+enum Target {
+    Cpu,
+    Wgpu(GpuContext),
+}
+
+/// Picks the backend for `choice`; only an explicit wgpu choice fails (no usable adapter).
+async fn select(choice: BackendChoice) -> Result<(Target, String), Error> {
+    match choice {
+        BackendChoice::Only(Backend::Cpu) => Ok((
+            Target::Cpu,
+            "the CPU path was asked for".to_owned(),
+        )),
+        BackendChoice::Only(Backend::Wgpu) => {
+            let ctx = GpuContext::new()
+                .await
+                .map_err(|e| Error::Unavailable(format!("wgpu was asked for but cannot be used: {e}")))?;
+            let reason = format!("wgpu was asked for: {}", ctx.summary);
+            Ok((Target::Wgpu(ctx), reason))
+        }
+        BackendChoice::Auto => match GpuContext::new().await {
+            Ok(ctx) if ctx.summary.device_type == "Cpu" => Ok((
+                Target::Cpu,
+                format!(
+                    "the best adapter, {}, is a software one; the CPU path is faster on the same cores",
+                    ctx.summary.name
+                ),
+            )),
+            Ok(ctx) => {
+                let reason = format!("adapter with sufficient limits: {}", ctx.summary);
+                Ok((Target::Wgpu(ctx), reason))
+            }
+            Err(e) => Ok((
+                Target::Cpu,
+                format!("no usable GPU adapter ({e}); using the CPU path"),
+            )),
+        },
+    }
+}
+
+/// The CPU executor computes in f32 only.
+fn check_cpu_precision(choice: PrecisionChoice) -> Result<(), Error> {
+    match choice {
+        PrecisionChoice::Only(Precision::F16) => Err(Error::Unavailable(
+            "f16 was asked for, but the CPU path computes in f32 (f16 storage needs a wgpu adapter with shader-f16); use --precision f32 or auto".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn build_cpu(weights: &[u8]) -> Result<Executor, Error> {
+    Ok(Executor::Cpu(Box::new(
+        InceptionI3d::from_safetensors_bytes(weights)?,
+    )))
+}
+
+impl Engine {
+    /// Checks `weights` (a safetensors file, f32 or f16) against its manifest `entry`, selects the
+    /// backend for `options` and builds the network on it; `labels` are the class names in output
+    /// order. When wgpu fails to build the model and the choice was `auto`, the CPU takes over and
+    /// [`Engine::reason`] says why.
+    pub async fn load(
+        weights: Vec<u8>,
+        entry: &FileEntry,
+        labels: Vec<String>,
+        options: Options,
+    ) -> Result<Engine, Error> {
+        verify_bytes(entry, &weights)?;
+        let logits_layer = LogitsLayer::from_safetensors_bytes(&weights)?;
+        let (target, mut reason) = select(options.backend).await?;
+        let executor = match target {
+            Target::Cpu => {
+                check_cpu_precision(options.precision)?;
+                build_cpu(&weights)?
+            }
+            Target::Wgpu(ctx) => {
+                let precision = match options.precision {
+                    PrecisionChoice::Auto => ctx.best_precision(),
+                    PrecisionChoice::Only(precision) => {
+                        ctx.check_precision(precision)?;
+                        precision
+                    }
+                };
+                match GpuI3d::new(ctx, &weights, precision) {
+                    Ok(model) => Executor::Wgpu(Box::new(model)),
+                    Err(e) if options.backend == BackendChoice::Auto => {
+                        check_cpu_precision(options.precision)?;
+                        reason = gpu_failure(&e);
+                        build_cpu(&weights)?
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        Ok(Engine {
+            executor,
+            logits_layer,
+            labels,
+            weights,
+            reason,
+            preprocessor: Preprocessor::new(),
+        })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        match self.executor {
+            Executor::Cpu(_) => Backend::Cpu,
+            Executor::Wgpu(_) => Backend::Wgpu,
+        }
+    }
+
+    /// The storage precision in use (the CPU path is f32).
+    pub fn precision(&self) -> Precision {
+        match &self.executor {
+            Executor::Cpu(_) => Precision::F32,
+            Executor::Wgpu(model) => model.precision(),
+        }
+    }
+
+    /// Why this backend: the adapter, or why not wgpu.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// Class names, model output order.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The longest clip (frames) the backend can run: the adapter's buffer limits on wgpu, none on the CPU.
+    pub fn max_frames(&self) -> Option<usize> {
+        match &self.executor {
+            Executor::Cpu(_) => None,
+            Executor::Wgpu(model) => Some(model.max_frames()),
+        }
+    }
+
+    /// Pre-processes one decoded frame (RGB or RGBA u8) into `out`, one 224×224×3 slot of a clip
+    /// ([`i3d_core::preprocess::FRAME_LEN`] floats in [−1, 1]).
+    pub fn preprocess(&mut self, frame: FrameRef<'_>, out: &mut [f32]) -> Result<(), Error> {
+        Ok(self.preprocessor.frame_into(frame, out)?)
+    }
+
+    /// Rebuilds the network on the CPU after `failure` on wgpu; returns the new reason.
+    fn fall_back(&mut self, failure: &i3d_gpu::Error) -> Result<String, Error> {
+        self.executor = build_cpu(&self.weights)?;
+        self.reason = gpu_failure(failure);
+        Ok(self.reason.clone())
+    }
+
+    /// Logits and (when `features`) the Mixed_5c features of a clip on the current executor.
+    async fn forward(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        features: bool,
+    ) -> Result<Forward, ExecError> {
+        match &mut self.executor {
+            Executor::Wgpu(model) => {
+                let max = model.max_frames();
+                if frames > max {
+                    return Err(ExecError::Other(Error::TooLong {
+                        frames,
+                        max,
+                        adapter: model.context().summary.to_string(),
+                    }));
+                }
+                let options = RunOptions {
+                    features,
+                    profile: false,
+                };
+                let output = model
+                    .run(input, frames, options)
+                    .await
+                    .map_err(ExecError::Gpu)?;
+                Ok((output.logits, output.features))
+            }
+            Executor::Cpu(model) => {
+                run_cpu(model, input, frames, features).map_err(ExecError::Other)
+            }
+        }
+    }
+
+    /// Classifies a pre-processed clip `input` (1×`frames`×224×224×3 in [−1, 1], NTHWC): the `top`
+    /// most probable classes, and the activation map of the first when `cam` is set. A wgpu failure
+    /// moves the engine to the CPU and reruns the clip there ([`Classification::fell_back`]).
+    pub async fn classify(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        top: usize,
+        cam: bool,
+    ) -> Result<Classification, Error> {
+        let mut fell_back = None;
+        let (logits, features) = match self.forward(input, frames, cam).await {
+            Ok(output) => output,
+            Err(ExecError::Gpu(e)) => {
+                fell_back = Some(self.fall_back(&e)?);
+                match self.forward(input, frames, cam).await {
+                    Ok(output) => output,
+                    Err(ExecError::Gpu(e)) => return Err(e.into()),
+                    Err(ExecError::Other(e)) => return Err(e),
+                }
+            }
+            Err(ExecError::Other(e)) => return Err(e),
+        };
+        let probs = softmax(&logits);
+        let top = top_k(&logits, &self.labels, top);
+        let cam = match (features, top.first()) {
+            (Some((values, shape)), Some(best)) => Some(
+                self.logits_layer
+                    .activation_map(&values, shape, best.index)?,
+            ),
+            _ => None,
+        };
+        Ok(Classification {
+            frames,
+            logits,
+            probs,
+            top,
+            cam,
+            fell_back,
+        })
+    }
+
+    /// Runs one clip of zeros of `frames` frames (compiles the kernels, sizes the buffers); a wgpu
+    /// failure moves the engine to the CPU, which then runs it. Returns the reason when it did.
+    pub async fn warm_up(&mut self, frames: usize) -> Result<Option<String>, Error> {
+        let input = vec![0.0f32; Shape::clip(frames).elements()];
+        Ok(self.classify(&input, frames, 1, false).await?.fell_back)
+    }
+}
+
+/// What one forward pass gives: the 400 logits, and the Mixed_5c features (1×T'×7×7×1024) with their
+/// shape when they were asked for.
+type Forward = (Vec<f32>, Option<(Vec<f32>, Shape)>);
+
+/// A failure of the executor: wgpu's (the engine may fall back) or any other.
+enum ExecError {
+    Gpu(i3d_gpu::Error),
+    Other(Error),
+}
+
+/// The reason shown after a wgpu failure.
+fn gpu_failure(error: &i3d_gpu::Error) -> String {
+    format!("wgpu failed ({error}); switched to the CPU path")
+}
+
+/// Logits and optional Mixed_5c features on the candle CPU path.
+fn run_cpu(
+    model: &InceptionI3d,
+    input: &[f32],
+    frames: usize,
+    features: bool,
+) -> Result<Forward, Error> {
+    let shape = Shape::clip(frames);
+    if input.len() != shape.elements() {
+        return Err(Error::InputLength {
+            got: input.len(),
+            expected: shape.elements(),
+            frames,
+        });
+    }
+    let x = Tensor::from_slice(input, shape.dims().to_vec(), &Device::Cpu)
+        .map_err(i3d_cpu::Error::from)?;
+    let mut mixed_5c = None;
+    let mut failure = None;
+    let logits = model.forward_endpoints(&x, |layer, t| {
+        if features && layer.name == "Mixed_5c" {
+            let read = t
+                .flatten_all()
+                .and_then(|flat| flat.to_vec1::<f32>())
+                .map_err(i3d_cpu::Error::from)
+                .and_then(|values| Ok((values, Shape::from_dims(t.dims())?)));
+            match read {
+                Ok(read) => mixed_5c = Some(read),
+                Err(e) => failure = Some(e),
+            }
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    let logits = logits
+        .flatten_all()
+        .and_then(|t| t.to_vec1::<f32>())
+        .map_err(i3d_cpu::Error::from)?;
+    Ok((logits, mixed_5c))
+}

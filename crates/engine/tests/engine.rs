@@ -1,0 +1,138 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(not(target_arch = "wasm32"))]
+//! The engine with the real weights: backend selection and its reasons, both backends agreeing on
+//! one clip, precision choices, and refusing damaged weights. Without weights or an adapter these
+//! tests skip (reason printed) in a plain `cargo test` and fail under `cargo xtask test`.
+
+use engine::{Backend, BackendChoice, Engine, Error, Options, Precision, PrecisionChoice};
+use i3d_core::arch::Shape;
+use i3d_core::manifest::{resolve_weights_dir, Manifest, WeightsError};
+use i3d_core::reference::{rel_l2, test_weights};
+use rand::{Rng, SeedableRng};
+
+/// The f32 weights and their manifest entry.
+fn weights() -> Option<(Vec<u8>, i3d_core::manifest::FileEntry, Vec<String>)> {
+    let bytes = test_weights(Precision::F32)?;
+    let manifest = Manifest::read(&resolve_weights_dir(None).unwrap()).unwrap();
+    let entry = manifest.file(Precision::F32).unwrap().clone();
+    Some((bytes, entry, manifest.labels))
+}
+
+fn load(options: Options) -> Result<Engine, Error> {
+    let (bytes, entry, labels) = weights().expect("weights");
+    pollster::block_on(Engine::load(bytes, &entry, labels, options))
+}
+
+fn options(backend: &str, precision: &str) -> Options {
+    Options {
+        backend: backend.parse().unwrap(),
+        precision: precision.parse().unwrap(),
+    }
+}
+
+#[test]
+fn backends_say_why_and_agree_on_a_random_clip() {
+    if weights().is_none() {
+        return;
+    }
+    let mut cpu = load(options("cpu", "auto")).unwrap();
+    assert_eq!(
+        (cpu.backend(), cpu.precision()),
+        (Backend::Cpu, Precision::F32)
+    );
+    assert!(cpu.reason().contains("asked for"), "{}", cpu.reason());
+    assert_eq!(cpu.max_frames(), None);
+
+    let mut gpu = match load(options("wgpu", "f32")) {
+        Ok(gpu) => gpu,
+        Err(e @ Error::Unavailable(_)) => {
+            i3d_core::reference::missing(&format!("no wgpu adapter: {e}"));
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        (gpu.backend(), gpu.precision()),
+        (Backend::Wgpu, Precision::F32)
+    );
+    assert!(
+        gpu.reason().starts_with("wgpu was asked for"),
+        "{}",
+        gpu.reason()
+    );
+    let auto = load(Options::default()).unwrap();
+    eprintln!("auto: {} ({})", auto.backend(), auto.reason());
+    // lavapipe, a software adapter, loses to the CPU path: auto must say so and take the CPU.
+    if auto.backend() == Backend::Cpu {
+        assert!(auto.reason().contains("software"), "{}", auto.reason());
+    }
+
+    let seed = 0x00e9_91e5;
+    eprintln!("seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let frames = 9;
+    let input: Vec<f32> = (0..Shape::clip(frames).elements())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let a = cpu.classify_blocking(&input, frames, 5, true).unwrap();
+    let b = gpu.classify_blocking(&input, frames, 5, true).unwrap();
+    assert!(a.fell_back.is_none() && b.fell_back.is_none());
+    let err = rel_l2(&b.logits, &a.logits);
+    eprintln!("engine wgpu vs cpu: rel L2 {err:.2e}");
+    assert!(err < 1e-4);
+    assert_eq!(
+        a.top.iter().map(|p| p.index).collect::<Vec<_>>(),
+        b.top.iter().map(|p| p.index).collect::<Vec<_>>()
+    );
+    assert_eq!(a.top[0].label, cpu.labels()[a.top[0].index]);
+    assert!((a.probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    // The activation maps of the two backends: the same 7×7 evidence.
+    let (ma, mb) = (a.cam.unwrap(), b.cam.unwrap());
+    assert_eq!((ma.height, ma.width), (7, 7));
+    assert!(rel_l2(&mb.raw, &ma.raw) < 1e-3);
+    assert!(matches!(
+        cpu.classify_blocking(&input[..100], frames, 5, false),
+        Err(Error::InputLength { .. })
+    ));
+}
+
+#[test]
+fn f16_on_the_cpu_is_refused_with_the_reason() {
+    if weights().is_none() {
+        return;
+    }
+    let err = load(options("cpu", "f16")).unwrap_err().to_string();
+    assert!(err.contains("the CPU path computes in f32"), "{err}");
+    assert_eq!(
+        "auto".parse::<PrecisionChoice>().unwrap(),
+        PrecisionChoice::Auto
+    );
+    assert_eq!(
+        "webgpu".parse::<BackendChoice>().unwrap(),
+        BackendChoice::Only(Backend::Wgpu)
+    );
+}
+
+#[test]
+fn damaged_weights_are_refused_before_use() {
+    let Some((mut bytes, entry, labels)) = weights() else {
+        return;
+    };
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    let err = pollster::block_on(Engine::load(
+        bytes.clone(),
+        &entry,
+        labels.clone(),
+        options("cpu", "auto"),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Weights(WeightsError::Sha256Mismatch { .. })),
+        "{err}"
+    );
+    bytes.truncate(mid);
+    let err = pollster::block_on(Engine::load(bytes, &entry, labels, options("cpu", "auto")))
+        .unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+}

@@ -1,0 +1,255 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
+//! The kernels against the direct, loop-by-loop definitions of `i3d_core::reference` (f64), on
+//! deterministic pseudo-random data.
+
+use candle_core::Module;
+use i3d_core::arch::{ConvSpec, PoolSpec};
+use i3d_core::reference;
+
+use super::*;
+use crate::layers::{MaxPool3dSame, Unit3d};
+
+/// Deterministic values in [-1, 1) (a 64-bit LCG).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn check_conv(input: Shape, kernel: Dims3, stride: Dims3, cout: usize, relu: bool) {
+    let spec = ConvSpec {
+        name: "test",
+        kernel,
+        stride,
+        cin: input.c,
+        cout,
+        relu,
+    };
+    let x = values(input.elements(), 1);
+    let w: Vec<f32> = values(spec.weight_len(), 2)
+        .iter()
+        .map(|v| v * 0.2)
+        .collect();
+    let b = values(cout, 3);
+    let unit = Unit3d {
+        spec,
+        weight: Tensor::from_vec(w.clone(), (spec.k(), cout), &Device::Cpu).unwrap(),
+        bias: b.clone(),
+    };
+    let xt = Tensor::from_vec(x.clone(), input.dims().to_vec(), &Device::Cpu).unwrap();
+    let ours = unit.forward(&xt).unwrap();
+    let expected_shape = spec.output_shape(input).unwrap();
+    assert_eq!(ours.dims(), &expected_shape.dims());
+    let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let (direct, _) = reference::conv3d(&x, input, &w, &b, &spec);
+    let err = ours
+        .iter()
+        .zip(&direct)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        err < 1e-4,
+        "{input} k{kernel:?} s{stride:?}: max error {err}"
+    );
+}
+
+fn shape(n: usize, t: usize, h: usize, w: usize, c: usize) -> Shape {
+    Shape { n, t, h, w, c }
+}
+
+#[test]
+fn stem_conv_stride_2_asymmetric_padding() {
+    // 7×7×7 stride 2 on odd and even sizes: SAME pads (2, 3) on even, (3, 3) on odd axes.
+    check_conv(shape(1, 9, 20, 17, 3), [7, 7, 7], [2, 2, 2], 5, true);
+}
+
+#[test]
+fn conv_3x3x3_batch_2() {
+    check_conv(shape(2, 4, 6, 5, 7), [3, 3, 3], [1, 1, 1], 6, true);
+}
+
+#[test]
+fn conv_pointwise_without_relu() {
+    check_conv(shape(1, 3, 5, 4, 8), [1, 1, 1], [1, 1, 1], 4, false);
+}
+
+#[test]
+fn conv_many_im2col_chunks() {
+    // K = 27·64 = 1728: 8 MiB hold 1213 rows, so 8×40×40 = 12800 rows take 11 chunks.
+    let input = shape(1, 8, 40, 40, 64);
+    let g = Geometry::same(input, [3, 3, 3], [1, 1, 1], 16);
+    assert!(g.chunk_rows() < g.output.positions() / 8);
+    check_conv(input, [3, 3, 3], [1, 1, 1], 16, true);
+}
+
+#[test]
+fn conv_pointwise_many_chunks() {
+    // 2 MiB of 32 channels = 16384 rows per chunk; 40000 rows take 3.
+    check_conv(shape(1, 4, 100, 100, 5), [1, 1, 1], [1, 1, 1], 32, true);
+}
+
+#[test]
+fn max_pools_match_direct_definition() {
+    let input = shape(2, 5, 9, 8, 3);
+    // Values all negative: a zero-padded pool would be caught returning 0 at the borders.
+    let x: Vec<f32> = values(input.elements(), 4)
+        .iter()
+        .map(|v| v - 1.5)
+        .collect();
+    let xt = Tensor::from_vec(x.clone(), input.dims().to_vec(), &Device::Cpu).unwrap();
+    for (kernel, stride) in [
+        ([1, 3, 3], [1, 2, 2]),
+        ([3, 3, 3], [2, 2, 2]),
+        ([2, 2, 2], [2, 2, 2]),
+        ([3, 3, 3], [1, 1, 1]),
+    ] {
+        let pool = PoolSpec { kernel, stride };
+        let ours = MaxPool3dSame::new(pool).forward(&xt).unwrap();
+        assert_eq!(ours.dims(), &pool.output_shape(input).dims());
+        let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(
+            ours,
+            reference::max_pool3d(&x, input, &pool).0,
+            "{kernel:?} {stride:?}"
+        );
+    }
+}
+
+#[test]
+fn avg_pool_valid() {
+    let input = shape(1, 3, 7, 7, 4);
+    let x = values(input.elements(), 5);
+    let out = avg_pool3d_valid(&x, input, [2, 7, 7]);
+    let (direct, shape) = reference::avg_pool3d(&x, input, [2, 7, 7]);
+    assert_eq!(shape.elements(), 2 * 4);
+    assert!(reference::max_abs_diff(&out, &direct) < 1e-6);
+}
+
+#[test]
+fn pooled_lhs_equals_pool_then_pointwise_conv() {
+    // Inception branch 3: max-pool 3×3×3 stride 1, then 1×1×1, fused chunk by chunk.
+    let input = shape(1, 4, 9, 7, 24);
+    let x = values(input.elements(), 6);
+    let xt = Tensor::from_vec(x, input.dims().to_vec(), &Device::Cpu).unwrap();
+    let spec = ConvSpec {
+        name: "b3",
+        kernel: [1, 1, 1],
+        stride: [1, 1, 1],
+        cin: 24,
+        cout: 10,
+        relu: true,
+    };
+    let unit = Unit3d {
+        spec,
+        weight: Tensor::from_vec(values(240, 7), (24, 10), &Device::Cpu).unwrap(),
+        bias: values(10, 8),
+    };
+    let pool = MaxPool3dSame::new(PoolSpec {
+        kernel: [3, 3, 3],
+        stride: [1, 1, 1],
+    });
+    let expected = unit.forward(&pool.forward(&xt).unwrap()).unwrap();
+    let mut ws = Workspace::default();
+    let out = ws.take(Shape { c: 10, ..input }).unwrap();
+    pool_conv1x1(
+        &xt,
+        &pool.geometry(input),
+        &unit.weight,
+        &unit.bias,
+        true,
+        &mut ws,
+        &[Target {
+            dst: &out.view,
+            offset: 0,
+            cols: 0..10,
+        }],
+    )
+    .unwrap();
+    let diff = (out.view - expected)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(diff < 1e-5, "{diff}");
+}
+
+#[test]
+fn recycled_buffers_give_the_same_results() {
+    // A workspace hands back a previously used buffer: results must not depend on its contents.
+    let input = shape(1, 3, 6, 6, 8);
+    let spec = ConvSpec {
+        name: "c",
+        kernel: [3, 3, 3],
+        stride: [1, 1, 1],
+        cin: 8,
+        cout: 8,
+        relu: true,
+    };
+    let unit = Unit3d {
+        spec,
+        weight: Tensor::from_vec(values(spec.weight_len(), 9), (spec.k(), 8), &Device::Cpu)
+            .unwrap(),
+        bias: values(8, 10),
+    };
+    let a = Tensor::from_vec(
+        values(input.elements(), 11),
+        input.dims().to_vec(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let b = Tensor::from_vec(
+        values(input.elements(), 12),
+        input.dims().to_vec(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let fresh_b = unit
+        .forward(&b)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let mut ws = Workspace::default();
+    let first = unit.forward_ws(&a, &mut ws).unwrap();
+    ws.give(first);
+    let second = unit.forward_ws(&b, &mut ws).unwrap();
+    assert_eq!(
+        second.view.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        fresh_b
+    );
+    assert!(ws.bytes() > 0);
+}
+
+#[test]
+fn time_taps_skip_the_temporal_padding() {
+    // The stem at T = 16 (SAME pads 2 before, 3 after): output frame 0 reads input frames
+    // −2..5, frame 6 reads 10..17 and frame 7 reads 12..19.
+    let g = Geometry::same(shape(1, 16, 224, 224, 3), [7, 7, 7], [2, 2, 2], 64);
+    assert_eq!(g.output.t, 8);
+    assert_eq!(g.time_taps(0), (2, 7));
+    assert_eq!(g.time_taps(1), (0, 7));
+    assert_eq!(g.time_taps(5), (0, 7));
+    assert_eq!(g.time_taps(6), (0, 6));
+    assert_eq!(g.time_taps(7), (0, 4));
+    // 3×3×3 stride 1: the first and last frames lose one tap each.
+    let g = Geometry::same(shape(1, 4, 14, 14, 8), [3, 3, 3], [1, 1, 1], 8);
+    assert_eq!(
+        (0..4).map(|t| g.time_taps(t)).collect::<Vec<_>>(),
+        vec![(1, 3), (0, 3), (0, 3), (0, 2)]
+    );
+    // A single frame: only the centre tap.
+    let g = Geometry::same(shape(1, 1, 7, 7, 8), [3, 3, 3], [1, 1, 1], 8);
+    assert_eq!(g.time_taps(0), (1, 2));
+}

