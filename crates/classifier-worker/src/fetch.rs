@@ -1,16 +1,16 @@
 //! The weights: read from the Cache API under [`protocol::MODEL_CACHE`], or downloaded with byte
 //! progress, checked against the manifest's size and SHA-256, then cached for the next visit.
 
-use i3d_core::manifest::{verify_bytes, FileEntry, Manifest, WeightsError};
+use i3d_core::manifest::{FileEntry, Manifest, VerifiedWeights, WeightsError};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, CacheStorage, ReadableStreamDefaultReader, Response, WorkerGlobalScope};
 
-/// Weights bytes and where they came from.
+/// Weights bytes, checked against the manifest, and where they came from.
 pub struct Weights {
     /// The safetensors file.
-    pub bytes: Vec<u8>,
+    pub verified: VerifiedWeights,
     /// Read from the Cache API rather than the network.
     pub from_cache: bool,
 }
@@ -101,8 +101,8 @@ async fn read_body(
 }
 
 /// Checks size and SHA-256 against the manifest entry, in words for a visitor.
-fn check(bytes: &[u8], entry: &FileEntry) -> Result<(), String> {
-    verify_bytes(entry, bytes).map_err(|e| match e {
+fn check(bytes: Vec<u8>, entry: &FileEntry) -> Result<VerifiedWeights, String> {
+    VerifiedWeights::check(entry, bytes).map_err(|e| match e {
         WeightsError::Truncated {
             actual, expected, ..
         }
@@ -135,10 +135,10 @@ pub async fn weights(
         let hit = JsFuture::from(cache.match_with_str(url)).await;
         if let Ok(hit) = hit.and_then(|h| h.dyn_into::<Response>()) {
             let read = read_body(&hit, capacity, &mut |n| progress(n, true)).await;
-            match read.and_then(|bytes| check(&bytes, entry).map(|()| bytes)) {
-                Ok(bytes) => {
+            match read.and_then(|bytes| check(bytes, entry)) {
+                Ok(verified) => {
                     return Ok(Weights {
-                        bytes,
+                        verified,
                         from_cache: true,
                     })
                 }
@@ -150,10 +150,12 @@ pub async fn weights(
         }
     }
     let response = get(url).await?;
-    let mut bytes = read_body(&response, capacity, &mut |n| progress(n, false)).await?;
-    check(&bytes, entry).map_err(|e| format!("{e}. Reload the page to download it again."))?;
+    let bytes = read_body(&response, capacity, &mut |n| progress(n, false)).await?;
+    let verified =
+        check(bytes, entry).map_err(|e| format!("{e}. Reload the page to download it again."))?;
     if let Some(cache) = &cache {
-        let stored = Response::new_with_opt_u8_array(Some(&mut bytes))
+        let copy = Uint8Array::from(verified.bytes());
+        let stored = Response::new_with_opt_buffer_source(Some(&copy))
             .map_err(|e| describe(&e))
             .map(|copy| cache.put_with_str(url, &copy));
         let stored = match stored {
@@ -166,7 +168,7 @@ pub async fn weights(
         }
     }
     Ok(Weights {
-        bytes,
+        verified,
         from_cache: false,
     })
 }

@@ -86,9 +86,12 @@ pub fn start() {
                 let state = state.clone();
                 wasm_bindgen_futures::spawn_local(handle(state, request, frames));
             }
+            // Most likely a page and a worker of different deployments: only a reload helps.
             Err(e) => fail(
                 None,
-                format!("the worker got a message it does not know: {e}"),
+                format!(
+                    "the classifier got a message it does not understand ({e}); reload the page"
+                ),
             ),
         }
     });
@@ -147,12 +150,11 @@ fn now() -> f64 {
 }
 
 /// What to tell the visitor when the model cannot be loaded on the backend they asked for.
-fn unavailable(error: &engine::Error, backend: BackendChoice) -> String {
-    match backend {
-        BackendChoice::Auto => format!("could not build the model: {error}"),
-        _ => {
-            format!("{error}. Open the page without ?backend= (and ?precision=) to let it choose.")
-        }
+fn unavailable(error: &engine::Error, options: Options) -> String {
+    if options == Options::default() {
+        format!("could not build the model: {error}")
+    } else {
+        format!("{error}. Open the page without ?backend= and ?precision= to let it choose.")
     }
 }
 
@@ -162,6 +164,11 @@ async fn load(
     manifest_url: &str,
 ) -> Result<Model, String> {
     let started = now();
+    // The backend first: a browser that cannot run what was asked for is told so before downloading.
+    let options = Options { backend, precision };
+    let selection = engine::select(options)
+        .await
+        .map_err(|e| unavailable(&e, options))?;
     let manifest = fetch::manifest(manifest_url).await?;
     // The f16 file: half the download, and both executors read it (the CPU path widens it to f32).
     let entry = manifest
@@ -189,10 +196,8 @@ async fn load(
     })
     .await?;
     let Manifest { labels, .. } = manifest;
-    let options = Options { backend, precision };
-    let engine = Engine::load(weights.bytes, &entry, labels, options)
-        .await
-        .map_err(|e| unavailable(&e, backend))?;
+    let engine =
+        Engine::build(selection, weights.verified, labels).map_err(|e| unavailable(&e, options))?;
     let mut model = Model {
         engine,
         load_ms: 0.0,
@@ -266,6 +271,9 @@ async fn classify(
     if let Some(reason) = &result.fell_back {
         warn_fallback(reason);
         post(&model.ready());
+    }
+    if let Some(e) = &result.cam_error {
+        web_sys::console::warn_1(&format!("no activation map: {e}").into());
     }
     let cam = match (result.cam, result.top.first()) {
         (Some(map), Some(best)) => Some(ActivationMap {

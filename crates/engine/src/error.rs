@@ -20,16 +20,6 @@ pub enum Error {
     /// The backend or precision asked for cannot be used here.
     #[error("{0}")]
     Unavailable(String),
-    /// The clip needs larger buffers than the adapter allows.
-    #[error("{frames} frames need more memory per buffer than the adapter allows ({adapter}); use at most {max} frames, or the CPU backend")]
-    TooLong {
-        /// Frames asked for.
-        frames: usize,
-        /// The most that fit.
-        max: usize,
-        /// The adapter.
-        adapter: String,
-    },
     /// The clip's length does not match its frame count.
     #[error("a clip of {frames} frames needs {expected} floats, got {got}")]
     InputLength {

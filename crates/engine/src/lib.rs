@@ -1,15 +1,17 @@
 //! The engine: everything between "here are the weights and some frames" and "these are the classes",
 //! written once for the native command line and the browser's classifier worker.
 //!
-//! - **Backend selection** ([`Engine::load`]): the user's [`BackendChoice`] and [`PrecisionChoice`];
+//! - **Backend selection** ([`select`]): the user's [`BackendChoice`] and [`PrecisionChoice`];
 //!   `auto` takes wgpu on a hardware adapter and the candle CPU path otherwise (also on software
 //!   adapters such as lavapipe or SwiftShader, slower than the CPU path on the same cores), and
-//!   [`Engine::reason`] says why.
-//! - **Verified loading**: the weights' bytes are checked against their manifest entry
-//!   ([`i3d_core::manifest::verify_bytes`]) before a byte is used.
-//! - **The GPU→CPU fallback**: when wgpu fails to build the model, to warm it up or to run a window,
-//!   the engine rebuilds it on the CPU and says so ([`Classification::fell_back`]), so the user still
-//!   gets an answer.
+//!   [`Engine::reason`] says why. Selection comes before the weights, so a browser that cannot run
+//!   what was asked for is told so before it downloads anything.
+//! - **Verified loading**: the engine takes weights only as [`VerifiedWeights`], bytes already checked
+//!   against their manifest entry.
+//! - **The GPU→CPU fallback**, one rule everywhere: when the backend was left to `auto` (and the
+//!   precision is not f16, which only wgpu has), a wgpu failure while building the model, warming it
+//!   up or running a clip rebuilds the model on the CPU, reruns the clip there and says why
+//!   ([`Classification::fell_back`]). A backend asked for by name is that backend or an error.
 //! - **The pipeline**: frames ([`Engine::preprocess`], the authors' resize/crop/scale) → logits →
 //!   probabilities → top-k ([`i3d_core::postprocess::top_k`]) → the class activation map of the top
 //!   class from the Mixed_5c features computed on the backend in use.
@@ -24,13 +26,13 @@ pub mod native;
 use candle_core::{Device, Tensor};
 use i3d_core::arch::Shape;
 use i3d_core::cam::{ActivationMap, LogitsLayer};
-use i3d_core::manifest::{verify_bytes, FileEntry};
 use i3d_core::postprocess::{softmax, top_k, Prediction};
 use i3d_core::preprocess::{FrameRef, Preprocessor};
 use i3d_cpu::InceptionI3d;
 use i3d_gpu::{GpuContext, GpuI3d, RunOptions};
 
 pub use error::Error;
+pub use i3d_core::manifest::VerifiedWeights;
 pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
 
 /// What the user asks for.
@@ -60,10 +62,12 @@ pub struct Classification {
     pub probs: Vec<f32>,
     /// The most probable classes, most probable first (as many as asked for).
     pub top: Vec<Prediction>,
-    /// The activation map of the top class, when asked for.
+    /// The activation map of the top class, when asked for and it could be made.
     pub cam: Option<ActivationMap>,
-    /// Set when wgpu failed on this clip and the engine moved to the CPU: why (the clip was then run
-    /// on the CPU).
+    /// Why the activation map asked for could not be made (the prediction stands without it).
+    pub cam_error: Option<String>,
+    /// Set when wgpu failed on this clip and the engine moved to the CPU (see the crate docs): why. The
+    /// clip was then run on the CPU.
     pub fell_back: Option<String>,
 }
 
@@ -77,57 +81,93 @@ pub struct Engine {
     /// The weights file, kept to rebuild the model on the CPU if the GPU fails.
     weights: Vec<u8>,
     reason: String,
+    options: Options,
     preprocessor: Preprocessor,
 }
 
-/// The backend [`Engine::load`] settles on before building: the wgpu context, or the CPU.
-enum Target {
+/// Where [`select`] decided to run, before any weights are loaded.
+#[derive(Debug)]
+pub enum Target {
+    /// The candle CPU path.
     Cpu,
+    /// wgpu on this adapter.
     Wgpu(GpuContext),
 }
 
-/// Picks the backend for `choice`; only an explicit wgpu choice fails (no usable adapter).
-async fn select(choice: BackendChoice) -> Result<(Target, String), Error> {
-    match choice {
-        BackendChoice::Only(Backend::Cpu) => Ok((
-            Target::Cpu,
-            "the CPU path was asked for".to_owned(),
-        )),
+/// A backend chosen for the user's options, and why.
+#[derive(Debug)]
+pub struct Selection {
+    /// Where to run.
+    pub target: Target,
+    /// A sentence for logs and UIs.
+    pub reason: String,
+    /// What the user asked for.
+    pub options: Options,
+}
+
+impl Selection {
+    /// The backend chosen.
+    pub fn backend(&self) -> Backend {
+        match self.target {
+            Target::Cpu => Backend::Cpu,
+            Target::Wgpu(_) => Backend::Wgpu,
+        }
+    }
+}
+
+/// Picks the backend for `options`. Fails when the backend or precision asked for by name cannot be
+/// used here (no usable adapter; f16 without `shader-f16` or on the CPU); `auto` never fails.
+pub async fn select(options: Options) -> Result<Selection, Error> {
+    let (target, reason) = match options.backend {
+        BackendChoice::Only(Backend::Cpu) => (Target::Cpu, "the CPU path was asked for".to_owned()),
         BackendChoice::Only(Backend::Wgpu) => {
             let ctx = GpuContext::new()
                 .await
                 .map_err(|e| Error::Unavailable(format!("wgpu was asked for but cannot be used: {e}")))?;
             let reason = format!("wgpu was asked for: {}", ctx.summary);
-            Ok((Target::Wgpu(ctx), reason))
+            (Target::Wgpu(ctx), reason)
         }
         BackendChoice::Auto => match GpuContext::new().await {
-            Ok(ctx) if ctx.summary.device_type == "Cpu" => Ok((
+            Ok(ctx) if ctx.summary.device_type == "Cpu" && !wants_f16(options) => (
                 Target::Cpu,
                 format!(
                     "the best adapter, {}, is a software one; the CPU path is faster on the same cores",
                     ctx.summary.name
                 ),
-            )),
+            ),
             Ok(ctx) => {
                 let reason = format!("adapter with sufficient limits: {}", ctx.summary);
-                Ok((Target::Wgpu(ctx), reason))
+                (Target::Wgpu(ctx), reason)
             }
-            Err(e) => Ok((
+            Err(e) => (
                 Target::Cpu,
                 format!("no usable GPU adapter ({e}); using the CPU path"),
-            )),
+            ),
         },
+    };
+    match &target {
+        Target::Cpu if wants_f16(options) => Err(Error::Unavailable(format!(
+            "f16 was asked for, but the CPU path computes in f32 only (f16 storage needs a wgpu adapter with shader-f16); {reason}"
+        ))),
+        Target::Wgpu(ctx) => {
+            if let PrecisionChoice::Only(precision) = options.precision {
+                ctx.check_precision(precision)?;
+            }
+            Ok(Selection { target, reason, options })
+        }
+        Target::Cpu => Ok(Selection { target, reason, options }),
     }
 }
 
-/// The CPU executor computes in f32 only.
-fn check_cpu_precision(choice: PrecisionChoice) -> Result<(), Error> {
-    match choice {
-        PrecisionChoice::Only(Precision::F16) => Err(Error::Unavailable(
-            "f16 was asked for, but the CPU path computes in f32 (f16 storage needs a wgpu adapter with shader-f16); use --precision f32 or auto".to_owned(),
-        )),
-        _ => Ok(()),
-    }
+/// Whether f16 storage was asked for by name (only wgpu has it).
+fn wants_f16(options: Options) -> bool {
+    options.precision == PrecisionChoice::Only(Precision::F16)
+}
+
+/// Whether a wgpu failure may move the engine to the CPU: the backend was left to `auto` and the
+/// precision asked for is one the CPU has.
+fn may_fall_back(options: Options) -> bool {
+    options.backend == BackendChoice::Auto && !wants_f16(options)
 }
 
 fn build_cpu(weights: &[u8]) -> Result<Executor, Error> {
@@ -137,36 +177,40 @@ fn build_cpu(weights: &[u8]) -> Result<Executor, Error> {
 }
 
 impl Engine {
-    /// Checks `weights` (a safetensors file, f32 or f16) against its manifest `entry`, selects the
-    /// backend for `options` and builds the network on it; `labels` are the class names in output
-    /// order. When wgpu fails to build the model and the choice was `auto`, the CPU takes over and
-    /// [`Engine::reason`] says why.
+    /// [`select`]s the backend for `options`, then [`Engine::build`]s the network on it.
     pub async fn load(
-        weights: Vec<u8>,
-        entry: &FileEntry,
+        weights: VerifiedWeights,
         labels: Vec<String>,
         options: Options,
     ) -> Result<Engine, Error> {
-        verify_bytes(entry, &weights)?;
+        Engine::build(select(options).await?, weights, labels)
+    }
+
+    /// Builds the network from `weights` (a safetensors file, f32 or f16) on the selected backend;
+    /// `labels` are the class names in output order. A wgpu failure falls back to the CPU when the
+    /// options allow it (see the crate docs).
+    pub fn build(
+        selection: Selection,
+        weights: VerifiedWeights,
+        labels: Vec<String>,
+    ) -> Result<Engine, Error> {
+        let Selection {
+            target,
+            mut reason,
+            options,
+        } = selection;
+        let weights = weights.into_bytes();
         let logits_layer = LogitsLayer::from_safetensors_bytes(&weights)?;
-        let (target, mut reason) = select(options.backend).await?;
         let executor = match target {
-            Target::Cpu => {
-                check_cpu_precision(options.precision)?;
-                build_cpu(&weights)?
-            }
+            Target::Cpu => build_cpu(&weights)?,
             Target::Wgpu(ctx) => {
                 let precision = match options.precision {
                     PrecisionChoice::Auto => ctx.best_precision(),
-                    PrecisionChoice::Only(precision) => {
-                        ctx.check_precision(precision)?;
-                        precision
-                    }
+                    PrecisionChoice::Only(precision) => precision,
                 };
                 match GpuI3d::new(ctx, &weights, precision) {
                     Ok(model) => Executor::Wgpu(Box::new(model)),
-                    Err(e) if options.backend == BackendChoice::Auto => {
-                        check_cpu_precision(options.precision)?;
+                    Err(e) if may_fall_back(options) => {
                         reason = gpu_failure(&e);
                         build_cpu(&weights)?
                     }
@@ -180,6 +224,7 @@ impl Engine {
             labels,
             weights,
             reason,
+            options,
             preprocessor: Preprocessor::new(),
         })
     }
@@ -224,13 +269,6 @@ impl Engine {
         Ok(self.preprocessor.frame_into(frame, out)?)
     }
 
-    /// Rebuilds the network on the CPU after `failure` on wgpu; returns the new reason.
-    fn fall_back(&mut self, failure: &i3d_gpu::Error) -> Result<String, Error> {
-        self.executor = build_cpu(&self.weights)?;
-        self.reason = gpu_failure(failure);
-        Ok(self.reason.clone())
-    }
-
     /// Logits and (when `features`) the Mixed_5c features of a clip on the current executor.
     async fn forward(
         &mut self,
@@ -240,14 +278,6 @@ impl Engine {
     ) -> Result<Forward, ExecError> {
         match &mut self.executor {
             Executor::Wgpu(model) => {
-                let max = model.max_frames();
-                if frames > max {
-                    return Err(ExecError::Other(Error::TooLong {
-                        frames,
-                        max,
-                        adapter: model.context().summary.to_string(),
-                    }));
-                }
                 let options = RunOptions {
                     features,
                     profile: false,
@@ -266,7 +296,8 @@ impl Engine {
 
     /// Classifies a pre-processed clip `input` (1×`frames`×224×224×3 in [−1, 1], NTHWC): the `top`
     /// most probable classes, and the activation map of the first when `cam` is set. A wgpu failure
-    /// moves the engine to the CPU and reruns the clip there ([`Classification::fell_back`]).
+    /// moves the engine to the CPU and reruns the clip there when the options allow it
+    /// ([`Classification::fell_back`]).
     pub async fn classify(
         &mut self,
         input: &[f32],
@@ -277,24 +308,30 @@ impl Engine {
         let mut fell_back = None;
         let (logits, features) = match self.forward(input, frames, cam).await {
             Ok(output) => output,
-            Err(ExecError::Gpu(e)) => {
-                fell_back = Some(self.fall_back(&e)?);
+            Err(ExecError::Gpu(e)) if may_fall_back(self.options) => {
+                self.executor = build_cpu(&self.weights)?;
+                self.reason = gpu_failure(&e);
+                fell_back = Some(self.reason.clone());
                 match self.forward(input, frames, cam).await {
                     Ok(output) => output,
                     Err(ExecError::Gpu(e)) => return Err(e.into()),
                     Err(ExecError::Other(e)) => return Err(e),
                 }
             }
+            Err(ExecError::Gpu(e)) => return Err(e.into()),
             Err(ExecError::Other(e)) => return Err(e),
         };
         let probs = softmax(&logits);
         let top = top_k(&logits, &self.labels, top);
-        let cam = match (features, top.first()) {
-            (Some((values, shape)), Some(best)) => Some(
-                self.logits_layer
-                    .activation_map(&values, shape, best.index)?,
-            ),
-            _ => None,
+        // A map that cannot be made costs the map, not the prediction.
+        let (cam, cam_error) = match (features, top.first()) {
+            (Some((values, shape)), Some(best)) => {
+                match self.logits_layer.activation_map(&values, shape, best.index) {
+                    Ok(map) => (Some(map), None),
+                    Err(e) => (None, Some(e.to_string())),
+                }
+            }
+            _ => (None, None),
         };
         Ok(Classification {
             frames,
@@ -302,12 +339,13 @@ impl Engine {
             probs,
             top,
             cam,
+            cam_error,
             fell_back,
         })
     }
 
     /// Runs one clip of zeros of `frames` frames (compiles the kernels, sizes the buffers); a wgpu
-    /// failure moves the engine to the CPU, which then runs it. Returns the reason when it did.
+    /// failure moves the engine to the CPU when the options allow it. Returns the reason when it did.
     pub async fn warm_up(&mut self, frames: usize) -> Result<Option<String>, Error> {
         let input = vec![0.0f32; Shape::clip(frames).elements()];
         Ok(self.classify(&input, frames, 1, false).await?.fell_back)

@@ -12,12 +12,8 @@ impl Engine {
     /// (f16 storage on wgpu is made from the f32 file on the device.)
     pub fn load_dir_blocking(explicit: Option<&Path>, options: Options) -> Result<Engine, Error> {
         let dir = resolve_weights_dir(explicit)?;
-        let (bytes, _, manifest) = read_weights(&dir, Precision::F32)?;
-        let entry = manifest
-            .file(Precision::F32)
-            .cloned()
-            .ok_or_else(|| Error::Unavailable("the manifest lists no f32 weights".into()))?;
-        pollster::block_on(Engine::load(bytes, &entry, manifest.labels, options))
+        let (weights, manifest) = read_weights(&dir, Precision::F32)?;
+        pollster::block_on(Engine::load(weights, manifest.labels, options))
     }
 
     /// [`Engine::classify`], blocking.

@@ -4,7 +4,9 @@
 //! one clip, precision choices, and refusing damaged weights. Without weights or an adapter these
 //! tests skip (reason printed) in a plain `cargo test` and fail under `cargo xtask test`.
 
-use engine::{Backend, BackendChoice, Engine, Error, Options, Precision, PrecisionChoice};
+use engine::{
+    Backend, BackendChoice, Engine, Error, Options, Precision, PrecisionChoice, VerifiedWeights,
+};
 use i3d_core::arch::Shape;
 use i3d_core::manifest::{resolve_weights_dir, Manifest, WeightsError};
 use i3d_core::reference::{rel_l2, test_weights};
@@ -20,7 +22,8 @@ fn weights() -> Option<(Vec<u8>, i3d_core::manifest::FileEntry, Vec<String>)> {
 
 fn load(options: Options) -> Result<Engine, Error> {
     let (bytes, entry, labels) = weights().expect("weights");
-    pollster::block_on(Engine::load(bytes, &entry, labels, options))
+    let verified = VerifiedWeights::check(&entry, bytes).unwrap();
+    pollster::block_on(Engine::load(verified, labels, options))
 }
 
 fn options(backend: &str, precision: &str) -> Options {
@@ -114,25 +117,35 @@ fn f16_on_the_cpu_is_refused_with_the_reason() {
 }
 
 #[test]
-fn damaged_weights_are_refused_before_use() {
-    let Some((mut bytes, entry, labels)) = weights() else {
+fn damaged_weights_cannot_reach_the_engine() {
+    let Some((mut bytes, entry, _)) = weights() else {
         return;
     };
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x10;
-    let err = pollster::block_on(Engine::load(
-        bytes.clone(),
-        &entry,
-        labels.clone(),
-        options("cpu", "auto"),
-    ))
-    .unwrap_err();
-    assert!(
-        matches!(err, Error::Weights(WeightsError::Sha256Mismatch { .. })),
-        "{err}"
-    );
+    let err = VerifiedWeights::check(&entry, bytes.clone()).unwrap_err();
+    assert!(matches!(err, WeightsError::Sha256Mismatch { .. }), "{err}");
     bytes.truncate(mid);
-    let err = pollster::block_on(Engine::load(bytes, &entry, labels, options("cpu", "auto")))
-        .unwrap_err();
+    let err = VerifiedWeights::check(&entry, bytes).unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
+}
+
+#[test]
+fn a_backend_asked_for_by_name_is_that_backend_or_an_error() {
+    if weights().is_none() {
+        return;
+    }
+    // f16 exists only on wgpu: with the backend left to auto and no hardware adapter (lavapipe is
+    // software), the engine must not quietly run f32 on the CPU.
+    match load(options("auto", "f16")) {
+        Ok(engine) => {
+            assert_eq!(
+                (engine.backend(), engine.precision()),
+                (Backend::Wgpu, Precision::F16)
+            );
+        }
+        Err(e) => assert!(e.to_string().contains("f16"), "{e}"),
+    }
+    let selection = pollster::block_on(engine::select(options("cpu", "auto"))).unwrap();
+    assert_eq!(selection.backend(), Backend::Cpu);
 }

@@ -269,6 +269,40 @@ pub fn verify_bytes(entry: &FileEntry, bytes: &[u8]) -> Result<(), WeightsError>
     check_digest(&entry.name, entry, sha256_hex(bytes))
 }
 
+/// The bytes of a weights file that matched their manifest entry (size and SHA-256). The engine takes
+/// weights only in this form, so no byte is used unchecked and none is hashed twice.
+#[derive(Debug, Clone)]
+pub struct VerifiedWeights {
+    bytes: Vec<u8>,
+    precision: Precision,
+}
+
+impl VerifiedWeights {
+    /// Checks `bytes` against `entry` ([`verify_bytes`]).
+    pub fn check(entry: &FileEntry, bytes: Vec<u8>) -> Result<Self, WeightsError> {
+        verify_bytes(entry, &bytes)?;
+        Ok(VerifiedWeights {
+            bytes,
+            precision: entry.dtype,
+        })
+    }
+
+    /// The safetensors file.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The precision the file stores.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The safetensors file, owned.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
 /// Checks every file the manifest in `dir` lists (size, then SHA-256, streaming); returns the
 /// manifest. Errors say which file is missing, truncated, oversized or altered, and how to fix it.
 #[cfg(not(target_arch = "wasm32"))]
@@ -305,13 +339,13 @@ pub fn verify_dir(dir: &std::path::Path) -> Result<Manifest, WeightsError> {
     Ok(manifest)
 }
 
-/// Reads the file of `precision` listed in the manifest of `dir`; returns its bytes, its path and the
-/// manifest. The bytes are not checked yet: [`verify_bytes`] does that where they are used.
+/// Reads the file of `precision` listed in the manifest of `dir` and checks it against the manifest;
+/// returns it and the manifest.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn read_weights(
     dir: &std::path::Path,
     precision: Precision,
-) -> Result<(Vec<u8>, std::path::PathBuf, Manifest), WeightsError> {
+) -> Result<(VerifiedWeights, Manifest), WeightsError> {
     if !dir.is_dir() {
         return Err(WeightsError::Missing {
             file: format!(
@@ -337,7 +371,13 @@ pub fn read_weights(
         }
         Err(source) => return Err(WeightsError::Io { path, source }),
     };
-    Ok((bytes, path, manifest))
+    check_size(&path.display().to_string(), entry, bytes.len() as u64)?;
+    check_digest(&path.display().to_string(), entry, sha256_hex(&bytes))?;
+    let verified = VerifiedWeights {
+        bytes,
+        precision: entry.dtype,
+    };
+    Ok((verified, manifest))
 }
 
 /// The weights directory: `explicit` if given, else `$KINETISCOPE_WEIGHTS` if set and not empty,

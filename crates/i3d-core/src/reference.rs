@@ -143,17 +143,10 @@ pub const SHARED_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shar
 /// against the manifest), or `None` after [`missing`] (which fails the test under `cargo xtask test`).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn test_weights(precision: crate::Precision) -> Option<Vec<u8>> {
-    use crate::manifest::{read_weights, resolve_weights_dir, verify_bytes};
-    let loaded = resolve_weights_dir(None)
-        .and_then(|dir| read_weights(&dir, precision))
-        .and_then(|(bytes, _, manifest)| {
-            if let Some(entry) = manifest.file(precision) {
-                verify_bytes(entry, &bytes)?;
-            }
-            Ok(bytes)
-        });
+    use crate::manifest::{read_weights, resolve_weights_dir};
+    let loaded = resolve_weights_dir(None).and_then(|dir| read_weights(&dir, precision));
     match loaded {
-        Ok(bytes) => Some(bytes),
+        Ok((weights, _)) => Some(weights.into_bytes()),
         Err(e) => {
             missing(&format!("no usable {precision} weights: {e}"));
             None
@@ -195,8 +188,8 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// TF SAME output extents and padding before, per axis.
-fn same(input: Shape, kernel: Dims3, stride: Dims3) -> ([usize; 3], [usize; 3]) {
+/// TF `SAME` output extents and the padding before, per axis (t, h, w).
+pub fn same(input: Shape, kernel: Dims3, stride: Dims3) -> ([usize; 3], [usize; 3]) {
     let mut out = [0; 3];
     let mut pad = [0; 3];
     for a in 0..3 {

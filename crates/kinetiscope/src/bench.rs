@@ -18,8 +18,8 @@ use serde::Serialize;
 pub struct BenchArgs {
     /// Where the network runs (wgpu: device times per kernel with timestamp queries, and the
     /// conv kernel against a plain GEMM on the same adapter).
-    #[arg(long, default_value = "cpu", value_name = "cpu|wgpu")]
-    pub backend: engine::Backend,
+    #[arg(long, default_value = "cpu", value_name = "auto|cpu|wgpu")]
+    pub backend: engine::BackendChoice,
     /// Clip length (frames); 16, 32 and 64 are the reference points, any T ≥ 9 works.
     #[arg(long, default_value_t = 16)]
     pub frames: usize,
@@ -79,13 +79,10 @@ pub fn peak_rss_bytes() -> Option<u64> {
 /// The f32 weights of the weights directory, checked against the manifest. (The benchmark times
 /// each executor alone, so it builds them itself rather than through the engine.)
 fn verified_weights(dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
-    use i3d_core::manifest::{read_weights, resolve_weights_dir, verify_bytes};
+    use i3d_core::manifest::{read_weights, resolve_weights_dir};
     let dir = resolve_weights_dir(dir)?;
-    let (bytes, _, manifest) = read_weights(&dir, engine::Precision::F32)?;
-    if let Some(entry) = manifest.file(engine::Precision::F32) {
-        verify_bytes(entry, &bytes)?;
-    }
-    Ok(bytes)
+    let (weights, _) = read_weights(&dir, engine::Precision::F32)?;
+    Ok(weights.into_bytes())
 }
 
 /// Runs `kinetiscope bench`.
@@ -106,8 +103,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     let macs = i3d_core::arch::macs(args.frames)?;
     let weights = verified_weights(args.weights.as_deref())?;
-    if args.backend == engine::Backend::Wgpu {
-        let ctx = pollster::block_on(i3d_gpu::GpuContext::new())?;
+    let options = engine::Options {
+        backend: args.backend,
+        precision: engine::PrecisionChoice::Auto,
+    };
+    let selection = pollster::block_on(engine::select(options))?;
+    eprintln!("backend {}: {}", selection.backend(), selection.reason);
+    if let engine::Target::Wgpu(ctx) = selection.target {
         let precision = ctx.best_precision();
         let mut model = i3d_gpu::GpuI3d::new(ctx, &weights, precision)?;
         return run_wgpu(&args, &mut model);

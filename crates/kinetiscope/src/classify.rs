@@ -27,7 +27,7 @@ pub struct ClassifyArgs {
     pub input: PathBuf,
     /// Where the network runs: `cpu` (candle), `wgpu` (WGSL kernels on a Vulkan/Metal/DX12
     /// adapter), or `auto` (wgpu on a hardware adapter, else the CPU; the reason is printed on
-    /// stderr). If wgpu fails, the clip runs on the CPU and stderr says so.
+    /// stderr; if wgpu then fails, the clip runs on the CPU and stderr says so).
     #[arg(long, default_value = "cpu", value_name = "auto|cpu|wgpu")]
     pub backend: BackendChoice,
     /// Storage precision: `f32`, `f16` (wgpu adapters with shader-f16), or `auto` (the backend's
@@ -79,7 +79,12 @@ pub struct Clip {
 /// Loads the engine on the backend and precision asked for, from the weights directory (checked
 /// against the manifest); prints the backend, precision and reason on stderr.
 pub fn load_engine(options: Options, weights: Option<&Path>) -> Result<Engine> {
-    let engine = Engine::load_dir_blocking(weights, options)?;
+    let engine = Engine::load_dir_blocking(weights, options).map_err(|e| match e {
+        engine::Error::Unavailable(message) => anyhow::anyhow!(
+            "{message}; pass other --backend/--precision values (auto lets kinetiscope choose)"
+        ),
+        e => e.into(),
+    })?;
     eprintln!(
         "backend {} ({}): {}",
         engine.backend(),
@@ -201,6 +206,16 @@ fn read_safetensors(path: &Path, max_frames: usize) -> Result<Clip> {
             st.names().join(", ")
         );
     };
+    if !matches!(
+        input.dtype(),
+        safetensors::Dtype::F32 | safetensors::Dtype::F16
+    ) {
+        bail!(
+            "{}: tensor `input` is {:?}; expected F32 or F16 values in [-1, 1]",
+            path.display(),
+            input.dtype()
+        );
+    }
     match *input.shape() {
         [1, t, 224, 224, 3] => {
             let mut data = i3d_core::weights::tensor_f32(&st, "input", input.shape())?;

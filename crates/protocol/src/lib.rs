@@ -98,7 +98,8 @@ impl ModelReady {
 pub enum FromWorker {
     /// The worker's WASM is running and listening (messages posted before this are lost).
     Booted {
-        /// The worker's [`PROTOCOL_VERSION`].
+        /// The worker's [`PROTOCOL_VERSION`] (0 from a worker of version 1, which did not send one).
+        #[serde(default)]
         version: u32,
     },
     /// Weights download (or cache read) progress.
@@ -170,6 +171,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(booted["version"], PROTOCOL_VERSION);
+        // A version-1 worker said only `{"kind": "booted"}`: it reads as version 0, a mismatch.
+        assert_eq!(
+            serde_json::from_str::<FromWorker>(r#"{"kind":"booted"}"#).unwrap(),
+            FromWorker::Booted { version: 0 }
+        );
         let reply = FromWorker::Failed {
             id: None,
             message: "no weights".into(),

@@ -139,8 +139,11 @@ async fn run(
     let frame_count = gif_frames
         .as_ref()
         .map_or_else(|| video::frame_count(duration), Vec::len);
-    // The model must be ready before the window length is known.
-    let client = model.ready().await?;
+    // The model must be ready before the window length is known; leaving stops the wait.
+    let Some(client) = token.until_cancelled(model.ready()).await else {
+        return Ok(None);
+    };
+    let client = client?;
     if token.is_cancelled() {
         return Ok(None);
     }

@@ -5,9 +5,13 @@
 //! page cancels that token; the task checks [`CancelToken::is_cancelled`] after every `await` and
 //! before doing anything visible, and ends quietly once it is cancelled.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::rc::Rc;
+use std::task::Poll;
+
+use futures_channel::oneshot;
 
 use leptos::prelude::*;
 use protocol::ActivationMap;
@@ -19,17 +23,55 @@ use super::output::{Ranked, WindowRow};
 
 /// Whether the task holding it should stop. Clones share the flag.
 #[derive(Debug, Clone, Default)]
-pub struct CancelToken(Rc<Cell<bool>>);
+pub struct CancelToken(Rc<TokenState>);
+
+#[derive(Debug, Default)]
+struct TokenState {
+    cancelled: Cell<bool>,
+    /// Tasks awaiting [`CancelToken::cancelled`].
+    waiters: RefCell<Vec<oneshot::Sender<()>>>,
+}
 
 impl CancelToken {
     /// Whether the task was cancelled: it must then do nothing visible and end.
     pub fn is_cancelled(&self) -> bool {
-        self.0.get()
+        self.0.cancelled.get()
     }
 
-    /// Cancels every clone of this token.
+    /// Cancels every clone of this token and wakes the tasks awaiting it.
     fn cancel(&self) {
-        self.0.set(true);
+        self.0.cancelled.set(true);
+        for waiter in self.0.waiters.take() {
+            // A waiter that went away no longer needs waking.
+            let _ = waiter.send(());
+        }
+    }
+
+    /// Resolves once the token is cancelled.
+    async fn cancelled(&self) {
+        if self.is_cancelled() {
+            return;
+        }
+        let (waiter, woken) = oneshot::channel();
+        self.0.waiters.borrow_mut().push(waiter);
+        // Either outcome (woken, or the sender dropped) means the task is over.
+        let _ = woken.await;
+    }
+
+    /// Runs `future` to its end, or stops waiting for it when the token is cancelled (`None`).
+    pub async fn until_cancelled<F: Future>(&self, future: F) -> Option<F::Output> {
+        let mut future = std::pin::pin!(future);
+        let mut cancelled = std::pin::pin!(self.cancelled());
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                return Poll::Ready(Some(output));
+            }
+            if cancelled.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 

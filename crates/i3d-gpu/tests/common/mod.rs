@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use i3d_core::arch::{same_padding, ConvSpec, Dims3, PoolSpec, Shape};
+use i3d_core::arch::{ConvSpec, Dims3, PoolSpec, Shape};
 use i3d_core::reference;
 use i3d_gpu::{Error, GpuContext};
 use rand::rngs::StdRng;
@@ -60,19 +60,7 @@ pub fn uniform(rng: &mut StdRng, len: usize, lo: f32, hi: f32) -> Vec<f32> {
     (0..len).map(|_| rng.random_range(lo..hi)).collect()
 }
 
-pub use i3d_core::reference::{max_abs_diff, rel_l2};
-
-/// TF SAME output extents and padding before, per axis.
-pub fn same(input: Shape, kernel: Dims3, stride: Dims3) -> ([usize; 3], [usize; 3]) {
-    let mut out = [0; 3];
-    let mut pad = [0; 3];
-    for a in 0..3 {
-        let (o, before, _) = same_padding(input.thw()[a], kernel[a], stride[a]);
-        out[a] = o;
-        pad[a] = before;
-    }
-    (out, pad)
-}
+pub use i3d_core::reference::{max_abs_diff, rel_l2, same};
 
 /// [`reference::conv3d`] with the conv given by its parts.
 pub fn conv3d_ref(
