@@ -1,6 +1,8 @@
 //! A static server for the built site on 127.0.0.1 (axum + tower-http's `ServeDir`).
 //!
-//! Unknown paths fall back to `index.html`, so the app's deep links (`/classes/abseiling`) load the app.
+//! Unknown routes fall back to `index.html`, so the app's deep links (`/classes/abseiling`) load the app; a missing
+//! file (a path whose last segment has an extension, `/data/k400.bin`, `/sample.webm`) is a 404, so that it is
+//! reported as missing rather than as an HTML page of the wrong type.
 //! The page is cross-origin isolated (COOP/COEP) so that WASM threads and precise timers are available.
 
 use std::net::SocketAddr;
@@ -13,8 +15,35 @@ use tower_http::cors::CorsLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+/// Whether a path the site does not have is one of the app's routes (no extension in its last segment).
+fn is_route(path: &str) -> bool {
+    !path.rsplit('/').next().unwrap_or_default().contains('.')
+}
+
 fn site(dist: &Path) -> Router {
-    let files = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    let index = ServeFile::new(dist.join("index.html"));
+    let fallback = axum::routing::any(move |request: axum::extract::Request| {
+        let index = index.clone();
+        async move {
+            use axum::response::IntoResponse;
+            use tower::ServiceExt;
+            let path = request.uri().path().to_owned();
+            if is_route(&path) {
+                match index.oneshot(request).await {
+                    Ok(response) => response.into_response(),
+                    Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+                        .into_response(),
+                }
+            } else {
+                (
+                    axum::http::StatusCode::NOT_FOUND,
+                    format!("{path}: no such file\n"),
+                )
+                    .into_response()
+            }
+        }
+    });
+    let files = ServeDir::new(dist).fallback(fallback);
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),
@@ -93,4 +122,41 @@ pub fn serve_test_assets(weights: &Path, fixtures: &Path) -> Result<BackgroundSe
         url,
         _runtime: runtime,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn status(url: &str) -> (u16, String) {
+        match ureq::get(url).call() {
+            Ok(mut response) => (
+                response.status().as_u16(),
+                response.body_mut().read_to_string().unwrap(),
+            ),
+            Err(ureq::Error::StatusCode(code)) => (code, String::new()),
+            Err(e) => panic!("{url}: {e}"),
+        }
+    }
+
+    #[test]
+    fn routes_fall_back_to_the_app_and_missing_files_are_404() {
+        let dist =
+            std::env::temp_dir().join(format!("kinetiscope-site-test-{}", std::process::id()));
+        std::fs::create_dir_all(dist.join("data")).unwrap();
+        std::fs::write(dist.join("index.html"), "<!doctype html>app").unwrap();
+        std::fs::write(dist.join("data/k400.bin"), "data").unwrap();
+        let server = serve_in_background(&dist).unwrap();
+        let url = |path: &str| format!("{}{path}", server.url);
+        assert_eq!(status(&url("/data/k400.bin")), (200, "data".into()));
+        assert_eq!(
+            status(&url("/classes/playing%20cricket")),
+            (200, "<!doctype html>app".into())
+        );
+        assert_eq!(status(&url("/classify")).0, 200);
+        assert_eq!(status(&url("/data/k700.bin")).0, 404);
+        assert_eq!(status(&url("/sample.webm")).0, 404);
+        std::fs::remove_dir_all(&dist).unwrap();
+    }
 }

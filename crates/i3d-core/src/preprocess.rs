@@ -26,6 +26,27 @@ pub const TARGET_FPS: f64 = 25.0;
 /// Floats in one pre-processed frame: 224·224·3.
 pub const FRAME_LEN: usize = INPUT_SIZE * INPUT_SIZE * 3;
 
+/// The largest frame accepted, in pixels: 4K UHD (3840×2160). Pre-processing holds one frame as f32
+/// RGB (12 bytes a pixel), so this bounds its memory at about 100 MB whatever a file claims.
+pub const MAX_FRAME_PIXELS: usize = 3840 * 2160;
+
+/// The longest side accepted, pixels (portrait 4K fits; a 320×65535 strip does not).
+pub const MAX_FRAME_SIDE: usize = 4096;
+
+/// Checks a frame size against [`MAX_FRAME_SIDE`] and [`MAX_FRAME_PIXELS`]; returns width·height.
+/// Overflow-free on every target (wasm32's `usize` is 32 bits).
+pub fn check_frame_size(width: usize, height: usize) -> Result<usize, Error> {
+    let pixels = width
+        .checked_mul(height)
+        .filter(|&p| p <= MAX_FRAME_PIXELS && width <= MAX_FRAME_SIDE && height <= MAX_FRAME_SIDE);
+    pixels.ok_or_else(|| {
+        Error::Frames(format!(
+            "this video's frames are {width}×{height}; frames larger than {MAX_FRAME_SIDE} pixels on a side or \
+             {MAX_FRAME_PIXELS} pixels in all (4K UHD) are refused"
+        ))
+    })
+}
+
 /// One decoded frame: `width`×`height` pixels, row-major, `channels` (3 = RGB, 4 = RGBA; alpha is
 /// ignored) u8 values per pixel.
 #[derive(Debug, Clone, Copy)]
@@ -54,13 +75,14 @@ impl FrameRef<'_> {
                 self.width, self.height
             )));
         }
-        if self.data.len() != self.width * self.height * self.channels {
+        // At most 4 bytes a pixel of a bounded pixel count: no overflow.
+        let bytes = check_frame_size(self.width, self.height)? * self.channels;
+        if self.data.len() != bytes {
             return Err(Error::Frames(format!(
-                "a {}×{}×{} frame needs {} bytes, got {}",
+                "a {}×{}×{} frame needs {bytes} bytes, got {}",
                 self.width,
                 self.height,
                 self.channels,
-                self.width * self.height * self.channels,
                 self.data.len()
             )));
         }

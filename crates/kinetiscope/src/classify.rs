@@ -303,7 +303,7 @@ fn read_video(path: &Path, max_frames: usize) -> Result<Clip> {
     probe_video(path)?;
     let mut child = match Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-i"])
-        .arg(path)
+        .arg(ffmpeg_input(path)?)
         .args([
             "-an", "-sn", "-vf", "fps=25", "-f", "image2pipe", "-c:v", "ppm", "-",
         ])
@@ -339,7 +339,8 @@ fn read_video(path: &Path, max_frames: usize) -> Result<Clip> {
             let Some((width, height)) = read_ppm_header(&mut reader)? else {
                 break;
             };
-            pixels.resize(width * height * 3, 0);
+            let size = i3d_core::preprocess::check_frame_size(width, height)?;
+            pixels.resize(size * 3, 0);
             reader
                 .read_exact(&mut pixels)
                 .context("ffmpeg: truncated frame")?;
@@ -379,9 +380,19 @@ fn read_video(path: &Path, max_frames: usize) -> Result<Clip> {
     Ok(Clip { data, frames })
 }
 
+/// The input argument for ffmpeg and ffprobe: `file:` and the absolute path, so that a file name that
+/// starts with `-` or holds `proto:` is read as the file it names, never as an option or a protocol.
+fn ffmpeg_input(path: &Path) -> Result<std::ffi::OsString> {
+    let absolute = std::path::absolute(path).with_context(|| path.display().to_string())?;
+    let mut input = std::ffi::OsString::from("file:");
+    input.push(absolute);
+    Ok(input)
+}
+
 /// Refuses, with ffprobe, files that hold no video stream, and text files (which ffmpeg would
 /// render as a video through its `tty` demuxer). Without ffprobe, ffmpeg's own failure decides.
 fn probe_video(path: &Path) -> Result<()> {
+    let input = ffmpeg_input(path)?;
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(default)]
@@ -406,7 +417,7 @@ fn probe_video(path: &Path) -> Result<()> {
             "-of",
             "json",
         ])
-        .arg(path)
+        .arg(&input)
         .stdin(Stdio::null())
         .output()
     {
@@ -424,7 +435,7 @@ fn probe_video(path: &Path) -> Result<()> {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let reason = stderr.lines().last().unwrap_or("unreadable").trim();
         let reason = reason
-            .strip_prefix(&format!("{}: ", path.display()))
+            .strip_prefix(&format!("{}: ", input.to_string_lossy()))
             .unwrap_or(reason);
         return Err(not_video(reason));
     }

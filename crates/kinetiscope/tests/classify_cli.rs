@@ -108,6 +108,39 @@ fn cricket_webm_is_playing_cricket() {
 }
 
 #[test]
+fn file_names_are_never_options_or_protocols() {
+    if weights_dir().is_none() || !ffmpeg_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Not `cricket.webm`: `concat:cricket.webm` read as a protocol would find no file of that name.
+    let webm = dir.path().join("source.webm");
+    ffmpeg(&[
+        "-i",
+        &gif(),
+        "-frames:v",
+        "20",
+        "-c:v",
+        "libvpx-vp9",
+        "-pix_fmt",
+        "yuv420p",
+        webm.to_str().unwrap(),
+    ]);
+    // Names ffmpeg would otherwise read as an option (`-…`) or a protocol (`concat:…`).
+    for name in ["-cricket.webm", "concat:cricket.webm"] {
+        std::fs::copy(&webm, dir.path().join(name)).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_kinetiscope"))
+            .args(["classify", "--json", "--", name])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["frames"], 20, "{name}");
+    }
+}
+
+#[test]
 fn text_output_and_frame_limit() {
     if weights_dir().is_none() {
         return;

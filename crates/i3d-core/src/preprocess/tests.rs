@@ -272,3 +272,30 @@ fn resampling_to_25_fps_follows_frame_times() {
     assert!(capped.is_full());
     assert_eq!(capped.until(2.0) + capped.finish(3.0), 0);
 }
+
+#[test]
+fn oversized_frames_are_refused_before_any_allocation() {
+    let mut out = vec![0.0; FRAME_LEN];
+    let mut p = Preprocessor::new();
+    // A 320×65535 strip (84 MB as RGBA) and a size whose byte count overflows 32 bits: refused by
+    // their size alone, with the size in the message.
+    for (w, h) in [(320, 65_535), (65_536, 65_536), (usize::MAX, 2)] {
+        let err = p
+            .frame_into(
+                FrameRef {
+                    width: w,
+                    height: h,
+                    channels: 4,
+                    data: &[],
+                },
+                &mut out,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("{w}×{h}")), "{err}");
+        assert!(err.contains("are refused"), "{err}");
+    }
+    assert_eq!(check_frame_size(3840, 2160).unwrap(), 3840 * 2160);
+    assert_eq!(check_frame_size(2160, 3840).unwrap(), 3840 * 2160);
+    assert!(check_frame_size(4097, 100).is_err());
+}
