@@ -167,6 +167,15 @@ test('loading files: extend, replace, and a bad file that leaves the data untouc
   assert.match(await page.getByTestId('load-status').textContent(), /Could not load broken\.csv\. The loaded data is unchanged\./);
   await waitForClips(page, /^19,906 Kinetics-400 clips loaded/);
   assert.equal(await countOf(page, 'abseiling').textContent(), '50');
+  // Replace with a file that parses but holds no clip (a header only): refused, nothing is dropped.
+  const headerOnly = path.join(path.dirname(bad), 'header-only.csv');
+  fs.writeFileSync(headerOnly, 'label,youtube_id,time_start,time_end,split\n');
+  await page.getByTestId('mode-replace').check();
+  await page.getByTestId('file-input').setInputFiles(headerOnly);
+  await page.getByTestId('load-error').filter({ hasText: 'header-only.csv holds no clips' }).waitFor({ timeout: 30_000 });
+  assert.match(await page.getByTestId('load-status').textContent(), /Could not load header-only\.csv\. The loaded data is unchanged\./);
+  await waitForClips(page, /^19,906 Kinetics-400 clips loaded/);
+  assert.equal(await countOf(page, 'abseiling').textContent(), '50');
   await screenshot(page, 'explorer-load-error');
   assert.deepEqual(unexpectedErrors(page), []);
 });

@@ -270,6 +270,10 @@ impl Data {
 
     fn insert_file(self, annotations: Annotations, mode: Mode) -> LoadStatus {
         let name = annotations.source.clone();
+        // A file without a single clip adds nothing and must not replace what is loaded.
+        if let Some(error) = nothing_to_load(&annotations) {
+            return LoadStatus::Failed { name, error };
+        }
         let details: Vec<String> = annotations
             .skipped
             .first_errors
@@ -418,9 +422,54 @@ pub fn name_from_url(url: &str) -> String {
     }
 }
 
+/// Why a parsed file cannot be loaded although it parsed: it holds no clip (a header-only CSV, `{}`, or
+/// every row skipped as malformed). `None` when it holds at least one.
+fn nothing_to_load(annotations: &Annotations) -> Option<String> {
+    if !annotations.clips.is_empty() {
+        return None;
+    }
+    let name = &annotations.source;
+    Some(
+        match (
+            annotations.skipped.rows,
+            annotations.skipped.first_errors.first(),
+        ) {
+            (0, _) => format!("{name} holds no clips"),
+            (n, Some(first)) => format!("all {n} rows of {name} are malformed (first: {first})"),
+            (n, None) => format!("all {n} rows of {name} are malformed"),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_file_without_clips_is_refused_and_says_why() {
+        let parse = |name: &str, text: &str, skip: bool| {
+            let options = if skip {
+                ReadOptions::skipping()
+            } else {
+                ReadOptions::default()
+            };
+            kinetics::parse(name, text.as_bytes(), &options).unwrap()
+        };
+        let header = "label,youtube_id,time_start,time_end,split\n";
+        let empty = nothing_to_load(&parse("header.csv", header, false)).unwrap();
+        assert_eq!(empty, "header.csv holds no clips");
+        assert!(nothing_to_load(&parse("empty.json", "{}", false)).is_some());
+        let bad_rows = format!("{header}abseiling,not-an-id,x,y,train\n");
+        let skipped = nothing_to_load(&parse("bad.csv", &bad_rows, true)).unwrap();
+        assert!(
+            skipped.starts_with("all 1 rows of bad.csv are malformed (first: "),
+            "{skipped}"
+        );
+        assert!(skipped.contains("line 2"), "{skipped}");
+        let good = format!("{header}abseiling,0347ZoDXyP0,14,24,train\n");
+        assert_eq!(nothing_to_load(&parse("good.csv", &good, false)), None);
+    }
 
     #[test]
     fn thousands_separators() {
