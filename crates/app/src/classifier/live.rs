@@ -94,8 +94,13 @@ async fn capture(session: Session, model: Model, video: HtmlVideoElement, token:
     let mut captured: VecDeque<f64> = VecDeque::new();
     let performance = web_sys::window().and_then(|w| w.performance());
     while !token.is_cancelled() {
-        camera::next_frame(&video).await;
-        if token.is_cancelled() {
+        // A video element that was removed never shows another frame: stop waiting when the task ends,
+        // so that the loop and its frame ring are freed.
+        if token
+            .until_cancelled(camera::next_frame(&video))
+            .await
+            .is_none()
+        {
             break;
         }
         // 25 fps from the video's own clock, s.
