@@ -2,15 +2,7 @@
 // per output position and channel vector. The output is f32 whatever the storage type (it feeds
 // the classifier and is small: at most a few positions × 1024 channels).
 
-// The parameter block of both pool kernels (maxpool3d.wgsl declares the same struct, and Rust
-// mirrors it once as `PoolParams`). VALID and stride 1: st, sh, sw are 1 and pt, ph, pw 0, unread.
-struct PoolParams {
-    in_t: u32, in_h: u32, in_w: u32, c: u32,
-    out_t: u32, out_h: u32, out_w: u32, total: u32,
-    kt: u32, kh: u32, kw: u32, _pad0: u32,
-    st: u32, sh: u32, sw: u32, _pad1: u32,
-    pt: u32, ph: u32, pw: u32, _pad2: u32,
-}
+// Parameters: `PoolParams` (common.wgsl), shared with maxpool3d.wgsl.
 
 @group(0) @binding(0) var<uniform> p: PoolParams;
 @group(0) @binding(1) var<storage, read> src: array<SV>;

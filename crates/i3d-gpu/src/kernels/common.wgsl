@@ -4,6 +4,16 @@
 //
 // Tensors are channels-last N×T×H×W×C. Arithmetic is f32 whatever the storage type.
 
+// The parameter block of both pool kernels (maxpool3d.wgsl, avgpool3d.wgsl), mirrored in Rust as
+// `PoolParams`. Average pooling is VALID with stride 1: it leaves st, sh, sw at 1 and pt, ph, pw at 0, unread.
+struct PoolParams {
+    in_t: u32, in_h: u32, in_w: u32, c: u32,
+    out_t: u32, out_h: u32, out_w: u32, total: u32,
+    kt: u32, kh: u32, kw: u32, _pad0: u32,
+    st: u32, sh: u32, sw: u32, _pad1: u32,
+    pt: u32, ph: u32, pw: u32, _pad2: u32,
+}
+
 // Lowest finite f32: the −∞ of max-pooling (a TF SAME window always overlaps the input, so it never wins).
 const F32_LOWEST: f32 = -3.4028234e38;
 

@@ -2,15 +2,7 @@
 // and channel vector. Input and output are dense N×T×H×W×C (C a multiple of VW), output
 // N×To×Ho×Wo×C.
 
-// The parameter block of both pool kernels (avgpool3d.wgsl declares the same struct, and Rust
-// mirrors it once as `PoolParams`).
-struct PoolParams {
-    in_t: u32, in_h: u32, in_w: u32, c: u32,
-    out_t: u32, out_h: u32, out_w: u32, total: u32,
-    kt: u32, kh: u32, kw: u32, _pad0: u32,
-    st: u32, sh: u32, sw: u32, _pad1: u32,
-    pt: u32, ph: u32, pw: u32, _pad2: u32,
-}
+// Parameters: `PoolParams` (common.wgsl), shared with avgpool3d.wgsl.
 
 @group(0) @binding(0) var<uniform> p: PoolParams;
 @group(0) @binding(1) var<storage, read> src: array<SV>;

@@ -374,7 +374,7 @@ pub struct ConvParams {
 }
 
 /// Parameters of both pool kernels, [`MaxPool3d`] and [`AvgPool3d`] (mirrors `PoolParams` of
-/// `maxpool3d.wgsl` and `avgpool3d.wgsl`, the same struct in both). Extents in positions, `c` in
+/// `common.wgsl`, which both read). Extents in positions, `c` in
 /// elements. The average pool is VALID with stride 1: it reads neither the stride nor the padding,
 /// which `ops::avgpool3d` sets to 1 and 0.
 #[repr(C)]

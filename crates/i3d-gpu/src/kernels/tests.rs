@@ -133,7 +133,7 @@ fn bindings_and_workgroup_size_match_the_wgsl() {
 }
 
 #[test]
-fn both_pools_declare_the_same_parameter_struct() {
+fn both_pools_read_the_one_parameter_struct_of_common_wgsl() {
     assert_eq!(MaxPool3d::PARAMS_STRUCT, AvgPool3d::PARAMS_STRUCT);
     let max = struct_layout(
         &scalar_f32(Kernel::of::<MaxPool3d>()),
