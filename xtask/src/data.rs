@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use kinetics::bundle::{BundledAsset, Manifest, MissingFile, MANIFEST_FILE, MANIFEST_VERSION};
 
 /// Where the assets and the manifest go (relative to the workspace root); trunk copies it to `dist/data/`.
 pub const OUT_DIR: &str = "target/site-assets/data";
@@ -27,11 +27,6 @@ pub const OUT_DIR: &str = "target/site-assets/data";
 const CACHE_DIR: &str = "target/kinetics-annotations";
 /// The shared folder of real annotation files, when this checkout has one.
 const SHARED_DIR: &str = "../shared/data/kinetics";
-/// The manifest's file name in [`OUT_DIR`].
-const MANIFEST: &str = "manifest.json";
-/// Bumped when the manifest layout changes; together with [`kinetics::asset::VERSION`] it decides whether
-/// recorded assets can be reused.
-const MANIFEST_VERSION: u32 = 1;
 /// Dataset folder names of the official download URLs, with the file name stem used for them here.
 const DATASETS: [(&str, &str); 3] = [
     ("400", "kinetics-400"),
@@ -57,57 +52,6 @@ pub struct DataArgs {
     pub force: bool,
 }
 
-/// The manifest the app reads at `/data/manifest.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// [`MANIFEST_VERSION`].
-    pub version: u32,
-    /// [`kinetics::asset::VERSION`] of the assets.
-    pub asset_version: u8,
-    /// The assets, in dataset then split order.
-    pub sources: Vec<SourceEntry>,
-    /// Official files that were not found.
-    pub missing: Vec<MissingEntry>,
-}
-
-/// One asset in the manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SourceEntry {
-    /// `400`, `600` or `700_2020`.
-    pub dataset: String,
-    /// `train`, `val` or `test`.
-    pub split: String,
-    /// Asset file name in `/data/`.
-    pub file: String,
-    /// The source name inside the asset (`kinetics-400_val.csv`).
-    pub source: String,
-    /// Clips in the file.
-    pub clips: usize,
-    /// Clips with a label.
-    pub labelled: usize,
-    /// Rows skipped as malformed.
-    pub skipped: usize,
-    /// Size of the asset, bytes.
-    pub bytes: u64,
-    /// Where the CSV came from: a URL, or a path relative to the workspace root.
-    pub origin: String,
-    /// Size of the CSV, bytes (with `input_modified`, decides whether the asset is up to date).
-    pub input_bytes: u64,
-    /// Modification time of the CSV, seconds since the Unix epoch.
-    pub input_modified: u64,
-}
-
-/// An official file that was not found.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MissingEntry {
-    /// `400`, `600` or `700_2020`.
-    pub dataset: String,
-    /// `train`, `val` or `test`.
-    pub split: String,
-    /// The official download URL.
-    pub url: String,
-}
-
 /// `cargo xtask data` with default arguments, as the site build runs it.
 pub fn prepare(root: &Path) -> Result<()> {
     run(&DataArgs::default(), root)
@@ -117,13 +61,11 @@ pub fn prepare(root: &Path) -> Result<()> {
 pub fn run(args: &DataArgs, root: &Path) -> Result<()> {
     let out = root.join(OUT_DIR);
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let manifest_path = out.join(MANIFEST);
+    let manifest_path = out.join(MANIFEST_FILE);
     let previous: Option<Manifest> = fs::read(&manifest_path)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .filter(|m: &Manifest| {
-            m.version == MANIFEST_VERSION && m.asset_version == kinetics::asset::VERSION
-        });
+        .filter(Manifest::is_current);
 
     let mut downloader = (!args.offline).then(Downloader::new);
     let mut manifest = Manifest {
@@ -152,7 +94,7 @@ pub fn run(args: &DataArgs, root: &Path) -> Result<()> {
                 },
             };
             let Some((input, origin)) = found else {
-                manifest.missing.push(MissingEntry {
+                manifest.missing.push(MissingFile {
                     dataset: dataset.into(),
                     split: split.into(),
                     url,
@@ -243,7 +185,7 @@ fn up_to_date(
     split: &str,
     input: &Path,
     origin: &str,
-) -> Option<SourceEntry> {
+) -> Option<BundledAsset> {
     let entry = previous
         .sources
         .iter()
@@ -275,7 +217,7 @@ fn encode(
     stem: &str,
     split: &str,
     origin: String,
-) -> Result<SourceEntry> {
+) -> Result<BundledAsset> {
     let bytes = fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
     let source = format!("{stem}_{split}.csv");
     let annotations = kinetics::parse(&source, &bytes, &kinetics::ReadOptions::skipping())
@@ -287,7 +229,7 @@ fn encode(
     let file = format!("{stem}_{split}.kntk");
     write_atomically(&out.join(&file), &asset)?;
     let (input_bytes, input_modified) = fingerprint(input)?;
-    Ok(SourceEntry {
+    Ok(BundledAsset {
         dataset: dataset.into(),
         split: split.into(),
         file,
@@ -461,7 +403,7 @@ mod tests {
         run(&args, &root).unwrap();
         let out = root.join(OUT_DIR);
         let manifest: Manifest =
-            serde_json::from_slice(&fs::read(out.join(MANIFEST)).unwrap()).unwrap();
+            serde_json::from_slice(&fs::read(out.join(MANIFEST_FILE)).unwrap()).unwrap();
         let listed: Vec<(&str, &str, usize)> = manifest
             .sources
             .iter()
@@ -492,10 +434,10 @@ mod tests {
         assert_eq!(decoded.labels, parsed.labels);
 
         let modified = |name: &str| fs::metadata(out.join(name)).unwrap().modified().unwrap();
-        let before = (modified(MANIFEST), modified(&val.file));
+        let before = (modified(MANIFEST_FILE), modified(&val.file));
         run(&args, &root).unwrap();
         assert_eq!(
-            (modified(MANIFEST), modified(&val.file)),
+            (modified(MANIFEST_FILE), modified(&val.file)),
             before,
             "nothing rewritten"
         );

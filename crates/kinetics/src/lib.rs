@@ -13,7 +13,8 @@
 //!   as `[u8; 11]`, times as `u32` milliseconds), with class × split counts, per-class clip lists sorted
 //!   by YouTube id, filters (split, group, dataset version) and merging of newly loaded files.
 //! - [`mod@search`]: prefix-first, then fuzzy, case-insensitive search over class and group names.
-//! - [`asset`]: a compact binary encoding of [`Annotations`] for the web app.
+//! - [`asset`]: a compact binary encoding of [`Annotations`] for the web app; [`bundle`]: the manifest of
+//!   the assets bundled with the site (written by `cargo xtask data`, read by the app).
 //! - [`YoutubeId`]: a validated YouTube id, and the only place where YouTube URLs are built.
 //!
 //! ```
@@ -27,6 +28,7 @@
 //! ```
 
 pub mod asset;
+pub mod bundle;
 mod error;
 pub mod index;
 pub mod parse;

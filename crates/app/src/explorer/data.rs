@@ -3,81 +3,14 @@
 
 use std::collections::HashMap;
 
+use kinetics::bundle::{BundledAsset, Manifest};
 use kinetics::{asset, Annotations, Index, Merge, ReadOptions, SourceId, Version};
 use leptos::prelude::*;
-use serde::Deserialize;
 
 use super::query::View;
 
 /// Where the site build (`cargo xtask data`) puts the manifest of its annotation assets.
 pub const MANIFEST_URL: &str = "/data/manifest.json";
-
-/// The list of bundled assets written by `cargo xtask data` (only the fields the app reads).
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-pub struct Manifest {
-    /// Assets present in `/data/`.
-    pub sources: Vec<BundledSource>,
-    /// Official files the build did not find.
-    #[serde(default)]
-    pub missing: Vec<MissingSource>,
-}
-
-/// One bundled asset.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct BundledSource {
-    /// `400`, `600` or `700_2020`.
-    pub dataset: String,
-    /// `train`, `val` or `test`.
-    pub split: String,
-    /// File name in `/data/`.
-    pub file: String,
-    /// Clips it holds.
-    pub clips: usize,
-    /// Size in bytes.
-    pub bytes: u64,
-}
-
-impl BundledSource {
-    /// The dataset version its clips belong to (`None` for Kinetics-700).
-    pub fn version(&self) -> Option<Version> {
-        dataset_version(&self.dataset)
-    }
-
-    /// `Kinetics-400 val`.
-    pub fn title(&self) -> String {
-        format!("{} {}", dataset_title(&self.dataset), self.split)
-    }
-}
-
-/// An official file the build did not find.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct MissingSource {
-    /// `400`, `600` or `700_2020`.
-    pub dataset: String,
-    /// `train`, `val` or `test`.
-    pub split: String,
-    /// Its official URL.
-    pub url: String,
-}
-
-impl MissingSource {
-    /// `Kinetics-400 train`.
-    pub fn title(&self) -> String {
-        format!("{} {}", dataset_title(&self.dataset), self.split)
-    }
-}
-
-fn dataset_version(dataset: &str) -> Option<Version> {
-    match dataset {
-        "400" => Some(Version::K400),
-        "600" => Some(Version::K600),
-        _ => None,
-    }
-}
-
-fn dataset_title(dataset: &str) -> String {
-    format!("Kinetics-{}", dataset.replace('_', "-"))
-}
 
 /// The state of a bundled asset.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,7 +116,7 @@ impl Data {
     }
 
     /// Fetches one bundled asset into the index (again, if it was dropped).
-    pub fn load_bundle(self, source: BundledSource) {
+    pub fn load_bundle(self, source: BundledAsset) {
         let file = source.file.clone();
         self.bundles.update(|bundles| {
             bundles.insert(file.clone(), Bundle::Loading);
@@ -377,7 +310,15 @@ async fn fetch_manifest() -> Result<Manifest, String> {
     }
     let text = response.text().await.map_err(|e| e.to_string())?;
     // A server without the file may answer with the app's index.html: that is "no manifest".
-    serde_json::from_str(&text).map_err(|_| "the site has no annotation assets".to_owned())
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|_| "the site has no annotation assets".to_owned())?;
+    if !manifest.is_current() {
+        return Err(format!(
+            "the site's annotation assets are of another build (manifest {}, assets {}); reload the page",
+            manifest.version, manifest.asset_version
+        ));
+    }
+    Ok(manifest)
 }
 
 async fn fetch_asset(file: &str) -> Result<Annotations, String> {
