@@ -232,7 +232,7 @@ fn hex(digest: &[u8]) -> String {
 }
 
 /// Checks a size against the entry: shorter is "truncated", longer is "oversized".
-pub fn check_size(file: &str, entry: &FileEntry, actual: u64) -> Result<(), WeightsError> {
+fn check_size(file: &str, entry: &FileEntry, actual: u64) -> Result<(), WeightsError> {
     if actual < entry.bytes {
         Err(WeightsError::Truncated {
             file: file.to_owned(),
@@ -265,8 +265,13 @@ fn check_digest(file: &str, entry: &FileEntry, actual: String) -> Result<(), Wei
 /// Checks the bytes of one weights file against its manifest entry: size first (a short download is
 /// reported as truncated), then SHA-256.
 pub fn verify_bytes(entry: &FileEntry, bytes: &[u8]) -> Result<(), WeightsError> {
-    check_size(&entry.name, entry, bytes.len() as u64)?;
-    check_digest(&entry.name, entry, sha256_hex(bytes))
+    verify_named(&entry.name, entry, bytes)
+}
+
+/// [`verify_bytes`], naming the file `file` in errors (a path where there is one).
+fn verify_named(file: &str, entry: &FileEntry, bytes: &[u8]) -> Result<(), WeightsError> {
+    check_size(file, entry, bytes.len() as u64)?;
+    check_digest(file, entry, sha256_hex(bytes))
 }
 
 /// The bytes of a weights file that matched their manifest entry (size and SHA-256). The engine takes
@@ -371,8 +376,7 @@ pub fn read_weights(
         }
         Err(source) => return Err(WeightsError::Io { path, source }),
     };
-    check_size(&path.display().to_string(), entry, bytes.len() as u64)?;
-    check_digest(&path.display().to_string(), entry, sha256_hex(&bytes))?;
+    verify_named(&path.display().to_string(), entry, &bytes)?;
     let verified = VerifiedWeights {
         bytes,
         precision: entry.dtype,

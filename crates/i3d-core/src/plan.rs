@@ -10,7 +10,7 @@
 
 use std::ops::Range;
 
-use crate::arch::{ConvSpec, InceptionSpec, Shape};
+use crate::arch::{InceptionSpec, Shape};
 
 /// The execution plan of one Inception block (all ranges are channel/column ranges).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,15 +47,6 @@ impl InceptionPlan {
             b2_reduction_cols: c0 + c1a..c0 + c1a + c2a,
             reduction_channels: c1a + c2a,
             outputs: [0..c0, b1, b2, b3],
-        }
-    }
-
-    /// The fused 1×1×1 convolution (b0 | b1a | b2a), named `<block>.Branch_0+1+2.Conv3d_0a_1x1`.
-    pub fn fused_conv(&self, name: &'static str) -> ConvSpec {
-        ConvSpec {
-            name,
-            cout: self.fused_cout,
-            ..self.spec.b0
         }
     }
 
