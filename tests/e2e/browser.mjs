@@ -5,6 +5,8 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
+/** The weights (`/weights/…`, f32 and f16 with their manifest) and reference fixtures (`/fixtures/…`), with CORS. */
+export const ASSETS_URL = process.env.ASSETS_URL;
 export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? path.resolve('../target/e2e');
 export const SHARED_DIR = process.env.SHARED_DIR ?? path.resolve('../../shared');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, modelReady, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
+import { launch, modelReady, screenshot, ASSETS_URL, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
 
 const GIF = path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif');
 const Y4M = path.join(SCREENSHOT_DIR, 'cricket.y4m');
@@ -35,9 +35,26 @@ after(async () => {
   await denied?.close();
 });
 
-/** A page in a fresh context (own cache), recording errors, weight requests and long tasks. */
-async function open(browser, url) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+/**
+ * A page in a fresh context (own cache), recording errors, weight requests and long tasks. `isolated: false`
+ * strips the cross-origin isolation headers from every response, as a host that does not send them would.
+ */
+async function open(browser, url, { isolated = true } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 1000 },
+    acceptDownloads: true,
+    // Routed responses must not be answered by the service worker instead.
+    serviceWorkers: isolated ? 'allow' : 'block',
+  });
+  if (!isolated) {
+    await context.route('**/*', async (route) => {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      delete headers['cross-origin-opener-policy'];
+      delete headers['cross-origin-embedder-policy'];
+      await route.fulfill({ response, headers });
+    });
+  }
   const page = await context.newPage();
   page.errors = [];
   page.weightRequests = [];
@@ -79,14 +96,30 @@ async function longTasksSince(page, since) {
   return page.evaluate((t) => window.__longTasks.filter((e) => e.start >= t), since);
 }
 
-test('webcam on the CPU: "playing cricket" becomes the first prediction, the page never blocks', async () => {
+/** The expected thread count of the threaded build here: the cores the browser reports, at most 8. */
+async function expectedThreads(page) {
+  return page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
+}
+
+test('webcam on the CPU (threaded build): "playing cricket" first, predictions keep coming, the page never blocks', async () => {
   const page = await open(camera, '/classify?backend=cpu');
   await ready(page, 'cpu', 120_000);
+  // The page is cross-origin isolated: the threaded build runs on a thread per core (up to 8).
+  const threads = page.getByTestId('threads');
+  assert.equal(Number(await threads.getAttribute('data-threads')), await expectedThreads(page), await threads.innerText());
+  assert.match(await threads.innerText(), /threads on Web Workers/);
   const since = await page.evaluate(() => performance.now());
   await startCameraUntil(page, 'playing cricket', 'cpu', 180_000);
+  // Windows overlap and never queue: predictions keep coming, one at a time.
+  const stats = page.getByTestId('live-stats');
+  const count = Number(await stats.getAttribute('data-count'));
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="live-stats"]')?.dataset.count) >= n + 3,
+    count, { timeout: 60_000, polling: 200 });
+  const perSecond = Number(await stats.getAttribute('data-per-second'));
+  assert.ok(perSecond > 0, `predictions per second: ${perSecond}`);
   const blocked = await longTasksSince(page, since);
   const text = await page.getByTestId('predictions').innerText();
-  console.log(`# cpu live: ${text.split('\n')[0]} | ${await page.getByTestId('live-stats').innerText()} | long tasks: ${JSON.stringify(blocked)}`);
+  console.log(`# cpu live (${await threads.innerText()}): ${text.split('\n')[0]} | ${await stats.innerText()} | long tasks: ${JSON.stringify(blocked)}`);
   assert.deepEqual(blocked, [], 'the main thread blocked for more than 50 ms');
   // The class links to its explorer page.
   assert.equal(await page.locator('[data-testid="predictions"] li a').first().getAttribute('href'), '/classes/playing%20cricket?v=400');
@@ -98,6 +131,58 @@ test('webcam on the CPU: "playing cricket" becomes the first prediction, the pag
   assert.equal(await error.getAttribute('data-code'), 'ended');
   assert.match(await error.innerText(), /camera stopped sending pictures/);
   await page.getByTestId('predictions').waitFor({ state: 'detached', timeout: 10_000 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('without cross-origin isolation the single-threaded build runs, says why, and still finds "playing cricket"', async () => {
+  const page = await open(camera, '/classify?backend=cpu', { isolated: false });
+  assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+  await ready(page, 'cpu', 120_000);
+  const threads = page.getByTestId('threads');
+  assert.equal(await threads.getAttribute('data-threads'), '1');
+  assert.match(await threads.innerText(), /one thread: the page is not cross-origin isolated/);
+  await startCameraUntil(page, 'playing cricket', 'cpu (one thread)', 180_000);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('threaded worker: the reference logits (rel. L2 < 1e-4) with the f32 weights, on a thread per core', async () => {
+  assert.ok(ASSETS_URL, 'ASSETS_URL (weights and fixtures) is not set: run through `cargo xtask test`');
+  const page = await open(camera, '/');
+  const report = await page.evaluate(async ({ assets, threads }) => {
+    const fixture = await (await fetch(`${assets}/fixtures/i3d_ref_smooth16.safetensors`)).arrayBuffer();
+    const n = Number(new DataView(fixture).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(fixture, 8, n)));
+    const tensor = (name) => fixture.slice(8 + n + header[name].data_offsets[0], 8 + n + header[name].data_offsets[1]);
+    const input = tensor('input');
+    const reference = new Float32Array(tensor('logits'));
+    const worker = new Worker('/worker-mt/loader.js');
+    const next = (kind) => new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => {
+        if (data.kind === 'failed') reject(new Error(data.message));
+        else if (data.kind === kind) resolve(data);
+      };
+    });
+    await next('booted');
+    const loaded = next('ready');
+    worker.postMessage({ message: { kind: 'load', backend: { only: 'cpu' }, precision: { only: 'f32' },
+      manifest_url: `${assets}/weights/i3d-kinetics-400.json`, threads }, frames: [] });
+    const ready = await loaded;
+    const done = next('logits');
+    worker.postMessage({ message: { kind: 'run', id: 1, frames: header.input.shape[1] }, frames: [input] }, [input]);
+    const { logits, model_ms } = await done;
+    worker.terminate();
+    let diff = 0, norm = 0;
+    for (let i = 0; i < reference.length; i++) { diff += (logits[i] - reference[i]) ** 2; norm += reference[i] ** 2; }
+    const top = (xs) => [...xs.keys()].sort((a, b) => xs[b] - xs[a]).slice(0, 5);
+    return { relL2: Math.sqrt(diff / norm), top5: top(logits), refTop5: top([...reference]), threads: ready.threads, precision: ready.precision, model_ms };
+  }, { assets: ASSETS_URL, threads: await expectedThreads(page) });
+  console.log(`# threaded parity: rel. L2 ${report.relL2.toExponential(2)}, ${report.threads.note}, ${report.model_ms.toFixed(0)} ms`);
+  assert.equal(report.precision, 'f32');
+  assert.equal(report.threads.count, await expectedThreads(page), report.threads.note);
+  assert.ok(report.relL2 < 1e-4, `rel. L2 ${report.relL2}`);
+  assert.deepEqual(report.top5, report.refTop5);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -111,6 +111,16 @@ test('search, class page with YouTube links, and a player that loads only on dem
   await row.getByTestId('play').click();
   assert.equal(await page.locator('iframe').count(), 0);
   assert.deepEqual(unexpectedErrors(page), []);
+
+  // A browser without credentialless iframes (the page is cross-origin isolated): a plain link, no frame.
+  await page.addInitScript(() => { delete HTMLIFrameElement.prototype.credentialless; });
+  await page.reload();
+  const again = page.locator('[data-testid="clip-row"][data-youtube-id="-49tMSUTnZg"]');
+  await again.getByTestId('play').click();
+  const link = page.getByTestId('player-link');
+  await link.waitFor();
+  assert.equal(await link.locator('a').getAttribute('href'), 'https://www.youtube.com/watch?v=-49tMSUTnZg&t=16s');
+  assert.equal(await page.locator('iframe').count(), 0);
 });
 
 test('statistics: clicking a bar of the clips-per-class chart opens that class', async () => {

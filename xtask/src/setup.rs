@@ -49,7 +49,21 @@ pub enum WasmToolchain {
 pub struct Toolchain {
     /// Which wasm32 toolchain to use.
     pub wasm: WasmToolchain,
+    /// Which one builds the threaded worker (std rebuilt with atomics: it needs std's source).
+    pub threaded: WasmToolchain,
 }
+
+/// rustflags of the threaded worker build: `.cargo/config.toml`'s wasm32 flags (an environment
+/// variable replaces them, so they are repeated) plus WebAssembly threads: atomics and bulk memory,
+/// and a shared memory imported from JavaScript (so that the pool's workers can share it), at most
+/// 2 GiB (a shared memory must declare its maximum; the model needs ~0.5 GiB), with the exports
+/// wasm-bindgen's thread support needs.
+const THREADED_RUSTFLAGS: &str =
+    "-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals \
+    --cfg getrandom_backend=\"wasm_js\" \
+    -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=2147483648 \
+    -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+    -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base";
 
 impl Toolchain {
     /// Environment variables for any cargo/trunk command that builds for wasm32.
@@ -74,6 +88,27 @@ impl Toolchain {
     pub fn wasm_cargo(&self) -> Command {
         let mut cmd = Command::new("cargo");
         cmd.envs(self.wasm_env());
+        cmd
+    }
+
+    /// A `cargo` command for the threaded wasm32 build: std rebuilt with atomics (nightly cargo
+    /// features, enabled with `RUSTC_BOOTSTRAP` on the stable compiler) and [`THREADED_RUSTFLAGS`].
+    pub fn threaded_cargo(&self) -> Command {
+        let mut cmd = Command::new("cargo");
+        let base = Toolchain {
+            wasm: self.threaded,
+            threaded: self.threaded,
+        };
+        cmd.envs(base.wasm_env())
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                THREADED_RUSTFLAGS
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
         cmd
     }
 }
@@ -108,7 +143,42 @@ fn output_of(program: &str, args: &[&str]) -> Option<String> {
 fn wasm_toolchain() -> Result<Toolchain> {
     let wasm = detect_or_install_wasm()?;
     step("wasm32", &format!("using {wasm:?}"));
-    Ok(Toolchain { wasm })
+    let threaded = match wasm {
+        WasmToolchain::DebianWeb => WasmToolchain::DebianWeb,
+        WasmToolchain::Rustup if rust_src_installed() => WasmToolchain::Rustup,
+        WasmToolchain::Rustup => {
+            step(
+                "wasm32 threads",
+                &format!(
+                    "trying `rustup component add rust-src` (at most {RUSTUP_TARGET_TIMEOUT:?})"
+                ),
+            );
+            if run_with_timeout(
+                Command::new("rustup").args(["component", "add", "rust-src"]),
+                RUSTUP_TARGET_TIMEOUT,
+            )? {
+                WasmToolchain::Rustup
+            } else {
+                step(
+                    "wasm32 threads",
+                    "no rust-src from rustup; using Debian's rustc-web",
+                );
+                install_debian_web()?;
+                WasmToolchain::DebianWeb
+            }
+        }
+    };
+    step(
+        "wasm32 threads",
+        &format!("std with atomics from {threaded:?}"),
+    );
+    Ok(Toolchain { wasm, threaded })
+}
+
+/// Whether the default toolchain has std's source (for `-Zbuild-std`).
+fn rust_src_installed() -> bool {
+    output_of("rustup", &["component", "list", "--installed"])
+        .is_some_and(|l| l.lines().any(|l| l.starts_with("rust-src")))
 }
 
 fn detect_or_install_wasm() -> Result<WasmToolchain> {
@@ -138,6 +208,12 @@ fn detect_or_install_wasm() -> Result<WasmToolchain> {
         "wasm32",
         "rustup cannot fetch the target here; using Debian's rustc-web with -Zbuild-std",
     );
+    install_debian_web()?;
+    Ok(WasmToolchain::DebianWeb)
+}
+
+/// Debian's rustc-web with std's source, linked into rustup as [`DEBIAN_TOOLCHAIN`].
+fn install_debian_web() -> Result<()> {
     apt_install(DEBIAN_WASM_PACKAGES)?;
     let toolchains = output_of("rustup", &["toolchain", "list"]).unwrap_or_default();
     if !toolchains.lines().any(|l| l.starts_with(DEBIAN_TOOLCHAIN)) {
@@ -148,7 +224,7 @@ fn detect_or_install_wasm() -> Result<WasmToolchain> {
             "Debian's wasm toolchain is still incomplete after installing {DEBIAN_WASM_PACKAGES:?}"
         );
     }
-    Ok(WasmToolchain::DebianWeb)
+    Ok(())
 }
 
 fn debian_web_ready() -> bool {

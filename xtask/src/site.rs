@@ -16,27 +16,43 @@ const SAMPLE_ASSETS: &str = "target/site-assets/sample";
 /// The shared clip the sample is made from.
 const SAMPLE_SOURCE: &str = "../shared/data/video/v_CricketShot_g04_c01_rgb.gif";
 
-/// Puts the f16 weights and their manifest into the site (building them first if needed): the app
-/// ships with its model. Hard-linked when possible; skipped when already up to date.
+/// Puts the f16 weights and a manifest that lists only them into the site (building them first if
+/// needed): the app ships with its model, and its manifest names no file the site does not have. The
+/// weights are hard-linked when possible and skipped when already up to date.
 fn prepare_model(root: &Path) -> Result<()> {
     let dir = weights::run(&weights::WeightsArgs::default(), root)?;
     let out = root.join(MODEL_ASSETS);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    for name in [checkpoint::F16_FILE, checkpoint::MANIFEST_FILE] {
-        let (from, to) = (dir.join(name), out.join(name));
-        let same = match (std::fs::metadata(&from), std::fs::metadata(&to)) {
-            (Ok(a), Ok(b)) => a.len() == b.len() && a.modified().ok() <= b.modified().ok(),
-            _ => false,
-        };
-        if same {
-            continue;
-        }
+    let (from, to) = (
+        dir.join(checkpoint::F16_FILE),
+        out.join(checkpoint::F16_FILE),
+    );
+    let same = match (std::fs::metadata(&from), std::fs::metadata(&to)) {
+        (Ok(a), Ok(b)) => a.len() == b.len() && a.modified().ok() <= b.modified().ok(),
+        _ => false,
+    };
+    if !same {
         let _ = std::fs::remove_file(&to);
         if std::fs::hard_link(&from, &to).is_err() {
             std::fs::copy(&from, &to)
                 .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
         }
     }
+    let manifest_path = dir.join(checkpoint::MANIFEST_FILE);
+    let json = std::fs::read(&manifest_path)
+        .with_context(|| format!("reading {}", manifest_path.display()))?;
+    let mut manifest = checkpoint::Manifest::parse(&json, &manifest_path.display().to_string())?;
+    manifest.files.retain(|f| f.name == checkpoint::F16_FILE);
+    anyhow::ensure!(
+        !manifest.files.is_empty(),
+        "{} lists no f16 file",
+        manifest_path.display()
+    );
+    let site_manifest = out.join(checkpoint::MANIFEST_FILE);
+    // Earlier builds hard-linked the weights' own manifest here: unlink it rather than write through.
+    let _ = std::fs::remove_file(&site_manifest);
+    std::fs::write(&site_manifest, serde_json::to_vec_pretty(&manifest)?)
+        .with_context(|| format!("writing {}", site_manifest.display()))?;
     println!("site: model in {}", out.display());
     Ok(())
 }
@@ -119,7 +135,62 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
         .envs(toolchain.wasm_env())
         .env("KINETISCOPE_BUILD", &version);
     run_cmd(&mut trunk)?;
+    build_threaded_worker(root, toolchain, &version)?;
     finish_service_worker(&root.join("dist"))
+}
+
+/// Its own target folder: the threaded build's std and flags differ from the single-threaded one's.
+const THREADED_TARGET_DIR: &str = "target/wasm-threads";
+/// Where the threaded worker goes in the site, with its loader and thread script (`www/worker-mt/`).
+const THREADED_DIST: &str = "dist/worker-mt";
+
+/// The classifier worker built a second time with WebAssembly threads (see
+/// `crates/classifier-worker/src/threads.rs`): `dist/worker-mt/{worker.js, worker_bg.wasm, loader.js,
+/// thread.js}`. trunk cannot build one asset with other rustflags and std, so cargo and
+/// wasm-bindgen (`no-modules`, like trunk's worker) run here. The app starts it where the page is
+/// cross-origin isolated, the single-threaded `/worker_loader.js` elsewhere.
+fn build_threaded_worker(root: &Path, toolchain: &Toolchain, version: &str) -> Result<()> {
+    let mut cargo = toolchain.threaded_cargo();
+    cargo
+        .args([
+            "build",
+            "--release",
+            "--target=wasm32-unknown-unknown",
+            "--target-dir",
+            THREADED_TARGET_DIR,
+            "--package",
+            "classifier-worker",
+            "--bin",
+            "worker",
+        ])
+        .current_dir(root)
+        .env("KINETISCOPE_BUILD", version);
+    run_cmd(&mut cargo)?;
+    let out = root.join(THREADED_DIST);
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut bindgen = Command::new("wasm-bindgen");
+    bindgen
+        .args([
+            "--target",
+            "no-modules",
+            "--no-typescript",
+            "--out-name",
+            "worker",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .arg(
+            root.join(THREADED_TARGET_DIR)
+                .join("wasm32-unknown-unknown/release/worker.wasm"),
+        );
+    run_cmd(&mut bindgen)?;
+    for script in ["loader.js", "thread.js"] {
+        let from = root.join("www/worker-mt").join(script);
+        std::fs::copy(&from, out.join(script))
+            .with_context(|| format!("copying {}", from.display()))?;
+    }
+    println!("site: threaded worker in {}", out.display());
+    Ok(())
 }
 
 /// Files of the build the service worker does not precache: itself, and the weights (the

@@ -187,9 +187,13 @@ fn browser_tmpdir(root: &Path) -> Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-/// Serves `dist/` on an ephemeral port and runs the Playwright tests in `tests/e2e` against it.
+/// Serves `dist/` (and the weights and fixtures, `ASSETS_URL`) on ephemeral ports and runs the Playwright
+/// tests in `tests/e2e` against them.
 fn end_to_end(root: &Path) -> Result<()> {
     let server = server::serve_in_background(&root.join("dist"))?;
+    // The f32 weights and the reference fixtures, for the threaded worker's parity check.
+    let weights_dir = weights::run(&weights::WeightsArgs::default(), root)?;
+    let assets = server::serve_test_assets(&weights_dir, &root.join("../shared/fixtures"))?;
     let screenshots = root.join("target/e2e");
     std::fs::create_dir_all(&screenshots)?;
     eprintln!(
@@ -201,6 +205,7 @@ fn end_to_end(root: &Path) -> Result<()> {
         .args(["--test", "--test-concurrency=1", "e2e/"])
         .current_dir(root.join("tests"))
         .env("BASE_URL", &server.url)
+        .env("ASSETS_URL", &assets.url)
         .env("SCREENSHOT_DIR", &screenshots)
         .env("SHARED_DIR", root.join("../shared"))
         .env("DIST_DIR", root.join("dist"))

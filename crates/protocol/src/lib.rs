@@ -12,7 +12,7 @@ pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
 /// The version of these messages. The worker announces it in [`FromWorker::Booted`]; a page whose
 /// version differs (an old page that started a newly deployed worker, or the reverse) stops and
 /// asks for a reload instead of exchanging messages neither side fully understands.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The name of the Cache API cache that holds the model weights. Versioned by the weights format, not by the
 /// app build, so that app updates (and the service worker's clean-up of old app caches) keep the weights.
@@ -33,6 +33,10 @@ pub enum ToWorker {
         precision: PrecisionChoice,
         /// URL of the weights manifest (JSON with sizes, hashes, labels), relative to the page.
         manifest_url: String,
+        /// CPU threads wanted (1: one). Only the threaded build (`/worker-mt/`) can use more; it
+        /// starts that many Web Workers for the CPU executor's rayon pool.
+        #[serde(default = "one")]
+        threads: u32,
     },
     /// Classify one window; `frames` RGBA buffers of `width`×`height` pixels travel beside the message.
     Classify {
@@ -45,6 +49,29 @@ pub enum ToWorker {
         /// Also compute the class activation map of the top class.
         cam: bool,
     },
+    /// Run the network on a clip that is already pre-processed (`frames` holds one buffer of
+    /// `frames`×224×224×3 f32 values in [−1, 1], NTHWC, as the reference fixtures store it) and
+    /// answer with its logits ([`FromWorker::Logits`]): for checks against a reference and for
+    /// benchmarks of the network alone.
+    Run {
+        /// Echoed in the reply.
+        id: u32,
+        /// Frames in the clip (at least [`MIN_FRAMES`]).
+        frames: usize,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The CPU threads a model runs on, and why that many.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Threads {
+    /// Threads the CPU executor uses (1 in the single-threaded build).
+    pub count: u32,
+    /// Why this many, for the model panel ("4 of 8 cores", "the page is not cross-origin isolated", ...).
+    pub note: String,
 }
 
 /// A class activation map: `height`×`width` values in 0..1, row-major, over the centre 224×224 crop.
@@ -75,6 +102,12 @@ pub struct ModelReady {
     pub load_ms: f64,
     /// Whether the weights came from the Cache API.
     pub from_cache: bool,
+    /// The CPU threads (the CPU executor's; WebGPU runs the network on the GPU).
+    pub threads: Threads,
+    /// The warm-up time of each backend tried when the choice was left to `auto`, ms (the faster one
+    /// is kept); empty when only one backend was usable or one was asked for.
+    #[serde(default)]
+    pub measured: Vec<(Backend, f64)>,
 }
 
 impl ModelReady {
@@ -129,8 +162,19 @@ pub enum FromWorker {
         probs: Vec<f32>,
         /// Wall time of preprocessing and inference, ms.
         latency_ms: f64,
+        /// Wall time of the network alone (no preprocessing, no activation map), ms.
+        model_ms: f64,
         /// When asked for.
         cam: Option<ActivationMap>,
+    },
+    /// The result of a [`ToWorker::Run`].
+    Logits {
+        /// The request's id.
+        id: u32,
+        /// The 400 logits, model label order.
+        logits: Vec<f32>,
+        /// Wall time of the network, ms.
+        model_ms: f64,
     },
     /// Something failed; `id` is set when it is a window's classification.
     Failed {
@@ -161,11 +205,22 @@ mod tests {
             backend: "webgpu".parse().unwrap(),
             precision: PrecisionChoice::Auto,
             manifest_url: "model/i3d-kinetics-400.json".into(),
+            threads: 4,
         };
         let json = serde_json::to_value(&load).unwrap();
         assert_eq!(json["backend"], serde_json::json!({ "only": "wgpu" }));
         assert_eq!(json["precision"], "auto");
         assert_eq!(serde_json::from_value::<ToWorker>(json).unwrap(), load);
+        // A page that says nothing of threads asks for one.
+        let json = serde_json::json!({ "kind": "load", "backend": "auto", "precision": "auto", "manifest_url": "m.json" });
+        assert!(matches!(
+            serde_json::from_value::<ToWorker>(json).unwrap(),
+            ToWorker::Load { threads: 1, .. }
+        ));
+        let run = ToWorker::Run { id: 3, frames: 16 };
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(json["kind"], "run");
+        assert_eq!(serde_json::from_value::<ToWorker>(json).unwrap(), run);
         let booted = serde_json::to_value(FromWorker::Booted {
             version: PROTOCOL_VERSION,
         })
@@ -192,6 +247,11 @@ mod tests {
             warmup_ms,
             load_ms: 812.5,
             from_cache: true,
+            threads: Threads {
+                count: 1,
+                note: "WebGPU".into(),
+            },
+            measured: vec![(Backend::Wgpu, warmup_ms), (Backend::Cpu, 2.0 * warmup_ms)],
         }
     }
 

@@ -1,12 +1,16 @@
 //! A video's analysis: a file (picker or drop), an animated GIF or the sample clip read frame by
 //! frame at 25 fps, one window after the other through the model; then its timeline, overall top
 //! five and export.
+//!
+//! Reading and the model overlap: the frames of the next window are read (seeked, drawn, copied)
+//! while the worker runs the current one, so a video costs about its model time plus the reading of
+//! its first window. The summary shows both times.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::HtmlVideoElement;
 
-use super::client::js_text;
+use super::client::{answer_of, js_text};
 use super::frames::Grabber;
 use super::model::Model;
 use super::output::{self, rank, RankedList, Timeline, WindowRow};
@@ -51,6 +55,8 @@ pub enum Analysis {
         name: String,
         /// The video's length, s.
         duration: f64,
+        /// Wall time from opening the video to the last window's answer, ms.
+        wall_ms: f64,
     },
     /// What went wrong and what to do.
     Failed(String),
@@ -85,8 +91,10 @@ pub fn analyse(session: Session, model: Model, input: Input, name: String) {
         done: 0,
         total: 0,
     });
+    let started = now_ms();
     spawn_local(async move {
         let result = run(session, model, &input, &name, &video, &token).await;
+        let wall_ms = now_ms() - started;
         if let Input::Url { src, revoke: true } = &input {
             let _ = web_sys::Url::revoke_object_url(src);
         }
@@ -95,11 +103,22 @@ pub fn analyse(session: Session, model: Model, input: Input, name: String) {
             return;
         }
         match result {
-            Ok(Some(duration)) => session.analysis.set(Analysis::Done { name, duration }),
+            Ok(Some(duration)) => session.analysis.set(Analysis::Done {
+                name,
+                duration,
+                wall_ms,
+            }),
             Ok(None) => {}
             Err(e) => session.analysis.set(Analysis::Failed(e)),
         }
     });
+}
+
+/// `performance.now()`, ms.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 /// Reads `input` window by window into `session.rows`; the video's duration (s) when done, `None`
@@ -156,12 +175,11 @@ async fn run(
         ));
     }
     let total = windows.len();
+    // A camera window may still be in the worker.
+    client.idle().await;
+    // The window in the worker while the next one is read: (index, first frame, frames, answer).
+    let mut in_flight = None;
     for (i, (first, count)) in windows.into_iter().enumerate() {
-        session.analysis.set(Analysis::Running {
-            name: name.to_owned(),
-            done: i,
-            total,
-        });
         let mut buffers = Vec::with_capacity(count);
         let mut size = (0, 0);
         for k in first..first + count {
@@ -182,30 +200,53 @@ async fn run(
             size = (frame.width, frame.height);
             buffers.push(frame.pixels);
         }
-        // A camera window may still be in the worker.
-        client.idle().await;
-        if token.is_cancelled() {
-            return Ok(None);
+        // The worker takes one window at a time: the previous answer first.
+        if let Some((index, start, frames, answer)) = in_flight.take() {
+            let result = answer_of(answer).await?;
+            if token.is_cancelled() {
+                return Ok(None);
+            }
+            record(session, index, start, frames, result);
         }
-        let cam = session.show_cam.get_untracked();
-        let result = client.classify(buffers, size.0, size.1, cam).await?;
-        if token.is_cancelled() {
-            return Ok(None);
-        }
-        session.cam_map.set(result.cam.clone());
-        session.rows.update(|r| {
-            r.push(WindowRow {
-                window: i,
-                start_s: first as f64 / video::FPS,
-                end_s: (first + count) as f64 / video::FPS,
-                frames: count,
-                top: rank(&result.probs, 5),
-                latency_ms: result.latency_ms,
-                probs: result.probs,
-            })
+        session.analysis.set(Analysis::Running {
+            name: name.to_owned(),
+            done: i,
+            total,
         });
+        let cam = session.show_cam.get_untracked();
+        in_flight = Some((i, first, count, client.send(buffers, size.0, size.1, cam)?));
+    }
+    if let Some((index, start, frames, answer)) = in_flight.take() {
+        let result = answer_of(answer).await?;
+        if token.is_cancelled() {
+            return Ok(None);
+        }
+        record(session, index, start, frames, result);
     }
     Ok(Some(duration))
+}
+
+/// Adds window `index` (`frames` frames from frame `first`) and its answer to the rows.
+fn record(
+    session: Session,
+    index: usize,
+    first: usize,
+    frames: usize,
+    result: super::client::WindowResult,
+) {
+    session.cam_map.set(result.cam.clone());
+    session.rows.update(|r| {
+        r.push(WindowRow {
+            window: index,
+            start_s: first as f64 / video::FPS,
+            end_s: (first + frames) as f64 / video::FPS,
+            frames,
+            top: rank(&result.probs, 5),
+            latency_ms: result.latency_ms,
+            model_ms: result.model_ms,
+            probs: result.probs,
+        })
+    });
 }
 
 /// The video's progress, timeline, overall top five and export.
@@ -254,12 +295,15 @@ pub fn VideoResults(session: Session) -> impl IntoView {
             </section>
         }
         .into_any(),
-        Analysis::Done { name, duration } => {
+        Analysis::Done { name, duration, wall_ms } => {
             let all = rows.get();
             let overall = rank(&output::mean(&all.iter().map(|r| r.probs.clone()).collect::<Vec<_>>()), 5);
+            let model_ms: f64 = all.iter().map(|r| r.model_ms).sum();
             view! {
-                <section class="video-results">
+                <section class="video-results" data-wall-ms=format!("{wall_ms:.0}") data-model-ms=format!("{model_ms:.0}")>
                     <h2>{format!("{name}: {} windows of {} frames", all.len(), all.first().map_or(0, |r| r.frames))}</h2>
+                    <p class="muted" data-testid="analysis-time">{format!(
+                        "Analysed in {:.1} s, of which the network took {:.1} s.", wall_ms / 1000.0, model_ms / 1000.0)}</p>
                     <h3>"Whole video"</h3>
                     <RankedList items=overall.clone() testid="overall"/>
                     <h3>"Timeline"</h3>

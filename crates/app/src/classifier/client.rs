@@ -20,9 +20,17 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
-/// Where trunk writes the worker's loader (`data-loader-shim` in index.html). Absolute: the page
-/// may be at `/classify` or deeper.
+/// Where trunk writes the single-threaded worker's loader (`data-loader-shim` in index.html).
+/// Absolute: the page may be at `/classify` or deeper.
 const WORKER_URL: &str = "/worker_loader.js";
+/// The threaded build of the worker (`+atomics`, shared memory; built by `cargo xtask`, see
+/// `xtask/src/site.rs`), with its loader and the script of its pool's threads (`www/worker-mt/`).
+const THREADED_WORKER_URL: &str = "/worker-mt/loader.js";
+/// Threads asked for by default: the logical cores the browser reports, at most this many (past
+/// it, a layer's chunks are too few to keep more threads busy, and each costs a Web Worker).
+pub const DEFAULT_MAX_THREADS: u32 = 8;
+/// The most threads `?threads=` may ask for.
+pub const MAX_THREADS: u32 = 16;
 /// The weights manifest, copied into the site by `cargo xtask` (see `xtask/src/site.rs`).
 pub const MANIFEST_URL: &str = "/model/i3d-kinetics-400.json";
 
@@ -144,6 +152,8 @@ pub struct WindowResult {
     pub probs: Vec<f32>,
     /// Preprocessing and inference, ms.
     pub latency_ms: f64,
+    /// The network alone, ms.
+    pub model_ms: f64,
     /// The class activation map, when asked.
     pub cam: Option<ActivationMap>,
 }
@@ -230,23 +240,119 @@ pub fn version_mismatch(worker_version: u32) -> String {
     )
 }
 
+/// Which build of the worker to start and with how many threads, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerPlan {
+    /// The worker's script.
+    pub script: &'static str,
+    /// Threads to ask the worker for.
+    pub threads: u32,
+    /// Why the single-threaded build, when it is the one (shown in the model panel).
+    pub single_because: Option<String>,
+}
+
+impl WorkerPlan {
+    /// The plan for a page that is (or not) cross-origin `isolated`, in a browser that has (or not)
+    /// `shared_memory` (`SharedArrayBuffer`), reporting `cores` logical cores, with `requested`
+    /// threads from the address (`?threads=`).
+    pub fn new(isolated: bool, shared_memory: bool, cores: u32, requested: Option<u32>) -> Self {
+        let single = |why: &str| WorkerPlan {
+            script: WORKER_URL,
+            threads: 1,
+            single_because: Some(why.to_owned()),
+        };
+        if requested == Some(1) {
+            return single("one thread was asked for (?threads=1)");
+        }
+        if !isolated {
+            return single(
+                "the page is not cross-origin isolated, so WebAssembly threads are off (the host must send \
+                 Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: credentialless)",
+            );
+        }
+        if !shared_memory {
+            return single("this browser has no SharedArrayBuffer, so WebAssembly threads are off");
+        }
+        let threads = requested.unwrap_or_else(|| cores.clamp(1, DEFAULT_MAX_THREADS));
+        WorkerPlan {
+            script: THREADED_WORKER_URL,
+            threads: threads.clamp(1, MAX_THREADS),
+            single_because: None,
+        }
+    }
+
+    /// The plan for this browser and page.
+    pub fn for_this_page(requested: Option<u32>) -> Self {
+        let global = js_sys::global();
+        let isolated = Reflect::get(&global, &"crossOriginIsolated".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let shared_memory = Reflect::has(&global, &"SharedArrayBuffer".into()).unwrap_or(false);
+        let cores = web_sys::window()
+            .map(|w| w.navigator().hardware_concurrency())
+            .unwrap_or(1.0) as u32;
+        Self::new(isolated, shared_memory, cores, requested)
+    }
+
+    /// The single-threaded build, after the threaded one failed to start for `why`.
+    pub fn single_after(why: &str) -> Self {
+        WorkerPlan {
+            script: WORKER_URL,
+            threads: 1,
+            single_because: Some(format!("the threaded build could not start ({why})")),
+        }
+    }
+
+    /// Whether this is the threaded build.
+    pub fn threaded(&self) -> bool {
+        self.script == THREADED_WORKER_URL
+    }
+}
+
+/// Called (once, later, outside the worker's callbacks) with the reason when the threaded build
+/// fails before it booted, so that the single-threaded one can be started instead.
+pub type BootFailure = Rc<dyn Fn(String)>;
+
 impl ModelClient {
     /// Starts the worker and has it load the model on `backend` in `precision`; progress and the
     /// outcome go to `status`. A worker that announces another [`PROTOCOL_VERSION`] is stopped at
     /// once and `status` asks the visitor to reload the page.
     pub fn start(
-        backend: BackendChoice,
-        precision: PrecisionChoice,
+        request: ModelRequest,
+        plan: WorkerPlan,
         status: Status,
+        on_boot_failure: Option<BootFailure>,
     ) -> Result<Self, String> {
-        let worker = Worker::new(WORKER_URL).map_err(|e| {
+        let ModelRequest {
+            backend, precision, ..
+        } = request;
+        let worker = Worker::new(plan.script).map_err(|e| {
             format!("the classifier worker could not start ({e:?}); reload the page")
         })?;
         status.set(ModelStatus::Starting);
         let shared: Rc<Shared> = Rc::default();
+        // A threaded build that fails before it booted hands over to the single-threaded one.
+        let boot_failed = {
+            let shared = shared.clone();
+            let worker = worker.clone();
+            move |message: String| -> bool {
+                let Some(fallback) = on_boot_failure.clone().filter(|_| !shared.booted.get())
+                else {
+                    return false;
+                };
+                shared.close(&message);
+                worker.terminate();
+                gloo_timers::callback::Timeout::new(0, move || fallback(message)).forget();
+                true
+            }
+        };
+        let single_because = plan.single_because.clone();
+        let threads = plan.threads;
         let on_message = {
             let worker = worker.clone();
             let shared = shared.clone();
+            let boot_failed = boot_failed.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 if shared.closed.get() {
                     return;
@@ -272,6 +378,7 @@ impl ModelClient {
                             backend,
                             precision,
                             manifest_url: MANIFEST_URL.into(),
+                            threads,
                         };
                         if let Err(e) = post(&worker, &load, &[]) {
                             status.set(ModelStatus::Failed(e));
@@ -289,12 +396,18 @@ impl ModelClient {
                     FromWorker::WarmingUp { backend } => {
                         status.set(ModelStatus::WarmingUp { backend })
                     }
-                    FromWorker::Ready(ready) => status.set(ModelStatus::Ready(ready)),
+                    FromWorker::Ready(mut ready) => {
+                        if let Some(why) = &single_because {
+                            ready.threads.note = format!("one thread: {why}");
+                        }
+                        status.set(ModelStatus::Ready(ready))
+                    }
                     FromWorker::Classified {
                         id,
                         frames,
                         probs,
                         latency_ms,
+                        model_ms,
                         cam,
                     } => shared.settle(
                         id,
@@ -302,6 +415,7 @@ impl ModelClient {
                             frames,
                             probs,
                             latency_ms,
+                            model_ms,
                             cam,
                         }),
                     ),
@@ -309,8 +423,18 @@ impl ModelClient {
                         id: Some(id),
                         message,
                     } => shared.settle(id, Err(message)),
+                    // The page sends no `Run` (checks and benchmarks talk to the worker directly).
+                    FromWorker::Logits { id, .. } => shared.settle(
+                        id,
+                        Err(
+                            "the classifier answered with logits, which this page did not ask for"
+                                .into(),
+                        ),
+                    ),
                     FromWorker::Failed { id: None, message } => {
-                        status.set(ModelStatus::Failed(message))
+                        if !boot_failed(message.clone()) {
+                            status.set(ModelStatus::Failed(message))
+                        }
                     }
                 }
             })
@@ -319,6 +443,9 @@ impl ModelClient {
             let shared = shared.clone();
             Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
                 if shared.closed.get() {
+                    return;
+                }
+                if boot_failed(event.message()) {
                     return;
                 }
                 let message = format!(
@@ -380,15 +507,16 @@ impl ModelClient {
         }
     }
 
-    /// Classifies one window of RGBA frames (`width`×`height` pixels, 4 bytes each), moving the
-    /// buffers to the worker.
-    pub async fn classify(
+    /// Sends one window of RGBA frames (`width`×`height` pixels, 4 bytes each) to the worker now,
+    /// moving the buffers, and returns the receiver of its answer: the worker starts at once, so the
+    /// caller can prepare the next window before awaiting this one.
+    pub fn send(
         &self,
         frames: Vec<ArrayBuffer>,
         width: u32,
         height: u32,
         cam: bool,
-    ) -> Result<WindowResult, String> {
+    ) -> Result<oneshot::Receiver<Result<WindowResult, String>>, String> {
         if self.shared.closed.get() {
             return Err("the classifier worker stopped; reload the page".into());
         }
@@ -406,19 +534,50 @@ impl ModelClient {
             self.shared.settle(id, Err(e.clone()));
             return Err(e);
         }
-        answer
-            .await
-            .map_err(|_| "the classifier worker went away".to_owned())?
+        Ok(answer)
+    }
+
+    /// Classifies one window ([`Self::send`], then its answer).
+    pub async fn classify(
+        &self,
+        frames: Vec<ArrayBuffer>,
+        width: u32,
+        height: u32,
+        cam: bool,
+    ) -> Result<WindowResult, String> {
+        answer_of(self.send(frames, width, height, cam)?).await
     }
 }
 
+/// The answer a [`ModelClient::send`] receiver brings.
+pub async fn answer_of(
+    answer: oneshot::Receiver<Result<WindowResult, String>>,
+) -> Result<WindowResult, String> {
+    answer
+        .await
+        .map_err(|_| "the classifier worker went away".to_owned())?
+}
+
+/// What the address asks of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelRequest {
+    /// `?backend=`.
+    pub backend: BackendChoice,
+    /// `?precision=`.
+    pub precision: PrecisionChoice,
+    /// `?threads=`: CPU threads (1..=[`MAX_THREADS`]); `None`: as many as the device has, up to
+    /// [`DEFAULT_MAX_THREADS`].
+    pub threads: Option<u32>,
+}
+
 /// The model the address asks for: `?backend=` (`auto` when absent, `cpu`, `wgpu`, or `webgpu` for
-/// `wgpu`) and `?precision=` (`auto` when absent, `f32`, `f16`). An unknown value is an error saying
-/// which values exist.
+/// `wgpu`), `?precision=` (`auto` when absent, `f32`, `f16`) and `?threads=` (1 to [`MAX_THREADS`]).
+/// An unknown value is an error saying which values exist.
 pub fn requested_model(
     backend: Option<&str>,
     precision: Option<&str>,
-) -> Result<(BackendChoice, PrecisionChoice), String> {
+    threads: Option<&str>,
+) -> Result<ModelRequest, String> {
     let backend = match backend {
         None | Some("") => BackendChoice::Auto,
         Some(text) => text.parse().map_err(|_| {
@@ -435,7 +594,22 @@ pub fn requested_model(
             )
         })?,
     };
-    Ok((backend, precision))
+    let threads = match threads {
+        None | Some("") => None,
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=MAX_THREADS).contains(&n) => Some(n),
+            _ => {
+                return Err(format!(
+                    "The address asks for “{text}” threads: use ?threads= with a number from 1 to {MAX_THREADS}, or leave it out."
+                ))
+            }
+        },
+    };
+    Ok(ModelRequest {
+        backend,
+        precision,
+        threads,
+    })
 }
 
 /// `JsValue` to text for messages.
@@ -453,29 +627,71 @@ mod tests {
     use super::*;
     use protocol::{Backend, Precision};
 
+    fn request(backend: BackendChoice, precision: PrecisionChoice) -> ModelRequest {
+        ModelRequest {
+            backend,
+            precision,
+            threads: None,
+        }
+    }
+
     #[test]
-    fn the_address_names_a_backend_and_a_precision() {
+    fn the_address_names_a_backend_a_precision_and_threads() {
         assert_eq!(
-            requested_model(None, None),
-            Ok((BackendChoice::Auto, PrecisionChoice::Auto))
+            requested_model(None, None, None),
+            Ok(request(BackendChoice::Auto, PrecisionChoice::Auto))
         );
         assert_eq!(
-            requested_model(Some("webgpu"), Some("f16")),
-            Ok((
+            requested_model(Some("webgpu"), Some("f16"), None),
+            Ok(request(
                 BackendChoice::Only(Backend::Wgpu),
                 PrecisionChoice::Only(Precision::F16)
             ))
         );
         assert_eq!(
-            requested_model(Some("cpu"), Some("auto")),
-            Ok((BackendChoice::Only(Backend::Cpu), PrecisionChoice::Auto))
+            requested_model(Some("cpu"), Some("auto"), Some("2")),
+            Ok(ModelRequest {
+                threads: Some(2),
+                ..request(BackendChoice::Only(Backend::Cpu), PrecisionChoice::Auto)
+            })
         );
-        let err = requested_model(Some("gpu"), None).unwrap_err();
+        let err = requested_model(Some("gpu"), None, None).unwrap_err();
         assert!(
             err.contains("“gpu”") && err.contains("?backend=wgpu"),
             "{err}"
         );
-        let err = requested_model(None, Some("bf16")).unwrap_err();
+        let err = requested_model(None, Some("bf16"), None).unwrap_err();
         assert!(err.contains("?precision=f32"), "{err}");
+        for bad in ["0", "17", "two", "-1"] {
+            let err = requested_model(None, None, Some(bad)).unwrap_err();
+            assert!(err.contains("from 1 to 16"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn threads_need_an_isolated_page_and_shared_memory() {
+        let plan = WorkerPlan::new(true, true, 4, None);
+        assert_eq!((plan.script, plan.threads), (THREADED_WORKER_URL, 4));
+        assert!(plan.single_because.is_none() && plan.threaded());
+        // Many cores: capped by default, not when asked for.
+        assert_eq!(
+            WorkerPlan::new(true, true, 64, None).threads,
+            DEFAULT_MAX_THREADS
+        );
+        assert_eq!(WorkerPlan::new(true, true, 2, Some(12)).threads, 12);
+        let not_isolated = WorkerPlan::new(false, true, 8, None);
+        assert_eq!((not_isolated.script, not_isolated.threads), (WORKER_URL, 1));
+        assert!(not_isolated
+            .single_because
+            .as_deref()
+            .is_some_and(|w| w.contains("not cross-origin isolated")));
+        let no_shared = WorkerPlan::new(true, false, 8, None);
+        assert!(!no_shared.threaded());
+        assert!(no_shared
+            .single_because
+            .unwrap()
+            .contains("SharedArrayBuffer"));
+        let one = WorkerPlan::new(true, true, 8, Some(1));
+        assert!(!one.threaded() && one.single_because.unwrap().contains("?threads=1"));
     }
 }

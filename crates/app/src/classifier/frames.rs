@@ -191,6 +191,13 @@ impl FrameRing {
         self.frames.drain(..).collect()
     }
 
+    /// Copies of the newest `n` frames (at most as many as held), oldest first: the ring keeps its
+    /// own, so that overlapping windows share frames (the copies' buffers go to the worker).
+    pub fn latest(&self, n: usize) -> Vec<Frame> {
+        let skip = self.frames.len().saturating_sub(n);
+        self.frames.iter().skip(skip).map(Frame::copy).collect()
+    }
+
     /// Changes the window length (keeps the newest frames).
     pub fn resize(&mut self, capacity: usize) {
         self.capacity = capacity;

@@ -1,5 +1,11 @@
 //! The live camera: opening it, capturing frames at 25 fps into a ring buffer, sending a window to
 //! the worker whenever the model is free, and showing the (smoothed) prediction.
+//!
+//! Windows overlap: a new one goes out as soon as the model is free and [`STRIDE`] new frames came
+//! in, so a device that runs a window in under a third of a second predicts about three times per
+//! second, while a slow one drops frames instead of queueing windows. Until the first prediction,
+//! windows are [`FIRST_WINDOW`] frames long, so that something shows about a second after the camera
+//! opens.
 
 use std::collections::VecDeque;
 
@@ -20,6 +26,12 @@ pub const SMOOTHING_WINDOWS: usize = 3;
 const FRAME_INTERVAL_S: f64 = 1.0 / i3d_core::preprocess::TARGET_FPS;
 /// The capture rate is measured over this many ms.
 const FPS_SPAN_MS: f64 = 2000.0;
+/// New frames between two overlapping windows (0.32 s at 25 fps).
+pub const STRIDE: usize = 8;
+/// Frames of the windows sent until the first prediction shows.
+pub const FIRST_WINDOW: usize = 16;
+/// Predictions per second are measured over this many ms.
+const RATE_SPAN_MS: f64 = 4000.0;
 
 /// Stops what runs and opens the camera (`device`, or the default one); its error, if any, goes to
 /// `session.camera_error`.
@@ -89,6 +101,9 @@ async fn capture(session: Session, model: Model, video: HtmlVideoElement, token:
     };
     let window_len = || session.window_len.get_untracked().max(protocol::MIN_FRAMES);
     let mut ring = FrameRing::new(window_len());
+    // Frames captured since the last window went out.
+    let mut fresh = usize::MAX;
+    let rate = std::rc::Rc::new(std::cell::RefCell::new(VecDeque::<f64>::new()));
     let mut next_sample = f64::NEG_INFINITY;
     // Capture times, ms (`performance.now()`), over the last `FPS_SPAN_MS`.
     let mut captured: VecDeque<f64> = VecDeque::new();
@@ -135,7 +150,13 @@ async fn capture(session: Session, model: Model, video: HtmlVideoElement, token:
         }
         ring.resize(window_len());
         ring.push(frame);
-        if !ring.is_full() {
+        fresh = fresh.saturating_add(1);
+        let wanted = if session.live.with_untracked(Option::is_none) {
+            FIRST_WINDOW.min(window_len())
+        } else {
+            window_len()
+        };
+        if ring.len() < wanted || fresh < STRIDE {
             continue;
         }
         // While the model loads or is busy, windows are dropped, not queued.
@@ -145,20 +166,40 @@ async fn capture(session: Session, model: Model, video: HtmlVideoElement, token:
         if client.busy() {
             continue;
         }
-        let window: Vec<Frame> = ring.take();
+        let window: Vec<Frame> = ring.latest(wanted);
+        fresh = 0;
         let Some((width, height)) = window.first().map(|f| (f.width, f.height)) else {
             continue;
         };
         let buffers = window.into_iter().map(|f| f.pixels).collect();
         let cam = session.show_cam.get_untracked();
         let token = token.clone();
+        let rate = rate.clone();
+        let performance = performance.clone();
         spawn_local(async move {
             let result = client.classify(buffers, width, height, cam).await;
             if token.is_cancelled() {
                 return;
             }
             match result {
-                Ok(result) => show(session, result),
+                Ok(result) => {
+                    let per_second = performance.map_or(0.0, |p| {
+                        let now = p.now();
+                        let mut done = rate.borrow_mut();
+                        done.push_back(now);
+                        while done.front().is_some_and(|&t| now - t > RATE_SPAN_MS) {
+                            done.pop_front();
+                        }
+                        // Over the span covered, once two predictions are in.
+                        match (done.front(), done.len()) {
+                            (Some(&first), n) if n > 1 && now > first => {
+                                (n - 1) as f64 * 1000.0 / (now - first)
+                            }
+                            _ => 0.0,
+                        }
+                    });
+                    show(session, result, per_second)
+                }
                 Err(e) => session.notice.set(Some(e)),
             }
         });
@@ -167,7 +208,7 @@ async fn capture(session: Session, model: Model, video: HtmlVideoElement, token:
 
 /// A finished window of the camera: smooth (mean of the last [`SMOOTHING_WINDOWS`] windows' probabilities when
 /// smoothing is on), rank, show.
-fn show(session: Session, result: WindowResult) {
+fn show(session: Session, result: WindowResult, per_second: f64) {
     let smoothing = session.smoothing.get_untracked();
     let probs = session
         .history
@@ -182,10 +223,16 @@ fn show(session: Session, result: WindowResult) {
             output::mean(h.make_contiguous())
         })
         .unwrap_or_default();
+    let count = session
+        .live
+        .with_untracked(|l| l.as_ref().map_or(0, |l| l.count))
+        + 1;
     session.live.set(Some(Live {
+        count,
         top: rank(&probs, 5),
         latency_ms: result.latency_ms,
         frames: result.frames,
+        per_second,
     }));
     session.cam_map.set(result.cam);
 }
@@ -206,9 +253,9 @@ pub fn LivePrediction(session: Session) -> impl IntoView {
                     view! {
                         <RankedList items=l.top.clone() testid="predictions"/>
                         <p class="sr-only" aria-live="polite">{summary}</p>
-                        <p class="muted" data-testid="live-stats">
-                            {format!("{} frames per window, {:.0} ms per window ({:.1} frames/s through the model), ",
-                                l.frames, l.latency_ms, l.frames as f64 * 1000.0 / l.latency_ms.max(1.0))}
+                        <p class="muted" data-testid="live-stats" data-per-second=format!("{:.2}", l.per_second) data-count=l.count.to_string()>
+                            {format!("{} frames per window, {:.0} ms per window, {:.1} predictions/s, ",
+                                l.frames, l.latency_ms, l.per_second)}
                             // Its own reactive text: the list above must not be rebuilt at every frame.
                             {move || format!("capture {:.0} fps", capture_fps.get())}
                         </p>

@@ -42,10 +42,14 @@ pub fn ClassifierPage() -> impl IntoView {
     let session = use_context::<Session>().unwrap_or_default();
     let query = use_query_map();
     let requested = query.with_untracked(|q| {
-        client::requested_model(q.get("backend").as_deref(), q.get("precision").as_deref())
+        client::requested_model(
+            q.get("backend").as_deref(),
+            q.get("precision").as_deref(),
+            q.get("threads").as_deref(),
+        )
     });
     match requested {
-        Ok((backend, precision)) => model.ensure(backend, precision),
+        Ok(request) => model.ensure(request),
         Err(message) => model.fail(message),
     }
 

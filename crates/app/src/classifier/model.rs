@@ -4,16 +4,15 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use protocol::{BackendChoice, PrecisionChoice};
 
-use super::client::{ModelClient, ModelStatus, Status};
+use super::client::{BootFailure, ModelClient, ModelRequest, ModelStatus, Status, WorkerPlan};
 
 /// The model, provided by the app (not the page) so that it outlives a visit to the page.
 #[derive(Clone, Copy)]
 pub struct Model {
     client: StoredValue<Option<Rc<ModelClient>>, LocalStorage>,
     /// What the running client was started with.
-    requested: StoredValue<Option<(BackendChoice, PrecisionChoice)>>,
+    requested: StoredValue<Option<ModelRequest>>,
     /// What the model is doing.
     pub status: Status,
 }
@@ -28,17 +27,32 @@ impl Model {
         }
     }
 
-    /// Starts the worker on `backend` in `precision` unless it already runs (or is loading) with
-    /// them; a failed model is started again.
-    pub fn ensure(&self, backend: BackendChoice, precision: PrecisionChoice) {
+    /// Starts the worker as `request` asks (backend, precision, threads) unless it already runs (or
+    /// is loading) with it; a failed model is started again. The threaded build is started where the
+    /// page allows threads ([`WorkerPlan::for_this_page`]); if it fails before it booted, the
+    /// single-threaded one is started instead and the model panel says why.
+    pub fn ensure(&self, request: ModelRequest) {
         let running = self.client.with_value(Option::is_some);
         let failed = matches!(self.status.get_untracked(), ModelStatus::Failed(_));
-        if running && !failed && self.requested.get_value() == Some((backend, precision)) {
+        if running && !failed && self.requested.get_value() == Some(request) {
             return;
         }
         self.retire();
-        self.requested.set_value(Some((backend, precision)));
-        match ModelClient::start(backend, precision, self.status) {
+        self.requested.set_value(Some(request));
+        let plan = WorkerPlan::for_this_page(request.threads);
+        let model = *self;
+        let fallback: Option<BootFailure> = plan.threaded().then(|| {
+            Rc::new(move |why: String| {
+                web_sys::console::warn_1(&format!("threaded classifier failed: {why}").into());
+                model.start(request, WorkerPlan::single_after(&why), None);
+            }) as BootFailure
+        });
+        self.start(request, plan, fallback);
+    }
+
+    fn start(&self, request: ModelRequest, plan: WorkerPlan, fallback: Option<BootFailure>) {
+        self.retire();
+        match ModelClient::start(request, plan, self.status, fallback) {
             Ok(client) => self.client.set_value(Some(Rc::new(client))),
             Err(e) => self.status.set(ModelStatus::Failed(e)),
         }

@@ -95,6 +95,8 @@ pub struct WindowRow {
     pub top: Vec<Ranked>,
     /// Preprocessing and inference, ms.
     pub latency_ms: f64,
+    /// The network alone, ms.
+    pub model_ms: f64,
     /// All 400 probabilities in 0..1, model label order (exported in neither CSV nor JSON).
     #[serde(skip)]
     pub probs: Vec<f32>,
@@ -335,6 +337,7 @@ mod tests {
                 5,
             ),
             latency_ms: 1234.0,
+            model_ms: 1100.0,
             probs: Vec::new(),
         };
         let csv = to_csv(&[row(0), row(1)]).unwrap();

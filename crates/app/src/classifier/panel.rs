@@ -69,6 +69,13 @@ pub fn ModelPanel(model: Model) -> impl IntoView {
             </p>
             <p class="muted">{format!("Loaded in {:.1} s{}, warm-up pass (16 frames) {:.0} ms.",
                 r.load_ms / 1000.0, if r.from_cache { " from the cache" } else { "" }, r.warmup_ms)}</p>
+            <p class="muted" data-testid="threads" data-threads=r.threads.count.to_string()>
+                {format!("CPU: {}.", r.threads.note)}
+            </p>
+            {(!r.measured.is_empty()).then(|| view! {
+                <p class="muted" data-testid="measured">{format!("Warm-up measured on each backend: {}; the faster one is kept.",
+                    r.measured.iter().map(|(b, ms)| format!("{} {:.0} ms", b.label(), ms)).collect::<Vec<_>>().join(", "))}</p>
+            })}
         }
         .into_any(),
         ModelStatus::Failed(message) => view! {

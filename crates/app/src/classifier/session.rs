@@ -95,6 +95,10 @@ pub struct Live {
     pub latency_ms: f64,
     /// Frames in the last window.
     pub frames: usize,
+    /// Predictions per second over the last few seconds (windows overlap when the model keeps up).
+    pub per_second: f64,
+    /// Predictions shown since the camera started.
+    pub count: u64,
 }
 
 /// The page's state. It is created once by the app, not by the page, so that the tasks the page

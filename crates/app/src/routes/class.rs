@@ -241,11 +241,43 @@ fn ClipRow(
     }
 }
 
+/// Whether a YouTube frame can load on this page: always on a page that is not cross-origin
+/// isolated; on an isolated one (COEP, for the classifier's threads) only as a `credentialless`
+/// iframe, which not every browser has (the frame would stay blank).
+fn can_embed() -> bool {
+    use js_sys::Reflect;
+    let global = js_sys::global();
+    let isolated = Reflect::get(&global, &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if !isolated {
+        return true;
+    }
+    Reflect::get(&global, &"HTMLIFrameElement".into())
+        .and_then(|frame| Reflect::get(&frame, &"prototype".into()))
+        .and_then(|prototype| Reflect::has(&prototype, &"credentialless".into()))
+        .unwrap_or(false)
+}
+
 /// A youtube-nocookie embed limited to the clip, created only when asked for. It is `credentialless`: the
 /// site is served with `Cross-Origin-Embedder-Policy: credentialless`, under which a cross-origin frame
-/// must not carry credentials.
+/// must not carry credentials. A browser without credentialless iframes gets a plain link instead.
 #[component]
 fn Player(clip: Clip) -> impl IntoView {
+    if !can_embed() {
+        return view! {
+            <div class="player">
+                <p data-testid="player-link">
+                    "This browser cannot embed YouTube on this page (it has no credentialless iframes, which the page's \
+                     cross-origin isolation needs). "
+                    <a href=clip.watch_url() target="_blank" rel="noopener noreferrer">"Watch the clip on YouTube"</a>
+                    "."
+                </p>
+            </div>
+        }
+        .into_any();
+    }
     let title = format!(
         "YouTube video {} from {} s to {} s",
         clip.youtube_id,
@@ -264,7 +296,7 @@ fn Player(clip: Clip) -> impl IntoView {
         )
         .attr("referrerpolicy", "strict-origin-when-cross-origin")
         .attr("data-testid", "player");
-    view! { <div class="player">{frame}</div> }
+    view! { <div class="player">{frame}</div> }.into_any()
 }
 
 /// Milliseconds as seconds without trailing zeros (`417`, `12.5`).

@@ -1,0 +1,99 @@
+// `cargo xtask bench-browser`: the classifier's model-only time per T=16 clip in headless Chromium, the shipped
+// worker builds (single-threaded /worker_loader.js, threaded /worker-mt/loader.js at each thread count) side by
+// side with onnxruntime-web's WASM at the same thread counts (../shared/peers/web/bench.html), alternated round by
+// round in one browser session so that the machine's noise hits all alike. A measurement, not a test.
+//
+// node bench/browser.mjs SITE_URL PEER_URL|- THREADS(comma list) ROUNDS REPS
+import { launch, newPage } from '../e2e/browser.mjs';
+
+const [site, peer, threadList = '1,2', roundsArg = '3', repsArg = '3'] = process.argv.slice(2);
+const threads = threadList.split(',').map(Number);
+const rounds = Number(roundsArg);
+const reps = Number(repsArg);
+const FRAMES = 16;
+
+/** Milliseconds of the network alone for `reps` clips of 16 random 224×224 frames on our worker. */
+async function ours(page, script, count) {
+  return page.evaluate(async ({ script, count, reps, frames }) => {
+    const worker = new Worker(script);
+    const next = (kind) => new Promise((resolve, reject) => {
+      worker.onmessage = (e) => {
+        const m = e.data;
+        if (m.kind === 'failed') reject(new Error(m.message));
+        else if (m.kind === kind) resolve(m);
+      };
+      worker.onerror = (e) => reject(new Error(e.message));
+    });
+    await next('booted');
+    const ready = next('ready');
+    worker.postMessage({ message: { kind: 'load', backend: { only: 'cpu' }, precision: 'auto',
+      manifest_url: '/model/i3d-kinetics-400.json', threads: count }, frames: [] });
+    const info = await ready;
+    let seed = 1;
+    const times = [];
+    for (let i = 0; i < reps; i++) {
+      const buffers = [];
+      for (let f = 0; f < frames; f++) {
+        const px = new Uint8Array(224 * 224 * 4);
+        for (let j = 0; j < px.length; j++) { seed = (seed * 1103515245 + 12345) & 0x7fffffff; px[j] = seed >>> 23; }
+        buffers.push(px.buffer);
+      }
+      const done = next('classified');
+      worker.postMessage({ message: { kind: 'classify', id: i, width: 224, height: 224, cam: false }, frames: buffers }, buffers);
+      times.push((await done).model_ms);
+    }
+    worker.terminate();
+    return { times, threads: info.threads.count, note: info.threads.note, warmup: info.warmup_ms };
+  }, { script, count, reps, frames: FRAMES });
+}
+
+/** Milliseconds per clip of onnxruntime-web's WASM EP at `count` threads (its own page, `reps` runs). */
+async function ort(page, count) {
+  await page.goto(`${peer}/bench.html?ep=wasm&T=${FRAMES}&threads=${count}&reps=${reps}`);
+  await page.waitForFunction(() => /RESULT|ERROR/.test(document.getElementById('out').textContent), null, { timeout: 0 });
+  const line = await page.textContent('#out');
+  const all = /all=([\d,]+)/.exec(line);
+  if (!all) throw new Error(`onnxruntime-web: ${line}`);
+  return { times: all[1].split(',').map(Number), threads: count, note: line };
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+
+const configs = [];
+configs.push({ name: 'kinetiscope single-threaded build', threads: 1, run: (p) => ours(p, '/worker_loader.js', 1) });
+for (const n of threads) {
+  configs.push({ name: `kinetiscope threaded build`, threads: n, run: (p) => ours(p, '/worker-mt/loader.js', n) });
+}
+if (peer && peer !== '-') {
+  for (const n of threads) configs.push({ name: 'onnxruntime-web 1.30 wasm', threads: n, run: (p) => ort(p, n) });
+}
+
+const browser = await launch();
+const page = await newPage(browser);
+await page.goto(`${site}/`);
+if (!(await page.evaluate(() => crossOriginIsolated))) throw new Error(`${site} is not cross-origin isolated`);
+const results = configs.map(() => []);
+for (let round = 0; round < rounds; round++) {
+  for (const [i, config] of configs.entries()) {
+    if (config.run === undefined) continue;
+    if (!config.name.startsWith('onnx')) await page.goto(`${site}/`);
+    const r = await config.run(page);
+    if (r.threads !== config.threads) throw new Error(`${config.name}: ran on ${r.threads} threads, not ${config.threads} (${r.note})`);
+    results[i].push(...r.times);
+    console.log(`round ${round + 1} ${config.name} threads=${config.threads}: ${r.times.map((t) => t.toFixed(0)).join(', ')} ms`);
+  }
+}
+await browser.close();
+console.log(`\nmodel-only ms per T=${FRAMES} clip, median of ${rounds}×${reps} (alternated):`);
+const ortAt = (n) => configs.findIndex((c) => c.name.startsWith('onnx') && c.threads === n);
+const oursAt = (n) => configs.findIndex((c) => c.name === 'kinetiscope threaded build' && c.threads === n);
+for (const [i, config] of configs.entries()) {
+  const m = median(results[i]);
+  let extra = '';
+  const o = ortAt(config.threads);
+  if (!config.name.startsWith('onnx') && o >= 0) extra += `  ${(m / median(results[o])).toFixed(2)}× onnxruntime-web`;
+  if (config.name === 'kinetiscope threaded build' && config.threads > 1 && oursAt(1) >= 0) {
+    extra += `  speed-up ${(median(results[oursAt(1)]) / m).toFixed(2)}× over 1 thread`;
+  }
+  console.log(`RESULT ${config.name.padEnd(34)} threads=${config.threads} median_ms=${m.toFixed(0)}${extra}`);
+}
