@@ -29,6 +29,8 @@ struct Model {
     warmup_ms: f64,
     from_cache: bool,
     threads: Threads,
+    /// Warm-up times per backend when `auto` chose by measurement, ms.
+    measured: Vec<(protocol::Backend, f64)>,
 }
 
 impl Model {
@@ -42,7 +44,7 @@ impl Model {
             load_ms: self.load_ms,
             from_cache: self.from_cache,
             threads: self.threads.clone(),
-            measured: Vec::new(),
+            measured: self.measured.clone(),
         })
     }
 }
@@ -276,21 +278,33 @@ async fn load(
         warmup_ms: 0.0,
         from_cache: weights.from_cache,
         threads,
+        measured: Vec::new(),
     };
     model.load_ms = now() - started;
     post(&FromWorker::WarmingUp {
         backend: model.engine.backend(),
     });
-    let warm = now();
-    if let Some(reason) = model
+    // `auto` on a hardware adapter: both backends timed, the faster kept.
+    model.measured = model
         .engine
-        .warm_up(WARMUP_FRAMES)
+        .pick_faster(WARMUP_FRAMES, &now)
         .await
-        .map_err(|e| format!("the warm-up pass failed: {e}"))?
-    {
-        warn_fallback(&reason);
+        .map_err(|e| format!("the warm-up pass failed: {e}"))?;
+    let backend = model.engine.backend();
+    if let Some(&(_, ms)) = model.measured.iter().find(|(b, _)| *b == backend) {
+        model.warmup_ms = ms;
+    } else {
+        let warm = now();
+        if let Some(reason) = model
+            .engine
+            .warm_up(WARMUP_FRAMES)
+            .await
+            .map_err(|e| format!("the warm-up pass failed: {e}"))?
+        {
+            warn_fallback(&reason);
+        }
+        model.warmup_ms = now() - warm;
     }
-    model.warmup_ms = now() - warm;
     post(&model.ready());
     Ok(model)
 }

@@ -12,6 +12,8 @@
 //!   precision is not f16, which only wgpu has), a wgpu failure while building the model, warming it
 //!   up or running a clip rebuilds the model on the CPU, reruns the clip there and says why
 //!   ([`Classification::fell_back`]). A backend asked for by name is that backend or an error.
+//! - **Backend by measurement** ([`Engine::pick_faster`]): with `auto` on a hardware adapter, a warm-up
+//!   clip is timed on wgpu and on the CPU path and the faster one is kept, with both times.
 //! - **The pipeline**: frames ([`Engine::preprocess`], the authors' resize/crop/scale) → logits →
 //!   probabilities → top-k ([`i3d_core::postprocess::top_k`]) → the class activation map of the top
 //!   class from the Mixed_5c features computed on the backend in use.
@@ -342,6 +344,63 @@ impl Engine {
             cam_error,
             fell_back,
         })
+    }
+
+    /// With the backend left to `auto` (and a precision the CPU has) and the model on wgpu: times a
+    /// clip of `frames` zeros on wgpu and on the CPU path (each run twice, the second timed: the
+    /// first compiles pipelines and sizes buffers), keeps the faster one and says so in
+    /// [`Engine::reason`]. `now` is a clock in ms (`performance.now()` in the browser). Returns the
+    /// times, ms (empty when there was nothing to compare: a backend asked for by name, or the CPU
+    /// already). A wgpu failure on the way keeps the CPU, as the fallback rule says.
+    pub async fn pick_faster(
+        &mut self,
+        frames: usize,
+        now: &dyn Fn() -> f64,
+    ) -> Result<Vec<(Backend, f64)>, Error> {
+        if !may_fall_back(self.options) || !matches!(self.executor, Executor::Wgpu(_)) {
+            return Ok(Vec::new());
+        }
+        let input = vec![0.0f32; Shape::clip(frames).elements()];
+        let gpu_ms = match self.timed_forward(&input, frames, now).await {
+            Ok(ms) => ms,
+            Err(ExecError::Gpu(e)) => {
+                self.executor = build_cpu(&self.weights)?;
+                self.reason = gpu_failure(&e);
+                return Ok(Vec::new());
+            }
+            Err(ExecError::Other(e)) => return Err(e),
+        };
+        let gpu = std::mem::replace(&mut self.executor, build_cpu(&self.weights)?);
+        let cpu_ms = match self.timed_forward(&input, frames, now).await {
+            Ok(ms) => ms,
+            Err(ExecError::Gpu(e)) => return Err(e.into()),
+            Err(ExecError::Other(e)) => return Err(e),
+        };
+        let winner = if gpu_ms <= cpu_ms {
+            self.executor = gpu;
+            Backend::Wgpu
+        } else {
+            Backend::Cpu
+        };
+        self.reason = format!(
+            "{} was faster on a {frames}-frame clip (wgpu {gpu_ms:.0} ms, CPU {cpu_ms:.0} ms; {})",
+            winner.label(),
+            self.reason
+        );
+        Ok(vec![(Backend::Wgpu, gpu_ms), (Backend::Cpu, cpu_ms)])
+    }
+
+    /// Runs `input` twice on the current executor and returns the second run's time, ms.
+    async fn timed_forward(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        now: &dyn Fn() -> f64,
+    ) -> Result<f64, ExecError> {
+        self.forward(input, frames, false).await?;
+        let started = now();
+        self.forward(input, frames, false).await?;
+        Ok(now() - started)
     }
 
     /// Runs one clip of zeros of `frames` frames (compiles the kernels, sizes the buffers); a wgpu

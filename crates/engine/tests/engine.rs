@@ -149,3 +149,53 @@ fn a_backend_asked_for_by_name_is_that_backend_or_an_error() {
     let selection = pollster::block_on(engine::select(options("cpu", "auto"))).unwrap();
     assert_eq!(selection.backend(), Backend::Cpu);
 }
+
+#[test]
+fn auto_on_an_adapter_keeps_the_faster_backend_by_measurement() {
+    if weights().is_none() {
+        return;
+    }
+    // `auto` picks the CPU on a software adapter without measuring; here the wgpu selection is made by
+    // hand, as `select` makes it for a hardware adapter, so that the measurement runs on lavapipe.
+    let ctx = match pollster::block_on(i3d_gpu::GpuContext::new()) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            i3d_core::reference::missing(&format!("no wgpu adapter: {e}"));
+            return;
+        }
+    };
+    let selection = engine::Selection {
+        target: engine::Target::Wgpu(ctx),
+        reason: "adapter with sufficient limits".into(),
+        options: Options::default(),
+    };
+    let (bytes, entry, labels) = weights().unwrap();
+    let verified = VerifiedWeights::check(&entry, bytes).unwrap();
+    let mut engine = Engine::build(selection, verified, labels).unwrap();
+    let start = std::time::Instant::now();
+    let clock = move || start.elapsed().as_secs_f64() * 1000.0;
+    let measured = pollster::block_on(engine.pick_faster(9, &clock)).unwrap();
+    assert_eq!(measured.len(), 2, "{measured:?}");
+    let faster = if measured[0].1 <= measured[1].1 {
+        measured[0].0
+    } else {
+        measured[1].0
+    };
+    assert_eq!(
+        engine.backend(),
+        faster,
+        "{measured:?}: {}",
+        engine.reason()
+    );
+    assert!(
+        engine.reason().contains("was faster"),
+        "{}",
+        engine.reason()
+    );
+    println!("measured {measured:?}: {}", engine.reason());
+    // A backend asked for by name is not second-guessed.
+    let mut cpu = load(options("cpu", "auto")).unwrap();
+    assert!(pollster::block_on(cpu.pick_faster(9, &clock))
+        .unwrap()
+        .is_empty());
+}
