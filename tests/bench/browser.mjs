@@ -4,7 +4,11 @@
 // round in one browser session so that the machine's noise hits all alike. A measurement, not a test.
 //
 // node bench/browser.mjs SITE_URL PEER_URL|- THREADS(comma list) ROUNDS REPS
-import { launch, newPage } from '../e2e/browser.mjs';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { launch, newPage, SHARED_DIR } from '../e2e/browser.mjs';
 
 const [site, peer, threadList = '1,2', roundsArg = '3', repsArg = '3'] = process.argv.slice(2);
 const threads = threadList.split(',').map(Number);
@@ -84,6 +88,39 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 await browser.close();
+
+// The app as a visitor uses it (threaded build, CPU): the sample clip's wall time against the sum of its
+// windows' model times, and the fake camera's first prediction and predictions per second.
+const y4m = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kinetiscope-bench-')), 'cricket.y4m');
+execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif'),
+  '-r', '25', '-pix_fmt', 'yuv420p', y4m]);
+const camera = await launch(['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
+  '--use-fake-ui-for-media-stream']);
+const app = [];
+for (let round = 0; round < rounds; round++) {
+  const page = await newPage(camera);
+  await page.goto(`${site}/classify?backend=cpu`);
+  await page.locator('[data-testid="model-status"][data-backend]').waitFor({ timeout: 300_000 });
+  const threadsShown = await page.getByTestId('threads').getAttribute('data-threads');
+  await page.getByTestId('sample').click();
+  const results = page.locator('.video-results[data-wall-ms]');
+  await results.waitFor({ timeout: 300_000 });
+  const wall = Number(await results.getAttribute('data-wall-ms'));
+  const model = Number(await results.getAttribute('data-model-ms'));
+  const clicked = Date.now();
+  await page.getByTestId('start-camera').click();
+  await page.locator('[data-testid="predictions"] li').first().waitFor({ timeout: 120_000 });
+  const first = Date.now() - clicked;
+  await page.waitForTimeout(10_000);
+  const perSecond = Number(await page.getByTestId('live-stats').getAttribute('data-per-second'));
+  app.push({ wall, model, first, perSecond });
+  console.log(`round ${round + 1} app (${threadsShown} threads): sample clip ${wall} ms wall, ${model} ms model (${(wall / model).toFixed(2)}×); camera first prediction ${first} ms, ${perSecond} predictions/s`);
+  await page.close();
+}
+await camera.close();
+console.log(`\napp, median of ${rounds}: sample clip wall/model ${median(app.map((a) => a.wall / a.model)).toFixed(2)}× `
+  + `(${median(app.map((a) => a.wall)).toFixed(0)} ms / ${median(app.map((a) => a.model)).toFixed(0)} ms), `
+  + `camera first prediction ${median(app.map((a) => a.first)).toFixed(0)} ms, ${median(app.map((a) => a.perSecond)).toFixed(2)} predictions/s`);
 console.log(`\nmodel-only ms per T=${FRAMES} clip, median of ${rounds}×${reps} (alternated):`);
 const ortAt = (n) => configs.findIndex((c) => c.name.startsWith('onnx') && c.threads === n);
 const oursAt = (n) => configs.findIndex((c) => c.name === 'kinetiscope threaded build' && c.threads === n);
