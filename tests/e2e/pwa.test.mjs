@@ -133,8 +133,14 @@ test('offline: with the server stopped, the explorer, a class page and the sampl
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-test('update: a new build brings a "new version" prompt, reloading serves it, the weights stay cached', async () => {
+test('update: a new build brings a "new version" prompt, reloading serves it, the weights stay cached', async (t) => {
   const { root, server, context, log, page } = await firstVisit();
+  // Closed even when an assertion fails: an open server would keep the test runner waiting.
+  t.after(async () => {
+    await context.close().catch(() => {});
+    await server.close().catch(() => {});
+    fs.rmSync(root, { recursive: true, force: true });
+  });
   const oldCaches = await page.evaluate(() => caches.keys());
   const oldApp = oldCaches.find((c) => c.startsWith('kinetiscope-app-'));
   assert.ok(oldApp, JSON.stringify(oldCaches));
@@ -146,10 +152,23 @@ test('update: a new build brings a "new version" prompt, reloading serves it, th
   const index = fs.readFileSync(path.join(root, 'index.html'), 'utf8');
   fs.writeFileSync(path.join(root, 'index.html'), index.replace('<head>', '<head><meta name="deploy" content="next">'));
 
+  // A second tab of the old version, with something loaded that a reload would lose.
+  const other = await context.newPage();
+  await other.goto(`${server.url}/classes?v=400`);
+  await other.locator('[data-testid="class-row"]').first().waitFor({ timeout: 30_000 });
+  await other.evaluate(() => { window.__loadedHere = true; });
+  // Back to the first tab (a background tab paints no frames, so it could not be screenshotted).
+  await page.bringToFront();
+
   await page.reload();
   await page.getByTestId('update-prompt').waitFor({ timeout: 60_000 });
   await screenshot(page, 'pwa-update-prompt');
   await Promise.all([page.waitForEvent('load'), page.getByTestId('update-reload').click()]);
+  // The other tab was not reloaded under the visitor: it keeps its state and asks instead.
+  await other.getByTestId('update-prompt').waitFor({ timeout: 30_000 });
+  assert.equal(await other.evaluate(() => window.__loadedHere), true, 'the other tab was reloaded');
+  await other.close();
+  await page.bringToFront();
   await page.waitForFunction((v) => caches.keys().then((k) => k.includes(`kinetiscope-app-${v}next`)), version, { timeout: 30_000 });
   const caches = await page.evaluate(() => caches.keys());
   assert.ok(!caches.includes(oldApp), `old app cache kept: ${caches}`);

@@ -65,7 +65,7 @@ fn main() -> Result<()> {
             setup::run(&root)?;
         }
         Command::Serve(args) => {
-            let toolchain = setup::run(&root)?;
+            let toolchain = setup::run_for_site(&root)?;
             if !args.no_build {
                 site::build(&root, &toolchain)?;
             }

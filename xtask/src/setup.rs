@@ -25,13 +25,16 @@ const DEBIAN_WASM_PACKAGES: &[&str] = &[
     "rust-web-clippy",
     "lld-19",
 ];
-/// Browser, software Vulkan (lavapipe) for native wgpu tests, and ffmpeg for video tests.
-const TEST_PACKAGES: &[&str] = &[
-    "chromium",
-    "chromium-driver",
-    "mesa-vulkan-drivers",
-    "ffmpeg",
-];
+/// What building the site needs from Debian: ffmpeg (the sample clip).
+const SITE_PACKAGES: &[&str] = &["ffmpeg"];
+/// wasm-opt for the app's size optimisation (run by trunk), from npm: Debian's binaryen (108) predates
+/// the reference-types tables wasm-bindgen now emits and breaks the module ("Table.set(): Argument 1 is
+/// invalid"); npm's package runs wasm-opt under node.
+const BINARYEN: &str = "binaryen@132.0.0";
+/// Where it goes, under the workspace root.
+const BINARYEN_DIR: &str = "target/tools/binaryen";
+/// What the tests add: the browser, and software Vulkan (lavapipe) for native wgpu tests.
+const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers"];
 /// How long `rustup target add` may try before we fall back to Debian's toolchain.
 const RUSTUP_TARGET_TIMEOUT: Duration = Duration::from_secs(45);
 
@@ -113,16 +116,65 @@ impl Toolchain {
     }
 }
 
-/// Runs every setup step and returns the wasm32 toolchain to use.
+/// Runs every setup step (the site's and the tests') and returns the wasm32 toolchain to use.
 pub fn run(root: &Path) -> Result<Toolchain> {
-    let toolchain = wasm_toolchain()?;
+    let toolchain = run_for_site(root)?;
     apt_install(TEST_PACKAGES)?;
+    npm_install(&root.join("tests"))?;
+    Ok(toolchain)
+}
+
+/// What building and serving the site needs, no more (no browser, no test drivers).
+pub fn run_for_site(root: &Path) -> Result<Toolchain> {
+    let toolchain = wasm_toolchain()?;
+    apt_install(SITE_PACKAGES)?;
+    binaryen_install(root)?;
     cargo_install("trunk", TRUNK_VERSION, &["--locked"])?;
     let bindgen = wasm_bindgen_version(root)?;
     // Not --locked: wasm-bindgen-cli's lock file pins a webpki-roots release the registry here does not serve.
     cargo_install("wasm-bindgen-cli", &bindgen, &[])?;
-    npm_install(&root.join("tests"))?;
     Ok(toolchain)
+}
+
+/// The folder holding the `wasm-opt` that trunk must use (put first in its `PATH`).
+pub fn wasm_opt_dir(root: &Path) -> std::path::PathBuf {
+    root.join(BINARYEN_DIR).join("node_modules/.bin")
+}
+
+/// That wasm-opt's version as trunk names it (`version_132`): trunk runs a wasm-opt it finds only when
+/// told exactly which version it is (it never downloads one here).
+pub fn wasm_opt_version(root: &Path) -> Result<String> {
+    let program = wasm_opt_dir(root).join("wasm-opt");
+    let text = output_of(&program.to_string_lossy(), &["--version"])
+        .context("wasm-opt is not installed (`cargo xtask setup` installs it)")?;
+    let number = text
+        .split_whitespace()
+        .nth(2)
+        .with_context(|| format!("unexpected `wasm-opt --version` output: {text}"))?;
+    Ok(format!("version_{number}"))
+}
+
+/// `npm install` of [`BINARYEN`] into [`BINARYEN_DIR`] unless its wasm-opt is there.
+fn binaryen_install(root: &Path) -> Result<()> {
+    if wasm_opt_dir(root).join("wasm-opt").exists() {
+        step("wasm-opt", &format!("{BINARYEN} already installed"));
+        return Ok(());
+    }
+    step("wasm-opt", &format!("npm install {BINARYEN}"));
+    let dir = root.join(BINARYEN_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    run_cmd(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .arg(BINARYEN),
+    )
 }
 
 fn step(name: &str, what: &str) {

@@ -111,9 +111,11 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
     prepare_sample(root);
     let version = build_version(root);
     // The same cargo invocations as trunk's for the two `rel="rust"` links of index.html.
-    for (manifest, bin) in [
-        ("crates/app/Cargo.toml", "app"),
-        ("crates/classifier-worker/Cargo.toml", "worker"),
+    // The app is built for size (`app-release`, see Cargo.toml and `data-cargo-profile-release` in
+    // index.html), the worker for speed.
+    for (manifest, bin, profile) in [
+        ("crates/app/Cargo.toml", "app", "app-release"),
+        ("crates/classifier-worker/Cargo.toml", "worker", "release"),
     ] {
         let mut cargo = toolchain.wasm_cargo();
         cargo
@@ -123,7 +125,7 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
                 "--manifest-path",
             ])
             .arg(root.join(manifest))
-            .args(["--release", "--bin", bin])
+            .args(["--profile", profile, "--bin", bin])
             .current_dir(root)
             .env("KINETISCOPE_BUILD", &version);
         run_cmd(&mut cargo)?;
@@ -133,10 +135,24 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
         .args(["build", "--release", "--offline"])
         .current_dir(root)
         .envs(toolchain.wasm_env())
+        .env(
+            "TRUNK_TOOLS_WASM_OPT",
+            crate::setup::wasm_opt_version(root)?,
+        )
+        .env("PATH", tools_path(root)?)
         .env("KINETISCOPE_BUILD", &version);
     run_cmd(&mut trunk)?;
     build_threaded_worker(root, toolchain, &version)?;
     finish_service_worker(&root.join("dist"))
+}
+
+/// `PATH` with the wasm-opt that setup installed first.
+fn tools_path(root: &Path) -> Result<std::ffi::OsString> {
+    let mut dirs = vec![crate::setup::wasm_opt_dir(root)];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    Ok(std::env::join_paths(dirs)?)
 }
 
 /// Its own target folder: the threaded build's std and flags differ from the single-threaded one's.

@@ -16,6 +16,8 @@ pub struct Pwa {
     /// A new version is installed and waiting for the visitor's "reload".
     pub update_waiting: RwSignal<bool>,
     registration: StoredValue<Option<ServiceWorkerRegistration>, LocalStorage>,
+    /// The visitor pressed "Reload" in this tab: reload when the new version takes over.
+    reload_requested: StoredValue<bool>,
 }
 
 impl Pwa {
@@ -27,6 +29,7 @@ impl Pwa {
             online: RwSignal::new(online),
             update_waiting: RwSignal::new(false),
             registration: StoredValue::new_local(None),
+            reload_requested: StoredValue::new(false),
         };
         if let Some(window) = window {
             for (event, value) in [("online", true), ("offline", false)] {
@@ -56,13 +59,16 @@ impl Pwa {
         }
         let container = navigator.service_worker();
         let had_controller = container.controller().is_some();
-        // A new version took over (after "Reload" here, or in another tab): load it, since the old version's
-        // cache is gone. A first install taking control of the page is not a new version.
+        // A new version took over. After "Reload" in this tab, load it. After "Reload" in another tab, this
+        // one keeps what the visitor loaded and asks instead: a forced reload would lose loaded files and
+        // results. A first install taking control of the page is not a new version.
         let reload = Closure::<dyn FnMut()>::new(move || {
-            if had_controller || self.update_waiting.get_untracked() {
+            if self.reload_requested.get_value() {
                 if let Some(w) = web_sys::window() {
                     let _ = w.location().reload();
                 }
+            } else if had_controller {
+                self.update_waiting.set(true);
             }
         });
         container.set_oncontrollerchange(Some(reload.as_ref().unchecked_ref()));
@@ -108,8 +114,9 @@ impl Pwa {
         });
     }
 
-    /// Activates the waiting version; the page reloads when it takes over.
+    /// Activates the waiting version; this page reloads when it takes over (other tabs are asked).
     pub fn apply_update(&self) {
+        self.reload_requested.set_value(true);
         let waiting = self
             .registration
             .with_value(|r| r.as_ref().and_then(ServiceWorkerRegistration::waiting));

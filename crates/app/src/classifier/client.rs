@@ -37,6 +37,13 @@ pub const MANIFEST_URL: &str = "/model/i3d-kinetics-400.json";
 /// How long the worker may take to start its WASM, ms.
 const BOOT_TIMEOUT_MS: u32 = 60_000;
 
+/// How long a window may take before the worker is taken for hung, ms: twenty times what the
+/// warm-up (16 frames) predicts for `frames` frames, and at least a minute.
+pub fn request_timeout_ms(warmup_ms: f64, frames: usize) -> u32 {
+    let expected = warmup_ms.max(0.0) / 16.0 * frames as f64;
+    (20.0 * expected).clamp(60_000.0, 3_600_000.0) as u32
+}
+
 /// The model as the page shows it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum ModelStatus {
@@ -197,6 +204,11 @@ impl Shared {
     /// would wait forever.
     fn close(&self, message: &str) {
         self.closed.set(true);
+        self.settle_all(message);
+    }
+
+    /// Settles every window in flight with `message` (an error the worker could not tie to one).
+    fn settle_all(&self, message: &str) {
         let owed: Vec<Reply> = self.pending.borrow_mut().drain().map(|(_, r)| r).collect();
         for reply in owed {
             let _ = reply.send(Err(message.to_owned()));
@@ -210,6 +222,7 @@ pub struct ModelClient {
     worker: Worker,
     next_id: Cell<u32>,
     shared: Rc<Shared>,
+    status: Status,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -433,6 +446,8 @@ impl ModelClient {
                     ),
                     FromWorker::Failed { id: None, message } => {
                         if !boot_failed(message.clone()) {
+                            // An error tied to no window still ends the windows in flight.
+                            shared.settle_all(&message);
                             status.set(ModelStatus::Failed(message))
                         }
                     }
@@ -477,6 +492,7 @@ impl ModelClient {
             worker,
             next_id: Cell::new(1),
             shared,
+            status,
             _on_message: on_message,
             _on_error: on_error,
         })
@@ -530,10 +546,37 @@ impl ModelClient {
             height,
             cam,
         };
+        let count = frames.len();
         if let Err(e) = post(&self.worker, &message, &frames) {
             self.shared.settle(id, Err(e.clone()));
             return Err(e);
         }
+        // A worker that never answers (hung, or a device far slower than its warm-up said) is stopped,
+        // and every window in flight settled, rather than leaving the page busy forever.
+        let warmup_ms = match self.status.get_untracked() {
+            ModelStatus::Ready(ready) => ready.warmup_ms,
+            _ => 0.0,
+        };
+        let limit = request_timeout_ms(warmup_ms, count);
+        let watched = Rc::downgrade(&self.shared);
+        let worker = self.worker.clone();
+        let status = self.status;
+        gloo_timers::callback::Timeout::new(limit, move || {
+            let Some(shared) = watched.upgrade() else {
+                return;
+            };
+            if shared.closed.get() || !shared.pending.borrow().contains_key(&id) {
+                return;
+            }
+            worker.terminate();
+            let message = format!(
+                "the classifier did not answer within {} s and was stopped. Reload the page, or pick a shorter window in the settings.",
+                limit / 1000
+            );
+            shared.close(&message);
+            status.set(ModelStatus::Failed(message));
+        })
+        .forget();
         Ok(answer)
     }
 
@@ -666,6 +709,16 @@ mod tests {
             let err = requested_model(None, None, Some(bad)).unwrap_err();
             assert!(err.contains("from 1 to 16"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_window_may_take_twenty_times_its_expected_time_and_at_least_a_minute() {
+        // 16 frames in 1 s: a 32-frame window is expected in 2 s.
+        assert_eq!(request_timeout_ms(1000.0, 32), 60_000);
+        // SwiftShader: 16 frames in 17 s, a 64-frame window in 68 s.
+        assert_eq!(request_timeout_ms(17_000.0, 64), 1_360_000);
+        // Not warmed up (no figure): a minute.
+        assert_eq!(request_timeout_ms(0.0, 64), 60_000);
     }
 
     #[test]

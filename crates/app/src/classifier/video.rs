@@ -29,7 +29,12 @@ pub fn windows(frames: usize, length: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Waits for `ok` or `error` on the video; an error becomes a message that says what to do.
+/// How long opening or seeking a video may take, ms: a damaged file can leave the element waiting
+/// forever, and the analysis with it.
+pub const VIDEO_TIMEOUT_MS: i32 = 20_000;
+
+/// Waits for `ok` or `error` on the video, at most [`VIDEO_TIMEOUT_MS`]; an error or the timeout
+/// becomes a message that says what to do.
 async fn wait_for(video: &HtmlVideoElement, ok: &str) -> Result<(), String> {
     // Both listeners go when either fires (an `AbortController` signal), so none pile up across seeks.
     let abort = web_sys::AbortController::new().map_err(|e| super::client::js_text(&e))?;
@@ -40,9 +45,10 @@ async fn wait_for(video: &HtmlVideoElement, ok: &str) -> Result<(), String> {
             let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
         });
         let done = abort.clone();
+        let failed = reject.clone();
         let on_error = Closure::once_into_js(move || {
             done.abort();
-            let _ = reject.call0(&wasm_bindgen::JsValue::NULL);
+            let _ = failed.call0(&wasm_bindgen::JsValue::NULL);
         });
         let options = web_sys::AddEventListenerOptions::new();
         options.set_once(true);
@@ -57,11 +63,33 @@ async fn wait_for(video: &HtmlVideoElement, ok: &str) -> Result<(), String> {
             on_error.unchecked_ref(),
             &options,
         );
+        // Settling an already settled promise does nothing: the timer needs no clearing.
+        let done = abort.clone();
+        let on_timeout = Closure::once_into_js(move || {
+            done.abort();
+            let _ = reject.call1(&wasm_bindgen::JsValue::NULL, &"timeout".into());
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                on_timeout.unchecked_ref(),
+                VIDEO_TIMEOUT_MS,
+            );
+        }
     });
     JsFuture::from(promise)
         .await
         .map(|_| ())
-        .map_err(|_| unplayable(video))
+        .map_err(|why| {
+            if why.as_string().as_deref() == Some("timeout") {
+                format!(
+                    "The video did not respond within {} s (while opening or seeking): the file may be damaged, or \
+                     too slow to read here. Try another file, or convert it to WebM.",
+                    VIDEO_TIMEOUT_MS / 1000
+                )
+            } else {
+                unplayable(video)
+            }
+        })
 }
 
 /// The message for a video the browser cannot play.
