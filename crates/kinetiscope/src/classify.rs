@@ -5,7 +5,7 @@
 //! pre-processed clip `input` (1×T×224×224×3, values in [−1, 1]). Video and GIF frames go through
 //! the authors' pre-processing (`i3d_core::preprocess`: shorter side to 256, centre 224 crop, [−1, 1]).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -336,7 +336,9 @@ fn read_video(path: &Path, max_frames: usize) -> Result<Clip> {
     let mut frames = 0;
     let decoded: Result<()> = (|| {
         while frames < max_frames {
-            let Some((width, height)) = read_ppm_header(&mut reader)? else {
+            let Some((width, height)) = i3d_core::preprocess::read_ppm_header(&mut reader)
+                .map_err(|e| anyhow::anyhow!("ffmpeg: {e}"))?
+            else {
                 break;
             };
             let size = i3d_core::preprocess::check_frame_size(width, height)?;
@@ -456,45 +458,4 @@ fn probe_video(path: &Path) -> Result<()> {
         }));
     }
     Ok(())
-}
-
-/// Reads the header of a binary PPM (`P6 <width> <height> <maxval>` + one whitespace byte);
-/// `None` at the end of the stream.
-fn read_ppm_header(reader: &mut impl BufRead) -> Result<Option<(usize, usize)>> {
-    let mut tokens: Vec<String> = Vec::with_capacity(4);
-    let mut token = String::new();
-    loop {
-        let mut byte = [0u8; 1];
-        if reader.read(&mut byte)? == 0 {
-            if tokens.is_empty() && token.is_empty() {
-                return Ok(None);
-            }
-            bail!("ffmpeg: truncated frame header");
-        }
-        let c = byte[0];
-        if c == b'#' {
-            // A comment runs to the end of the line.
-            let mut skipped = Vec::new();
-            reader.read_until(b'\n', &mut skipped)?;
-            continue;
-        }
-        if c.is_ascii_whitespace() {
-            if !token.is_empty() {
-                tokens.push(std::mem::take(&mut token));
-                if tokens.len() == 4 {
-                    break;
-                }
-            }
-            continue;
-        }
-        token.push(char::from(c));
-        if token.len() > 16 {
-            bail!("ffmpeg: malformed frame header");
-        }
-    }
-    let number = |s: &str| s.parse::<usize>().context("ffmpeg: malformed frame header");
-    if tokens[0] != "P6" || number(&tokens[3])? != 255 {
-        bail!("ffmpeg: expected 8-bit binary PPM frames, got {:?}", tokens);
-    }
-    Ok(Some((number(&tokens[1])?, number(&tokens[2])?)))
 }
