@@ -49,6 +49,11 @@ mod op {
     pub const BUILD: u8 = b'b';
 }
 
+/// The most entries a dict may have. Inserting keeps Python's semantics (an equal key is replaced in
+/// place) with a linear search, so a dict of n entries costs n²/2 comparisons: the checkpoint's
+/// largest has a few dozen; this bounds a crafted file to a few million.
+pub const MAX_DICT_LEN: usize = 4096;
+
 /// The highest pickle protocol whose framing this reader understands.
 pub const MAX_PROTOCOL: u8 = 5;
 
@@ -115,6 +120,9 @@ pub enum PickleError {
     /// Bytes after STOP.
     #[error("pickle has {extra} bytes after STOP at byte {offset}")]
     TrailingBytes { offset: usize, extra: usize },
+    /// A dict grown past [`MAX_DICT_LEN`] entries.
+    #[error("pickle {opcode} at byte {offset} grows a dict past {MAX_DICT_LEN} entries")]
+    DictTooLarge { opcode: &'static str, offset: usize },
 }
 
 /// A global reference (`module.name`), never resolved or executed.
@@ -193,13 +201,18 @@ impl Value<'_> {
     }
 }
 
-/// Inserts like Python's `d[k] = v`: an equal key keeps its position and gets the new value.
-fn dict_insert<'a>(dict: &mut Dict<'a>, key: Value<'a>, value: Value<'a>) {
+/// Inserts like Python's `d[k] = v`: an equal key keeps its position and gets the new value. False
+/// (nothing inserted) when a new key would grow the dict past [`MAX_DICT_LEN`].
+#[must_use]
+fn dict_insert<'a>(dict: &mut Dict<'a>, key: Value<'a>, value: Value<'a>) -> bool {
     if let Some(slot) = dict.iter_mut().find(|(k, _)| k.same_key(&key)) {
         slot.1 = value;
-    } else {
+    } else if dict.len() < MAX_DICT_LEN {
         dict.push((key, value));
+    } else {
+        return false;
     }
+    true
 }
 
 /// The CPython name of any pickle opcode byte (for error messages), or `"unknown"`.
@@ -319,6 +332,13 @@ impl<'a> Machine<'a> {
     fn u32(&mut self) -> Result<u32, PickleError> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn dict_too_large(&self) -> PickleError {
+        PickleError::DictTooLarge {
+            opcode: self.opname,
+            offset: self.at,
+        }
     }
 
     /// The lowest stack index the current opcode may pop (just above the last MARK).
@@ -448,7 +468,9 @@ impl<'a> Machine<'a> {
                     let value = self.pop()?;
                     let key = self.pop()?;
                     let dict = self.dict_of(self.top()?)?;
-                    dict_insert(&mut dict.borrow_mut(), key, value);
+                    if !dict_insert(&mut dict.borrow_mut(), key, value) {
+                        return Err(self.dict_too_large());
+                    }
                 }
                 op::SETITEMS => {
                     let items = self.pop_mark()?;
@@ -459,7 +481,9 @@ impl<'a> Machine<'a> {
                     let mut dict = dict.borrow_mut();
                     let mut items = items.into_iter();
                     while let (Some(key), Some(value)) = (items.next(), items.next()) {
-                        dict_insert(&mut dict, key, value);
+                        if !dict_insert(&mut dict, key, value) {
+                            return Err(self.dict_too_large());
+                        }
                     }
                 }
                 op::TUPLE => {

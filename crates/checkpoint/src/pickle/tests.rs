@@ -508,3 +508,46 @@ fn numpy_arrays_become_named_f32_arrays() {
         assert!(m.starts_with("checkpoint entry [\"w\"]"), "{m}");
     }
 }
+
+#[test]
+fn a_dict_past_its_cap_is_refused_not_grown() {
+    // MAX_DICT_LEN distinct keys fit; one more is refused with the opcode and offset.
+    let build = |n: usize| {
+        let mut p = P::new().op(op::EMPTY_DICT).op(op::MARK);
+        for i in 0..n {
+            p = p
+                .op(op::BININT)
+                .bytes(&(i as i32).to_le_bytes())
+                .op(op::NONE);
+        }
+        p.op(op::SETITEMS).stop()
+    };
+    let full = build(MAX_DICT_LEN);
+    match load_ok(&full) {
+        Value::Dict(d) => assert_eq!(d.borrow().len(), MAX_DICT_LEN),
+        other => panic!("expected a dict, got {}", other.kind()),
+    }
+    // A key already there is replaced in place, not counted again.
+    let mut again = build(MAX_DICT_LEN);
+    again.pop();
+    let again = P(again)
+        .op(op::BININT)
+        .bytes(&0i32.to_le_bytes())
+        .op(op::NEWTRUE)
+        .op(op::SETITEM)
+        .stop();
+    assert!(load(&again).is_ok());
+    let over = build(MAX_DICT_LEN + 1);
+    let err = load(&over).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PickleError::DictTooLarge {
+                opcode: "SETITEMS",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("4096"), "{err}");
+}
