@@ -42,6 +42,12 @@ export async function newPage(browser, options = {}) {
   page.on('console', (m) => {
     if (m.type() === 'error') page.errors.push(m.text());
   });
+  // Content-Security-Policy violations count as errors too (most also reach the console).
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
   return page;
 }
 

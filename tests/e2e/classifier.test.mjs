@@ -150,13 +150,17 @@ test('without cross-origin isolation the single-threaded build runs, says why, a
 test('threaded worker: the reference logits (rel. L2 < 1e-4) with the f32 weights, on a thread per core', async () => {
   assert.ok(ASSETS_URL, 'ASSETS_URL (weights and fixtures) is not set: run through `cargo xtask test`');
   const page = await open(camera, '/');
-  const report = await page.evaluate(async ({ assets, threads }) => {
-    const fixture = await (await fetch(`${assets}/fixtures/i3d_ref_smooth16.safetensors`)).arrayBuffer();
-    const n = Number(new DataView(fixture).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(fixture, 8, n)));
-    const tensor = (name) => fixture.slice(8 + n + header[name].data_offsets[0], 8 + n + header[name].data_offsets[1]);
-    const input = tensor('input');
-    const reference = new Float32Array(tensor('logits'));
+  // The fixture is read here and handed to the page: the page's Content-Security-Policy lets it fetch only from
+  // its own origin and https (the worker fetches the weights from the asset server; workers are not under it).
+  const fixture = fs.readFileSync(path.join(SHARED_DIR, 'fixtures/i3d_ref_smooth16.safetensors'));
+  const n = Number(fixture.readBigUInt64LE(0));
+  const header = JSON.parse(fixture.subarray(8, 8 + n).toString('utf8'));
+  const tensor = (name) => fixture.subarray(8 + n + header[name].data_offsets[0], 8 + n + header[name].data_offsets[1]);
+  const report = await page.evaluate(async ({ assets, threads, inputBase64, logitsBase64, frames }) => {
+    const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
+    const input = bytes(inputBase64);
+    const reference = new Float32Array(bytes(logitsBase64));
+    const header = { input: { shape: [1, frames] } };
     const worker = new Worker('/worker-mt/loader.js');
     const next = (kind) => new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
@@ -177,7 +181,13 @@ test('threaded worker: the reference logits (rel. L2 < 1e-4) with the f32 weight
     for (let i = 0; i < reference.length; i++) { diff += (logits[i] - reference[i]) ** 2; norm += reference[i] ** 2; }
     const top = (xs) => [...xs.keys()].sort((a, b) => xs[b] - xs[a]).slice(0, 5);
     return { relL2: Math.sqrt(diff / norm), top5: top(logits), refTop5: top([...reference]), threads: ready.threads, precision: ready.precision, model_ms };
-  }, { assets: ASSETS_URL, threads: await expectedThreads(page) });
+  }, {
+    assets: ASSETS_URL,
+    threads: await expectedThreads(page),
+    inputBase64: tensor('input').toString('base64'),
+    logitsBase64: tensor('logits').toString('base64'),
+    frames: header.input.shape[1],
+  });
   console.log(`# threaded parity: rel. L2 ${report.relL2.toExponential(2)}, ${report.threads.note}, ${report.model_ms.toFixed(0)} ms`);
   assert.equal(report.precision, 'f32');
   assert.equal(report.threads.count, await expectedThreads(page), report.threads.note);

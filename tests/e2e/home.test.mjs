@@ -22,6 +22,10 @@ test('landing page shows the product and the capabilities panel with the SwiftSh
   // The server sends COOP/COEP, so the page is cross-origin isolated.
   assert.equal(await page.getByTestId('cap-isolated').textContent(), 'yes');
   assert.match(await page.getByTestId('cap-build').textContent(), /^\d+\.\d+\.\d+/);
+  // The Content-Security-Policy is there, with the inline loader's hash, and nothing broke it (page.errors).
+  const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/=]+'/);
+  assert.match(csp, /object-src 'none'/);
   await screenshot(page, 'home');
   assert.deepEqual(page.errors, []);
 });

@@ -143,7 +143,70 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
         .env("KINETISCOPE_BUILD", &version);
     run_cmd(&mut trunk)?;
     build_threaded_worker(root, toolchain, &version)?;
+    add_content_security_policy(&root.join("dist"))?;
     finish_service_worker(&root.join("dist"))
+}
+
+/// The site's Content-Security-Policy, less the hash of trunk's inline loader (added per build): its
+/// own scripts and WebAssembly only; styles of its own (and `style` attributes, which the charts use);
+/// images and media of its own or the visitor's (blob:), YouTube's thumbnails; YouTube's privacy embed
+/// as the only frame; data fetched from itself or any https URL the visitor gives; no plugins, no
+/// base or form targets elsewhere. A meta tag, so that it holds on any static host; the workers (not
+/// covered by a document's meta policy) load only same-origin scripts.
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {inline}; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https://i.ytimg.com; media-src 'self' blob:; \
+    connect-src 'self' https:; frame-src https://www.youtube-nocookie.com; worker-src 'self' blob:; \
+    object-src 'none'; base-uri 'self'; form-action 'self'";
+
+/// Puts [`CSP`] into `dist/index.html` as a meta tag, with the SHA-256 of each inline script trunk wrote.
+fn add_content_security_policy(dist: &Path) -> Result<()> {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let path = dist.join("index.html");
+    let html =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hashes = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let open_end = after
+            .find('>')
+            .context("index.html: unclosed <script> tag")?;
+        let tag = &after[..open_end];
+        let body_start = open_end + 1;
+        let close = after[body_start..]
+            .find("</script>")
+            .context("index.html: <script> without </script>")?;
+        if !tag.contains(" src=") {
+            let body = &after[body_start..body_start + close];
+            let digest = Sha256::digest(body.as_bytes());
+            hashes.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &after[body_start + close..];
+    }
+    let policy = CSP
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("{inline}", &hashes.join(" "));
+    let meta = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\" />");
+    let Some(at) = html.find("<meta charset=\"utf-8\" />") else {
+        anyhow::bail!(
+            "{}: no <meta charset> to put the policy after",
+            path.display()
+        );
+    };
+    let insert = at + "<meta charset=\"utf-8\" />".len();
+    let filled = format!("{}\n    {meta}{}", &html[..insert], &html[insert..]);
+    std::fs::write(&path, filled).with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "site: Content-Security-Policy with {} inline script hash(es)",
+        hashes.len()
+    );
+    Ok(())
 }
 
 /// `PATH` with the wasm-opt that setup installed first.
