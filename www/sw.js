@@ -6,7 +6,8 @@
 //
 // - App shell, data, icons, sample clip: precached in `kinetiscope-app-<version>`.
 // - Hashed files (`app-<hash>.js`, …): cache first; a name never changes content.
-// - Everything else, navigations included: network first, the cache when offline. Unhashed files (the worker's
+// - Everything else, navigations included: network first, the cache when offline or when the server answers
+//   with an error. Unhashed files (the worker's
 //   `worker.js`, the data assets) must come from the same build as the page that loads them, and the network has
 //   the newest build. Navigations fall back to the cached index.html (every route is the same single-page app).
 // - Model weights: in `kinetiscope-model-v1`, written by the classifier's worker; never touched by updates.
@@ -37,24 +38,37 @@ self.addEventListener('message', (event) => {
   if (event.data === 'version') event.source?.postMessage({ version: VERSION });
 });
 
+// A navigation: the network's page, or the cached app when the network fails or the server errs (5xx).
 async function navigation(request) {
+  let response;
   try {
-    return await fetch(request);
+    response = await fetch(request);
+    if (response.status < 500) return response;
   } catch (offline) {
-    const cache = await caches.open(APP_CACHE);
-    return (await cache.match('/index.html')) ?? Response.error();
+    response = undefined;
   }
+  const cache = await caches.open(APP_CACHE);
+  return (await cache.match('/index.html')) ?? response ?? Response.error();
 }
 
 // Media elements seek with Range requests; a cached response is whole, so slice it (without this, seeking in the
 // cached sample clip shows the wrong frames).
+// Every single-range form: `bytes=START-`, `bytes=START-END` and the suffix `bytes=-LENGTH`; a multi-range
+// request gets the whole file (a server may always answer a Range request so).
 async function ranged(request, response) {
-  const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.get('range') ?? '');
-  if (!range) return response;
+  const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get('range') ?? '');
+  if (!range || (range[1] === '' && range[2] === '')) return response;
   const body = await response.arrayBuffer();
   const size = body.byteLength;
-  const start = Number(range[1]);
-  const end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+  let start;
+  let end;
+  if (range[1] === '') {
+    start = Math.max(size - Number(range[2]), 0);
+    end = Number(range[2]) === 0 ? -1 : size - 1;
+  } else {
+    start = Number(range[1]);
+    end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+  }
   if (start >= size || end < start) {
     return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } });
   }
@@ -84,12 +98,17 @@ async function cacheFirst(request) {
   return (await cached(request)) ?? fetch(request);
 }
 
+// The network's answer, or the cached copy when the network fails or the server answers with an error (a 5xx
+// while it is down, a 4xx from a broken deployment): the visitor keeps a working app either way.
 async function networkFirst(request) {
+  let response;
   try {
-    return await fetch(request);
+    response = await fetch(request);
   } catch (offline) {
     return (await cached(request)) ?? Response.error();
   }
+  if (response.status < 400) return response;
+  return (await cached(request)) ?? response;
 }
 
 /** trunk's content-hashed outputs: `name-0123456789abcdef.ext` or `name-0123456789abcdef_bg.wasm`. */

@@ -20,8 +20,13 @@ const TYPES = {
 
 /** Serves `root` like `cargo xtask serve` (COOP/COEP, index.html fallback) on an ephemeral port. */
 async function serve(root) {
-  const served = { weights: 0 };
+  const served = { weights: 0, failing: false };
   const server = http.createServer((req, res) => {
+    if (served.failing) {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('down for maintenance');
+      return;
+    }
     if (WEIGHTS.test(req.url)) served.weights += 1;
     const pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
     let file = path.join(root, path.normalize(pathname));
@@ -112,6 +117,24 @@ test('installable: the manifest parses without errors and Chromium reports no in
 
 test('offline: with the server stopped, the explorer, a class page and the sample classification work', async () => {
   const { root, server, context, log, page } = await firstVisit();
+  // First the server answers every request with 503: the cached app, data and clip are served instead.
+  server.served.failing = true;
+  await page.goto(`${server.url}/classes?v=400`);
+  await page.locator('[data-testid="class-row"]').first().waitFor({ timeout: 30_000 });
+  const ranges = await page.evaluate(async () => {
+    const get = async (range) => {
+      const r = await fetch('/sample/cricket.webm', { headers: { range } });
+      return { status: r.status, range: r.headers.get('content-range'), bytes: (await r.arrayBuffer()).byteLength };
+    };
+    return { suffix: await get('bytes=-100'), open: await get('bytes=10-'), closed: await get('bytes=0-9') };
+  });
+  assert.equal(ranges.suffix.status, 206, JSON.stringify(ranges));
+  assert.equal(ranges.suffix.bytes, 100);
+  const size = Number(/\/(\d+)$/.exec(ranges.suffix.range)[1]);
+  assert.equal(ranges.suffix.range, `bytes ${size - 100}-${size - 1}/${size}`);
+  assert.equal(ranges.open.bytes, size - 10);
+  assert.equal(ranges.closed.range, `bytes 0-9/${size}`);
+  server.served.failing = false;
   // The sample clip and the data are in the precache; the weights in the model cache.
   await server.close();
   await context.setOffline(true);
