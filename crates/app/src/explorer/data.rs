@@ -326,7 +326,24 @@ async fn fetch_asset(file: &str) -> Result<Annotations, String> {
     asset::decode(&bytes).map_err(|e| format!("{file}: {e}"))
 }
 
-/// GETs a URL's body.
+/// The largest annotation file the explorer reads, bytes: far above the official validation and test CSVs (under
+/// 2 MB each, `../shared/data/kinetics`) and above a whole training split, and small enough that reading one
+/// (held twice while it is parsed) cannot take the tab, and everything loaded in it, down.
+pub const MAX_FILE_BYTES: f64 = 256e6;
+
+/// Refuses a file (or download) of `bytes` bytes over [`MAX_FILE_BYTES`], saying the cap.
+pub fn check_file_size(name: &str, bytes: f64) -> Result<(), String> {
+    if bytes > MAX_FILE_BYTES {
+        return Err(format!(
+            "{name} is {:.0} MB; files over {:.0} MB are refused (an official Kinetics annotation file is smaller). Load one split at a time.",
+            bytes / 1e6,
+            MAX_FILE_BYTES / 1e6
+        ));
+    }
+    Ok(())
+}
+
+/// GETs a URL's body (at most [`MAX_FILE_BYTES`]: a larger stated length is refused before reading).
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let response = gloo_net::http::Request::get(url)
         .send()
@@ -339,10 +356,19 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
             response.status_text()
         ));
     }
-    response
+    if let Some(length) = response
+        .headers()
+        .get("content-length")
+        .and_then(|l| l.parse::<f64>().ok())
+    {
+        check_file_size(url, length)?;
+    }
+    let bytes = response
         .binary()
         .await
-        .map_err(|e| format!("cannot read {url}: {e}"))
+        .map_err(|e| format!("cannot read {url}: {e}"))?;
+    check_file_size(url, bytes.len() as f64)?;
+    Ok(bytes)
 }
 
 /// The file name at the end of a URL's path (`…/kinetics-600_val.csv?x=1` → `kinetics-600_val.csv`).
@@ -386,6 +412,16 @@ fn nothing_to_load(annotations: &Annotations) -> Option<String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn files_over_the_cap_are_refused_with_the_cap() {
+        assert!(check_file_size("k700_train.json", 90e6).is_ok());
+        let err = check_file_size("huge.csv", 300e6).unwrap_err();
+        assert!(
+            err.starts_with("huge.csv is 300 MB; files over 256 MB are refused"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn a_file_without_clips_is_refused_and_says_why() {

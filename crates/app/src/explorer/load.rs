@@ -357,8 +357,9 @@ fn version_hint(
     })
 }
 
-/// The bytes of a file the user picked or dropped.
+/// The bytes of a file the user picked or dropped (refused unread over [`MAX_FILE_BYTES`](super::data::MAX_FILE_BYTES)).
 async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    super::data::check_file_size(&file.name(), file.size())?;
     let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
         .await
         .map_err(|e| format!("cannot read the file: {e:?}"))?;
