@@ -139,18 +139,7 @@ fn prepare_peers(root: &Path) -> Result<PathBuf> {
     }
     let ort = dir.join("node_modules/onnxruntime-web/dist");
     if !ort.is_dir() {
-        run_cmd(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--prefix",
-                ])
-                .arg(&dir)
-                .arg(ORT_WEB),
-        )?;
+        setup::npm_install_into(&dir, ORT_WEB)?;
     }
     std::fs::copy(peers.join("web/bench.html"), site.join("bench.html"))
         .context("copying ../shared/peers/web/bench.html")?;

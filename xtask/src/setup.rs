@@ -161,8 +161,12 @@ fn binaryen_install(root: &Path) -> Result<()> {
         return Ok(());
     }
     step("wasm-opt", &format!("npm install {BINARYEN}"));
-    let dir = root.join(BINARYEN_DIR);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    npm_install_into(&root.join(BINARYEN_DIR), BINARYEN)
+}
+
+/// `npm install PACKAGE` into `dir` (its own `node_modules`, no package.json written).
+pub fn npm_install_into(dir: &Path, package: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     run_cmd(
         Command::new("npm")
             .args([
@@ -172,8 +176,8 @@ fn binaryen_install(root: &Path) -> Result<()> {
                 "--no-save",
                 "--prefix",
             ])
-            .arg(&dir)
-            .arg(BINARYEN),
+            .arg(dir)
+            .arg(package),
     )
 }
 

@@ -137,18 +137,26 @@ pub async fn detect_webgpu() -> WebGpu {
     })
 }
 
+/// `crossOriginIsolated` of this page (or worker): whether shared memory, hence WASM threads, is allowed.
+pub fn cross_origin_isolated() -> bool {
+    get(&js_sys::global(), "crossOriginIsolated")
+        .as_bool()
+        .unwrap_or(false)
+}
+
+/// `navigator.hardwareConcurrency`: the logical cores the browser reports (1 when it says nothing).
+pub fn hardware_concurrency() -> u32 {
+    get(&get(&js_sys::global(), "navigator"), "hardwareConcurrency")
+        .as_f64()
+        .map_or(1, |n| n as u32)
+}
+
 /// Detects everything the capabilities panel shows.
 pub async fn detect() -> Capabilities {
-    let global = js_sys::global();
-    let navigator = get(&global, "navigator");
     Capabilities {
         webgpu: detect_webgpu().await,
-        cross_origin_isolated: get(&global, "crossOriginIsolated")
-            .as_bool()
-            .unwrap_or(false),
-        hardware_concurrency: get(&navigator, "hardwareConcurrency")
-            .as_f64()
-            .map_or(1, |n| n as u32),
+        cross_origin_isolated: cross_origin_isolated(),
+        hardware_concurrency: hardware_concurrency(),
         build: BUILD_VERSION,
     }
 }

@@ -134,36 +134,75 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
             height,
             cam,
         } => {
-            let Some(mut model) = state.borrow_mut().model.take() else {
-                fail(
-                    Some(id),
-                    "the model is not ready (still loading or busy); window dropped".into(),
-                );
+            let Some(mut model) = take_model(&state, id, "window") else {
                 return;
             };
             let result = classify(&mut model, id, width, height, cam, &frames).await;
-            state.borrow_mut().model = Some(model);
-            match result {
-                Ok(reply) => post(&reply),
-                Err(message) => fail(Some(id), message),
-            }
+            finish(&state, model, id, result);
         }
         ToWorker::Run { id, frames: count } => {
-            let Some(mut model) = state.borrow_mut().model.take() else {
-                fail(
-                    Some(id),
-                    "the model is not ready (still loading or busy); clip dropped".into(),
-                );
+            let Some(mut model) = take_model(&state, id, "clip") else {
                 return;
             };
             let result = run(&mut model, id, count, &frames).await;
-            state.borrow_mut().model = Some(model);
-            match result {
-                Ok(reply) => post(&reply),
-                Err(message) => fail(Some(id), message),
-            }
+            finish(&state, model, id, result);
         }
     }
+}
+
+/// The model, taken out for request `id` (a `what`: window, clip) while it runs; `None` (the request
+/// failed, said so) while it loads or runs another request.
+fn take_model(state: &RefCell<State>, id: u32, what: &str) -> Option<Model> {
+    let model = state.borrow_mut().model.take();
+    if model.is_none() {
+        fail(
+            Some(id),
+            format!("the model is not ready (still loading or busy); {what} dropped"),
+        );
+    }
+    model
+}
+
+/// Puts the model back after request `id` and answers it.
+fn finish(state: &RefCell<State>, model: Model, id: u32, result: Result<FromWorker, String>) {
+    state.borrow_mut().model = Some(model);
+    match result {
+        Ok(reply) => post(&reply),
+        Err(message) => fail(Some(id), message),
+    }
+}
+
+/// Refuses a `what` (window, clip) shorter than the network takes.
+fn check_length(what: &str, count: usize) -> Result<(), String> {
+    if count < protocol::MIN_FRAMES {
+        return Err(format!(
+            "a {what} needs at least {} frames, got {count}",
+            protocol::MIN_FRAMES
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the engine on a pre-processed clip and times it (ms); a fallback to the CPU on the way is logged and
+/// announced with a new `Ready`.
+async fn timed_classify(
+    model: &mut Model,
+    input: &[f32],
+    count: usize,
+    cam: bool,
+) -> Result<(engine::Classification, f64), String> {
+    let started = now();
+    let result = model
+        .engine
+        .classify(input, count, 1, cam)
+        .await
+        .map_err(|e| e.to_string())?;
+    let model_ms = now() - started;
+    if let Some(reason) = &result.fell_back {
+        warn_fallback(reason);
+        post(&model.ready());
+    }
+    Ok((result, model_ms))
 }
 
 /// The network alone on a pre-processed clip (one f32 buffer of `count`×224×224×3 values).
@@ -173,12 +212,7 @@ async fn run(
     count: usize,
     frames: &Array,
 ) -> Result<FromWorker, String> {
-    if count < protocol::MIN_FRAMES {
-        return Err(format!(
-            "a clip needs at least {} frames, got {count}",
-            protocol::MIN_FRAMES
-        ));
-    }
+    check_length("clip", count)?;
     let buffer: ArrayBuffer = frames
         .get(0)
         .dyn_into()
@@ -192,17 +226,7 @@ async fn run(
     }
     let mut input = vec![0.0f32; count * FRAME_LEN];
     js_sys::Float32Array::new(&buffer).copy_to(&mut input);
-    let started = now();
-    let result = model
-        .engine
-        .classify(&input, count, 1, false)
-        .await
-        .map_err(|e| e.to_string())?;
-    let model_ms = now() - started;
-    if let Some(reason) = &result.fell_back {
-        warn_fallback(reason);
-        post(&model.ready());
-    }
+    let (result, model_ms) = timed_classify(model, &input, count, false).await?;
     Ok(FromWorker::Logits {
         id,
         logits: result.logits,
@@ -339,12 +363,7 @@ async fn classify(
 ) -> Result<FromWorker, String> {
     let started = now();
     let count = frames.length() as usize;
-    if count < protocol::MIN_FRAMES {
-        return Err(format!(
-            "a window needs at least {} frames, got {count}",
-            protocol::MIN_FRAMES
-        ));
-    }
+    check_length("window", count)?;
     let mut input = vec![0.0f32; count * FRAME_LEN];
     let mut pixels = Vec::new();
     for (i, out) in input.chunks_exact_mut(FRAME_LEN).enumerate() {
@@ -365,17 +384,7 @@ async fn classify(
             .preprocess(frame, out)
             .map_err(|e| format!("frame {i}: {e}"))?;
     }
-    let model_started = now();
-    let result = model
-        .engine
-        .classify(&input, count, 1, cam)
-        .await
-        .map_err(|e| e.to_string())?;
-    let model_ms = now() - model_started;
-    if let Some(reason) = &result.fell_back {
-        warn_fallback(reason);
-        post(&model.ready());
-    }
+    let (result, model_ms) = timed_classify(model, &input, count, cam).await?;
     if let Some(e) = &result.cam_error {
         web_sys::console::warn_1(&format!("no activation map: {e}").into());
     }

@@ -70,20 +70,14 @@ pub async fn start(wanted: u32) -> Threads {
     if let Some(threads) = STARTED.with(|s| s.borrow().as_ref().map(|(_, t)| t.clone())) {
         return threads;
     }
-    let threads = match spawn(wanted).await {
-        Ok((workers, threads)) => {
-            STARTED.with(|s| *s.borrow_mut() = Some((workers, threads.clone())));
-            threads
-        }
-        Err(why) => {
-            let threads = Threads {
-                count: 1,
-                note: format!("one thread: {why}"),
-            };
-            STARTED.with(|s| *s.borrow_mut() = Some((Vec::new(), threads.clone())));
-            threads
-        }
-    };
+    let (workers, threads) = spawn(wanted).await.unwrap_or_else(|why| {
+        let one = Threads {
+            count: 1,
+            note: format!("one thread: {why}"),
+        };
+        (Vec::new(), one)
+    });
+    STARTED.with(|s| *s.borrow_mut() = Some((workers, threads.clone())));
     threads
 }
 

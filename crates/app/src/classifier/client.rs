@@ -296,16 +296,15 @@ impl WorkerPlan {
 
     /// The plan for this browser and page.
     pub fn for_this_page(requested: Option<u32>) -> Self {
-        let global = js_sys::global();
-        let isolated = Reflect::get(&global, &"crossOriginIsolated".into())
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        let shared_memory = Reflect::has(&global, &"SharedArrayBuffer".into()).unwrap_or(false);
-        let cores = web_sys::window()
-            .map(|w| w.navigator().hardware_concurrency())
-            .unwrap_or(1.0) as u32;
-        Self::new(isolated, shared_memory, cores, requested)
+        use crate::capabilities::{cross_origin_isolated, hardware_concurrency};
+        let shared_memory =
+            Reflect::has(&js_sys::global(), &"SharedArrayBuffer".into()).unwrap_or(false);
+        Self::new(
+            cross_origin_isolated(),
+            shared_memory,
+            hardware_concurrency(),
+            requested,
+        )
     }
 
     /// The single-threaded build, after the threaded one failed to start for `why`.

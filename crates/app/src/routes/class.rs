@@ -246,15 +246,10 @@ fn ClipRow(
 /// iframe, which not every browser has (the frame would stay blank).
 fn can_embed() -> bool {
     use js_sys::Reflect;
-    let global = js_sys::global();
-    let isolated = Reflect::get(&global, &"crossOriginIsolated".into())
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    if !isolated {
+    if !crate::capabilities::cross_origin_isolated() {
         return true;
     }
-    Reflect::get(&global, &"HTMLIFrameElement".into())
+    Reflect::get(&js_sys::global(), &"HTMLIFrameElement".into())
         .and_then(|frame| Reflect::get(&frame, &"prototype".into()))
         .and_then(|prototype| Reflect::has(&prototype, &"credentialless".into()))
         .unwrap_or(false)
