@@ -19,9 +19,22 @@ const APP_PREFIX = 'kinetiscope-app-';
 const MODEL_CACHE = 'kinetiscope-model-v1';
 
 self.addEventListener('install', (event) => {
-  // `cache: 'reload'`: straight from the server, never an older copy from the HTTP cache.
-  event.waitUntil(caches.open(APP_CACHE).then((cache) =>
-    cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })))));
+  // `cache: 'reload'`: straight from the server, never an older copy from the HTTP cache. A failure (storage
+  // quota, a file missing) is told to the open pages, which say the app is not available offline, and the
+  // install fails: the next visit tries again.
+  event.waitUntil((async () => {
+    try {
+      const cache = await caches.open(APP_CACHE);
+      await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })));
+    } catch (error) {
+      await caches.delete(APP_CACHE);
+      const reason = `${error?.name ?? 'Error'}: ${error?.message ?? error}`;
+      for (const client of await self.clients.matchAll({ includeUncontrolled: true, type: 'window' })) {
+        client.postMessage({ precacheFailed: reason });
+      }
+      throw error;
+    }
+  })());
 });
 
 self.addEventListener('activate', (event) => {

@@ -218,7 +218,30 @@ test('loading from a URL and by drag and drop', async () => {
   await page.getByTestId('view-400').click();
   await waitForClips(page, /^19,906 Kinetics-400 clips loaded/);
   assert.equal(await countOf(page, 'abseiling').textContent(), '50');
-  assert.deepEqual(unexpectedErrors(page), []);
+
+  // A URL that answers 404, and a file on another site that allows only a third one to read it (Playwright
+  // adds a permissive CORS header to a fulfilled response that has none): each says why and what to do, and the
+  // data stays as it was.
+  const missing = `${BASE_URL}/remote/missing.csv`;
+  await page.route(missing, (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' }));
+  await page.getByLabel('or from a URL').fill(missing);
+  await page.getByRole('button', { name: 'Fetch' }).click();
+  await page.getByTestId('load-error').filter({ hasText: `cannot fetch ${missing}: HTTP 404 Not Found` }).waitFor({ timeout: 30_000 });
+  const foreign = 'https://annotations.example/kinetics-400_val.csv';
+  await page.route(foreign, (route) => route.fulfill({
+    status: 200,
+    contentType: 'text/csv',
+    headers: { 'access-control-allow-origin': 'https://elsewhere.example' },
+    body: fs.readFileSync(path.join(KINETICS, 'kinetics-400_val.csv')),
+  }));
+  await page.getByLabel('or from a URL').fill(foreign);
+  await page.getByRole('button', { name: 'Fetch' }).click();
+  await page.getByTestId('load-error').filter({ hasText: 'does not allow other sites to read the file (CORS). Download the file and open it with "Choose a CSV or JSON file" instead.' }).waitFor({ timeout: 30_000 });
+  await waitForClips(page, /^19,906 Kinetics-400 clips loaded/);
+  assert.equal(await countOf(page, 'abseiling').textContent(), '50');
+  await screenshot(page, 'explorer-url-cors');
+  // The browser's own report of the refused requests is expected here; nothing else.
+  assert.deepEqual(unexpectedErrors(page).filter((e) => !/CORS policy|404 \(Not Found\)/.test(e)), []);
 });
 
 test('deep links work on reload, and without bundled data the taxonomy shows with a prompt', async () => {

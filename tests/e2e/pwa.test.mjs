@@ -20,8 +20,13 @@ const TYPES = {
 
 /** Serves `root` like `cargo xtask serve` (COOP/COEP, index.html fallback) on an ephemeral port. */
 async function serve(root) {
-  const served = { weights: 0, failing: false };
+  const served = { weights: 0, failing: false, down: false };
   const server = http.createServer((req, res) => {
+    // Down: connections are cut, as when the network is gone (the browser sees a network error, not an answer).
+    if (served.down) {
+      req.socket.destroy();
+      return;
+    }
     if (served.failing) {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('down for maintenance');
@@ -209,4 +214,101 @@ test('update: a new build brings a "new version" prompt, reloading serves it, th
   await context.close();
   await server.close();
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** The model panel's notes about the weights' cache. */
+async function modelNotes(page) {
+  const notes = page.getByTestId('model-notes');
+  return (await notes.count()) ? notes.innerText() : '';
+}
+
+test('a corrupt or truncated cached model is deleted, downloaded again, and the panel says so', async (t) => {
+  const { root, server, context, log, page } = await firstVisit();
+  t.after(async () => {
+    await context.close().catch(() => {});
+    await server.close().catch(() => {});
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  assert.equal(server.served.weights, 1);
+  const damages = [
+    ['flip', /unusable \(.*\.safetensors is corrupt: SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}\): it was deleted and downloaded again\./],
+    ['cut', /unusable \(.*\.safetensors is truncated or wrong: \d+ bytes, the manifest says \d+\): it was deleted and downloaded again\./],
+  ];
+  for (const [damage, said] of damages) {
+    await page.evaluate(async (how) => {
+      const cache = await caches.open('kinetiscope-model-v1');
+      const [request] = await cache.keys();
+      const bytes = new Uint8Array(await (await cache.match(request)).arrayBuffer());
+      if (how === 'flip') bytes[bytes.length >> 1] ^= 0xff;
+      await cache.put(request, new Response(how === 'flip' ? bytes : bytes.slice(0, bytes.length >> 1)));
+    }, damage);
+    await page.reload();
+    await modelReady(page, 'cpu', 120_000);
+    assert.match(await modelNotes(page), said);
+  }
+  await screenshot(page, 'pwa-cache-repaired');
+  assert.equal(server.served.weights, 3, 'downloaded once, then once after each damage');
+  // The copy downloaded again is whole: the next visit reads it from the cache, with nothing to say.
+  await page.reload();
+  await modelReady(page, 'cpu', 120_000);
+  assert.match(await page.getByTestId('model-status').locator('xpath=..').innerText(), /from the cache/);
+  assert.equal(await modelNotes(page), '');
+  assert.equal(server.served.weights, 3);
+  assert.deepEqual(log.errors, []);
+});
+
+test('storage full: the page says the app cannot be saved offline, and the model runs uncached and says so', async (t) => {
+  const root = copyOfDist();
+  const server = await serve(root);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  t.after(async () => {
+    await context.close().catch(() => {});
+    await server.close().catch(() => {});
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  const log = await watch(context);
+  const page = await context.newPage();
+  // DevTools' storage quota override: 2 MB, less than the app's precache and the weights.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 2_000_000 });
+  await page.goto(`${server.url}/classify?backend=cpu`);
+  const banner = page.getByTestId('offline-unavailable');
+  await banner.waitFor({ timeout: 60_000 });
+  assert.match(await banner.innerText(), /could not be saved for offline use \(QuotaExceededError: .+\); the browser's storage may be full\. It works while you are online/);
+  await modelReady(page, 'cpu', 120_000);
+  assert.match(await modelNotes(page), /The model could not be kept on this device \(.+; is the storage full\?\): it runs now, and the next visit downloads it again\./);
+  await screenshot(page, 'pwa-storage-full');
+  await page.reload();
+  await modelReady(page, 'cpu', 120_000);
+  assert.equal(server.served.weights, 2, 'not cached, so downloaded again');
+  assert.deepEqual(log.errors, []);
+});
+
+test('offline on the first visit to the classifier: it says so, and loads by itself once back online', async (t) => {
+  const root = copyOfDist();
+  const server = await serve(root);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  t.after(async () => {
+    await context.close().catch(() => {});
+    await server.close().catch(() => {});
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  const log = await watch(context);
+  const page = await context.newPage();
+  // The home page once (the app is saved for offline use), never the classifier: no weights yet.
+  await page.goto(`${server.url}/`);
+  await serviceWorkerReady(page);
+  await context.setOffline(true);
+  server.served.down = true;
+  await page.goto(`${server.url}/classify?backend=cpu`);
+  const error = page.getByTestId('model-error');
+  await error.waitFor({ timeout: 120_000 });
+  assert.match(await error.innerText(), /You are offline, and the model has not been downloaded to this device yet\. It loads by itself as soon as you are back online/);
+  assert.equal(await page.getByTestId('model-retry').count(), 1);
+  await screenshot(page, 'pwa-offline-first-classify');
+  server.served.down = false;
+  await context.setOffline(false);
+  await modelReady(page, 'cpu', 120_000);
+  assert.equal(server.served.weights, 1);
+  assert.deepEqual(log.errors, []);
 });

@@ -65,6 +65,10 @@ pub struct TestArgs {
     /// Run only these stages (repeatable); all of them by default.
     #[arg(long, value_enum)]
     only: Vec<Stage>,
+    /// In the e2e stage, run only these files of `tests/e2e` (repeatable, e.g. `--e2e pwa`); all by
+    /// default. For working on one page: CI runs them all.
+    #[arg(long, value_name = "NAME")]
+    e2e: Vec<String>,
 }
 
 /// Runs setup, then the selected stages; fails on the first failing stage.
@@ -80,7 +84,7 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     for stage in stages {
         eprintln!("\n=== test: {stage:?} ===");
         let t = Instant::now();
-        run_stage(root, &toolchain, stage)?;
+        run_stage(root, &toolchain, stage, &args.e2e)?;
         timings.push((stage, t.elapsed()));
     }
     eprintln!("\nAll stages passed:");
@@ -95,7 +99,7 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
+fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage, e2e: &[String]) -> Result<()> {
     match stage {
         Stage::Fmt => run_cmd(Command::new("cargo").args(["fmt", "--all", "--", "--check"])),
         Stage::Clippy => run_cmd(Command::new("cargo").args([
@@ -162,7 +166,7 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage) -> Result<()> {
         }
         Stage::E2e => {
             site::build(root, toolchain)?;
-            end_to_end(root)
+            end_to_end(root, e2e)
         }
     }
 }
@@ -202,8 +206,8 @@ fn browser_tmpdir(root: &Path) -> Result<std::path::PathBuf> {
 }
 
 /// Serves `dist/` (and the weights and fixtures, `ASSETS_URL`) on ephemeral ports and runs the Playwright
-/// tests in `tests/e2e` against them.
-fn end_to_end(root: &Path) -> Result<()> {
+/// tests in `tests/e2e` against them (the files named in `only`, e.g. `pwa` for `pwa.test.mjs`, or all).
+fn end_to_end(root: &Path, only: &[String]) -> Result<()> {
     let server = server::serve_in_background(&root.join("dist"))?;
     // The f32 weights and the reference fixtures, for the threaded worker's parity check.
     let weights_dir = weights::run(&weights::WeightsArgs::default(), root)?;
@@ -215,8 +219,16 @@ fn end_to_end(root: &Path) -> Result<()> {
         server.url,
         screenshots.display()
     );
+    let files: Vec<String> = if only.is_empty() {
+        vec!["e2e/".into()]
+    } else {
+        only.iter()
+            .map(|name| format!("e2e/{}.test.mjs", name.trim_end_matches(".test.mjs")))
+            .collect()
+    };
     let status = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "e2e/"])
+        .args(["--test", "--test-concurrency=1"])
+        .args(&files)
         .current_dir(root.join("tests"))
         .env("BASE_URL", &server.url)
         .env("ASSETS_URL", &assets.url)

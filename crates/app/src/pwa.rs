@@ -15,6 +15,9 @@ pub struct Pwa {
     pub online: RwSignal<bool>,
     /// A new version is installed and waiting for the visitor's "reload".
     pub update_waiting: RwSignal<bool>,
+    /// Why the app could not be saved for offline use (the service worker's precache failed, e.g.
+    /// the storage quota is exhausted); `None` while nothing failed.
+    pub offline_unavailable: RwSignal<Option<String>>,
     registration: StoredValue<Option<ServiceWorkerRegistration>, LocalStorage>,
     /// The visitor pressed "Reload" in this tab: reload when the new version takes over.
     reload_requested: StoredValue<bool>,
@@ -28,6 +31,7 @@ impl Pwa {
         let pwa = Self {
             online: RwSignal::new(online),
             update_waiting: RwSignal::new(false),
+            offline_unavailable: RwSignal::new(None),
             registration: StoredValue::new_local(None),
             reload_requested: StoredValue::new(false),
         };
@@ -73,6 +77,19 @@ impl Pwa {
         });
         container.set_oncontrollerchange(Some(reload.as_ref().unchecked_ref()));
         reload.forget();
+        // The service worker says when its precache failed (`{ precacheFailed: reason }`, sw.js).
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let reason = js_sys::Reflect::get(&event.data(), &"precacheFailed".into())
+                    .ok()
+                    .and_then(|r| r.as_string());
+                if let Some(reason) = reason {
+                    self.offline_unavailable.set(Some(reason));
+                }
+            },
+        );
+        container.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
         leptos::task::spawn_local(async move {
             let promise = container.register("/sw.js");
             // Some browsers (or policies) disable service workers: then the app just works online.
@@ -155,6 +172,12 @@ pub fn PwaBanner() -> impl IntoView {
                 "You are offline. The explorer and the classifier keep working; YouTube links and players need the network."
             </p>
         </Show>
+        {move || pwa.offline_unavailable.get().map(|reason| view! {
+            <p class="banner offline" role="status" data-testid="offline-unavailable">
+                {format!("This app could not be saved for offline use ({reason}); the browser's storage may be full. \
+                    It works while you are online; free some space and reload to try again.")}
+            </p>
+        })}
         <Show when=move || pwa.update_waiting.get()>
             <p class="banner update" role="status" data-testid="update-prompt">
                 "A new version of Kinetiscope is available. "

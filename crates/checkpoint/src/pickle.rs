@@ -15,6 +15,7 @@
 //! STACK_GLOBAL REDUCE BUILD.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 #[cfg(test)]
@@ -53,6 +54,11 @@ mod op {
 /// place) with a linear search, so a dict of n entries costs n²/2 comparisons: the checkpoint's
 /// largest has a few dozen; this bounds a crafted file to a few million.
 pub const MAX_DICT_LEN: usize = 4096;
+
+/// The deepest nesting of containers (tuples, dicts, objects) accepted. A checkpoint nests about 5
+/// deep; values are freed recursively, so depth must be bounded for the stack's sake (CPython's own
+/// unpickler stops near 1000).
+pub const MAX_DEPTH: u32 = 100;
 
 /// The highest pickle protocol whose framing this reader understands.
 pub const MAX_PROTOCOL: u8 = 5;
@@ -123,6 +129,17 @@ pub enum PickleError {
     /// A dict grown past [`MAX_DICT_LEN`] entries.
     #[error("pickle {opcode} at byte {offset} grows a dict past {MAX_DICT_LEN} entries")]
     DictTooLarge { opcode: &'static str, offset: usize },
+    /// Values nested deeper than [`MAX_DEPTH`] (freeing them would recurse that deep).
+    #[error("pickle {opcode} at byte {offset} nests values more than {MAX_DEPTH} levels deep")]
+    TooDeep { opcode: &'static str, offset: usize },
+    /// A dict or object changed after it was put inside another value, or put inside itself: the
+    /// reference cycles and late changes that the standard pickler never writes for a checkpoint.
+    #[error("pickle {opcode} at byte {offset} changes a {kind} that is already inside another value (or itself)")]
+    ChangedWhenNested {
+        opcode: &'static str,
+        offset: usize,
+        kind: &'static str,
+    },
 }
 
 /// A global reference (`module.name`), never resolved or executed.
@@ -302,6 +319,28 @@ struct Machine<'a> {
     stack: Vec<Value<'a>>,
     marks: Vec<usize>,
     memo: Vec<Value<'a>>,
+    /// Every container made so far, by address ([`address`]): its depth and whether it is inside
+    /// another one. An address freed and reused is overwritten when the new container is made.
+    containers: HashMap<usize, Container>,
+}
+
+/// What the reader tracks of one container.
+#[derive(Debug, Clone, Copy)]
+struct Container {
+    /// 1 for a container of scalars (or empty), 1 + its deepest child's depth otherwise.
+    depth: u32,
+    /// Put inside another container: frozen from then on.
+    nested: bool,
+}
+
+/// The allocation a container value points to (`None` for scalars).
+fn address(value: &Value<'_>) -> Option<usize> {
+    match value {
+        Value::Tuple(t) => Some(Rc::as_ptr(t).cast::<()>() as usize),
+        Value::Dict(d) => Some(Rc::as_ptr(d).cast::<()>() as usize),
+        Value::Object(o) => Some(Rc::as_ptr(o).cast::<()>() as usize),
+        _ => None,
+    }
 }
 
 impl<'a> Machine<'a> {
@@ -403,11 +442,98 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// Records a new container holding `children` and returns it; refuses one nested deeper than
+    /// [`MAX_DEPTH`]. The children become frozen ([`Self::check_mutable`]).
+    fn contain(
+        &mut self,
+        made: Value<'a>,
+        children: &[&Value<'a>],
+    ) -> Result<Value<'a>, PickleError> {
+        let mut depth = 1;
+        for child in children {
+            depth = depth.max(self.nest(child) + 1);
+        }
+        if depth > MAX_DEPTH {
+            return Err(self.too_deep());
+        }
+        if let Some(at) = address(&made) {
+            self.containers.insert(
+                at,
+                Container {
+                    depth,
+                    nested: false,
+                },
+            );
+        }
+        Ok(made)
+    }
+
+    /// Marks `child` as inside another container; its depth (0 for a scalar).
+    fn nest(&mut self, child: &Value<'a>) -> u32 {
+        match address(child).and_then(|at| self.containers.get_mut(&at)) {
+            Some(container) => {
+                container.nested = true;
+                container.depth
+            }
+            None => 0,
+        }
+    }
+
+    /// Puts `children` into the existing container `parent` (a dict or object about to change):
+    /// refused when `parent` is already inside another container, ends up inside itself, or grows
+    /// deeper than [`MAX_DEPTH`].
+    fn add_to(&mut self, parent: &Value<'a>, children: &[&Value<'a>]) -> Result<(), PickleError> {
+        self.check_mutable(parent)?;
+        let mut depth = 0;
+        for child in children {
+            depth = depth.max(self.nest(child) + 1);
+        }
+        // Nesting the children froze `parent`: it is one of them (a cycle).
+        self.check_mutable(parent)?;
+        if let Some(container) = address(parent).and_then(|at| self.containers.get_mut(&at)) {
+            container.depth = container.depth.max(depth);
+            if container.depth > MAX_DEPTH {
+                return Err(self.too_deep());
+            }
+        }
+        Ok(())
+    }
+
+    fn check_mutable(&self, parent: &Value<'a>) -> Result<(), PickleError> {
+        let nested = address(parent)
+            .and_then(|at| self.containers.get(&at))
+            .is_some_and(|c| c.nested);
+        if nested {
+            return Err(PickleError::ChangedWhenNested {
+                opcode: self.opname,
+                offset: self.at,
+                kind: parent.kind(),
+            });
+        }
+        Ok(())
+    }
+
+    fn too_deep(&self) -> PickleError {
+        PickleError::TooDeep {
+            opcode: self.opname,
+            offset: self.at,
+        }
+    }
+
     fn string(&mut self, len: usize) -> Result<Value<'a>, PickleError> {
         let bytes = self.take(len)?;
         let s =
             std::str::from_utf8(bytes).map_err(|_| PickleError::InvalidUtf8 { offset: self.at })?;
         Ok(Value::Str(Rc::from(s)))
+    }
+
+    /// Pushes a tuple of `items` (refused past [`MAX_DEPTH`]).
+    fn push_tuple(&mut self, items: Vec<Value<'a>>) -> Result<(), PickleError> {
+        let items: Rc<[Value<'a>]> = Rc::from(items);
+        let children: Vec<&Value<'a>> = items.iter().collect();
+        let tuple = self.contain(Value::Tuple(Rc::clone(&items)), &children)?;
+        self.stack.push(tuple);
+        Ok(())
     }
 
     /// Runs until STOP; returns the single value left on the stack.
@@ -461,13 +587,16 @@ impl<'a> Machine<'a> {
                     let index = self.u32()? as usize;
                     self.get(index)?;
                 }
-                op::EMPTY_DICT => self
-                    .stack
-                    .push(Value::Dict(Rc::new(RefCell::new(Vec::new())))),
+                op::EMPTY_DICT => {
+                    let dict = self.contain(Value::Dict(Rc::new(RefCell::new(Vec::new()))), &[])?;
+                    self.stack.push(dict);
+                }
                 op::SETITEM => {
                     let value = self.pop()?;
                     let key = self.pop()?;
-                    let dict = self.dict_of(self.top()?)?;
+                    let top = self.top()?.clone();
+                    let dict = self.dict_of(&top)?;
+                    self.add_to(&top, &[&key, &value])?;
                     if !dict_insert(&mut dict.borrow_mut(), key, value) {
                         return Err(self.dict_too_large());
                     }
@@ -477,7 +606,9 @@ impl<'a> Machine<'a> {
                     if items.len() % 2 != 0 {
                         return Err(self.underflow());
                     }
-                    let dict = self.dict_of(self.top()?)?;
+                    let top = self.top()?.clone();
+                    let dict = self.dict_of(&top)?;
+                    self.add_to(&top, &items.iter().collect::<Vec<_>>())?;
                     let mut dict = dict.borrow_mut();
                     let mut items = items.into_iter();
                     while let (Some(key), Some(value)) = (items.next(), items.next()) {
@@ -488,17 +619,17 @@ impl<'a> Machine<'a> {
                 }
                 op::TUPLE => {
                     let items = self.pop_mark()?;
-                    self.stack.push(Value::Tuple(Rc::from(items)));
+                    self.push_tuple(items)?;
                 }
                 op::TUPLE1 => {
                     let a = self.pop()?;
-                    self.stack.push(Value::Tuple(Rc::from(vec![a])));
+                    self.push_tuple(vec![a])?;
                 }
                 op::TUPLE3 => {
                     let c = self.pop()?;
                     let b = self.pop()?;
                     let a = self.pop()?;
-                    self.stack.push(Value::Tuple(Rc::from(vec![a, b, c])));
+                    self.push_tuple(vec![a, b, c])?;
                 }
                 op::NONE => self.stack.push(Value::None),
                 op::NEWTRUE => self.stack.push(Value::Bool(true)),
@@ -555,18 +686,22 @@ impl<'a> Machine<'a> {
                     let Value::Tuple(args) = args else {
                         return Err(self.mismatch("a tuple of arguments", &args));
                     };
-                    self.stack.push(Value::Object(Rc::new(RefCell::new(Object {
+                    let children: Vec<&Value<'a>> = args.iter().collect();
+                    let object = Value::Object(Rc::new(RefCell::new(Object {
                         callable,
-                        args,
+                        args: Rc::clone(&args),
                         state: None,
-                    }))));
+                    })));
+                    let object = self.contain(object, &children)?;
+                    self.stack.push(object);
                 }
                 op::BUILD => {
                     let state = self.pop()?;
-                    let Value::Object(object) = self.top()? else {
-                        let found = self.top()?.clone();
-                        return Err(self.mismatch("an object", &found));
+                    let top = self.top()?.clone();
+                    let Value::Object(object) = &top else {
+                        return Err(self.mismatch("an object", &top));
                     };
+                    self.add_to(&top, &[&state])?;
                     let mut object = object.borrow_mut();
                     if object.state.is_some() {
                         return Err(PickleError::StateTwice { offset: self.at });
@@ -597,6 +732,7 @@ pub fn load(input: &[u8]) -> Result<Value<'_>, PickleError> {
         stack: Vec::new(),
         marks: Vec::new(),
         memo: Vec::new(),
+        containers: HashMap::new(),
     }
     .run()
 }

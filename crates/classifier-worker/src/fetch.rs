@@ -13,7 +13,15 @@ pub struct Weights {
     pub verified: VerifiedWeights,
     /// Read from the Cache API rather than the network.
     pub from_cache: bool,
+    /// What the visitor should know about the cache, in words (a bad cached copy replaced, a copy
+    /// that could not be kept); empty when all went as usual.
+    pub notes: Vec<String>,
 }
+
+/// Said when the network fails while the browser reports being offline.
+pub const OFFLINE: &str =
+    "You are offline, and the model has not been downloaded to this device yet. \
+     It loads by itself as soon as you are back online (a one-time download).";
 
 /// A JS error as text.
 pub fn describe(error: &JsValue) -> String {
@@ -31,7 +39,16 @@ fn scope() -> WorkerGlobalScope {
 async fn get(url: &str) -> Result<Response, String> {
     let response = JsFuture::from(scope().fetch_with_str(url))
         .await
-        .map_err(|e| format!("could not fetch {url}: {}", describe(&e)))?;
+        .map_err(|e| {
+            if scope().navigator().on_line() {
+                format!(
+                    "could not fetch {url}: {} (the network or the server is unreachable; try again)",
+                    describe(&e)
+                )
+            } else {
+                OFFLINE.to_owned()
+            }
+        })?;
     let response: Response = response.unchecked_into();
     if !response.ok() {
         return Err(format!(
@@ -131,6 +148,7 @@ pub async fn weights(
 ) -> Result<Weights, String> {
     let cache = model_cache().await;
     let capacity = usize::try_from(entry.bytes).unwrap_or(0);
+    let mut notes = Vec::new();
     if let Some(cache) = &cache {
         let hit = JsFuture::from(cache.match_with_str(url)).await;
         if let Ok(hit) = hit.and_then(|h| h.dyn_into::<Response>()) {
@@ -140,11 +158,15 @@ pub async fn weights(
                     return Ok(Weights {
                         verified,
                         from_cache: true,
+                        notes,
                     })
                 }
                 Err(e) => {
                     web_sys::console::warn_1(&format!("cached weights dropped: {e}").into());
                     let _ = JsFuture::from(cache.delete_with_str(url)).await;
+                    notes.push(format!(
+                        "The copy of the model cached on this device was unusable ({e}): it was deleted and downloaded again."
+                    ));
                 }
             }
         }
@@ -165,10 +187,20 @@ pub async fn weights(
         if let Err(e) = stored {
             // Not fatal: the model runs, the next visit downloads it again.
             web_sys::console::warn_1(&format!("could not cache the weights: {e}").into());
+            notes.push(format!(
+                "The model could not be kept on this device ({}; is the storage full?): it runs now, and the next visit downloads it again.",
+                e.trim_end_matches('.')
+            ));
         }
+    } else {
+        notes.push(
+            "This browser offers no cache here, so the model is downloaded again on every visit."
+                .into(),
+        );
     }
     Ok(Weights {
         verified,
         from_cache: false,
+        notes,
     })
 }

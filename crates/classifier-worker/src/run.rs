@@ -31,6 +31,8 @@ struct Model {
     threads: Threads,
     /// Warm-up times per backend when `auto` chose by measurement, ms.
     measured: Vec<(protocol::Backend, f64)>,
+    /// What happened to the weights' cache ([`fetch::Weights::notes`]).
+    notes: Vec<String>,
 }
 
 impl Model {
@@ -45,6 +47,7 @@ impl Model {
             from_cache: self.from_cache,
             threads: self.threads.clone(),
             measured: self.measured.clone(),
+            notes: self.notes.clone(),
         })
     }
 }
@@ -303,6 +306,7 @@ async fn load(
         from_cache: weights.from_cache,
         threads,
         measured: Vec::new(),
+        notes: weights.notes,
     };
     model.load_ms = now() - started;
     post(&FromWorker::WarmingUp {

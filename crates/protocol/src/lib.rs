@@ -108,6 +108,10 @@ pub struct ModelReady {
     /// is kept); empty when only one backend was usable or one was asked for.
     #[serde(default)]
     pub measured: Vec<(Backend, f64)>,
+    /// What the visitor should know about the weights' cache, in words: a cached copy found corrupt or
+    /// truncated (deleted and downloaded again), or a copy that could not be kept (storage full).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl ModelReady {
@@ -252,6 +256,7 @@ mod tests {
                 note: "WebGPU".into(),
             },
             measured: vec![(Backend::Wgpu, warmup_ms), (Backend::Cpu, 2.0 * warmup_ms)],
+            notes: vec!["the cached copy was corrupt".into()],
         }
     }
 

@@ -58,8 +58,28 @@ pub enum Analysis {
         /// Wall time from opening the video to the last window's answer, ms.
         wall_ms: f64,
     },
+    /// Stopped part way (the visitor left the page, started the camera or opened another video);
+    /// `rows` holds the windows classified until then, which can still be exported.
+    Stopped {
+        /// The file's name.
+        name: String,
+        /// Windows in all (0: stopped while the video was opening).
+        total: usize,
+    },
     /// What went wrong and what to do.
     Failed(String),
+}
+
+impl Analysis {
+    /// `Running` becomes `Stopped` (called when its task is cancelled); anything else stays.
+    pub fn stop(&mut self) {
+        if let Analysis::Running { name, total, .. } = self {
+            *self = Analysis::Stopped {
+                name: std::mem::take(name),
+                total: *total,
+            };
+        }
+    }
 }
 
 /// Analyses a file the visitor picked or dropped (a GIF by WebCodecs, anything else by the `<video>`).
@@ -138,7 +158,19 @@ async fn run(
         Input::Gif(file) => {
             video.remove_attribute("src").ok();
             video.load();
-            let (frames, duration) = gif::decode(file, &grabber).await?;
+            let gif::Decoded {
+                frames,
+                duration,
+                cut,
+            } = gif::decode(file, &grabber).await?;
+            if cut {
+                session.notice.set(Some(format!(
+                    "Only the first {duration:.1} s of this GIF are analysed: its decoded frames are held in memory, \
+                     at most {} frames or {} MB.",
+                    gif::MAX_FRAMES,
+                    gif::MAX_FRAME_BYTES >> 20
+                )));
+            }
             if token.is_cancelled() {
                 return Ok(None);
             }
@@ -256,7 +288,9 @@ pub fn VideoResults(session: Session) -> impl IntoView {
     let export = move |json: bool| {
         let rows = rows.get_untracked();
         let name = match analysis.get_untracked() {
-            Analysis::Done { name, .. } | Analysis::Running { name, .. } => name,
+            Analysis::Done { name, .. }
+            | Analysis::Running { name, .. }
+            | Analysis::Stopped { name, .. } => name,
             _ => "video".into(),
         };
         let stem = name
@@ -295,6 +329,27 @@ pub fn VideoResults(session: Session) -> impl IntoView {
             </section>
         }
         .into_any(),
+        Analysis::Stopped { name, total } => {
+            let all = rows.get();
+            let overall = rank(&output::mean(&all.iter().map(|r| r.probs.clone()).collect::<Vec<_>>()), 5);
+            view! {
+                <section class="video-results" data-testid="analysis-stopped">
+                    <h2>{format!("{name}: stopped after {} of {total} windows", all.len())}</h2>
+                    <p class="muted">"The analysis stopped when you left the page, started the camera or opened another video. "
+                        {if all.is_empty() { "No window had been classified yet." } else { "The windows classified until then are below, and can be downloaded." }}</p>
+                    {(!all.is_empty()).then(|| view! {
+                        <h3>"Windows so far"</h3>
+                        <RankedList items=overall testid="overall"/>
+                        <p>
+                            <button type="button" data-testid="export-csv" on:click=move |_| export(false)>"Download CSV"</button>
+                            " "
+                            <button type="button" data-testid="export-json" on:click=move |_| export(true)>"Download JSON"</button>
+                        </p>
+                    })}
+                </section>
+            }
+            .into_any()
+        }
         Analysis::Done { name, duration, wall_ms } => {
             let all = rows.get();
             let overall = rank(&output::mean(&all.iter().map(|r| r.probs.clone()).collect::<Vec<_>>()), 5);

@@ -463,7 +463,7 @@ impl ModelClient {
                     return;
                 }
                 let message = format!(
-                    "the classifier worker stopped: {}. Reload the page to try again.",
+                    "the classifier worker stopped: {}. Press “Try again” to restart it.",
                     event.message()
                 );
                 shared.close(&message);
@@ -479,7 +479,7 @@ impl ModelClient {
             };
             if !shared.booted.get() && !shared.closed.get() {
                 let message =
-                    "the classifier worker did not start within 60 s. Reload the page to try again.";
+                    "the classifier worker did not start within 60 s. Press “Try again”, or reload the page.";
                 shared.close(message);
                 status.set(ModelStatus::Failed(message.into()));
             }
@@ -533,7 +533,9 @@ impl ModelClient {
         cam: bool,
     ) -> Result<oneshot::Receiver<Result<WindowResult, String>>, String> {
         if self.shared.closed.get() {
-            return Err("the classifier worker stopped; reload the page".into());
+            return Err(
+                "the classifier worker stopped; press “Try again” above to restart it".into(),
+            );
         }
         let id = self.next_id.get();
         self.next_id.set(id.wrapping_add(1));
@@ -569,7 +571,7 @@ impl ModelClient {
             }
             worker.terminate();
             let message = format!(
-                "the classifier did not answer within {} s and was stopped. Reload the page, or pick a shorter window in the settings.",
+                "the classifier did not answer within {} s and was stopped. Press “Try again” to restart it, or pick a shorter window in the settings.",
                 limit / 1000
             );
             shared.close(&message);

@@ -7,6 +7,8 @@ use js_sys::ArrayBuffer;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement};
 
+use i3d_core::preprocess::check_frame_size;
+
 use super::client::js_text;
 
 /// Frames are captured at their own size up to this shorter side; larger sources are scaled down
@@ -38,17 +40,20 @@ impl Frame {
     }
 }
 
-/// The capture size for a `width`×`height` source.
-pub fn capture_size(width: u32, height: u32) -> (u32, u32) {
+/// The capture size for a `width`×`height` source, or why it is refused: a source larger than the
+/// model's pre-processing accepts ([`check_frame_size`]: 4K UHD, 4096 pixels on a side) is refused
+/// before a frame is drawn, so a 320×65535 video never takes 84 MB a frame.
+pub fn capture_size(width: u32, height: u32) -> Result<(u32, u32), String> {
+    check_frame_size(width as usize, height as usize).map_err(|e| e.to_string())?;
     let short = width.min(height);
     if short <= MAX_NATIVE_SHORT_SIDE || short == 0 {
-        return (width, height);
+        return Ok((width, height));
     }
     let scale = f64::from(SCALED_SHORT_SIDE) / f64::from(short);
-    (
+    Ok((
         ((f64::from(width) * scale).round() as u32).max(1),
         ((f64::from(height) * scale).round() as u32).max(1),
-    )
+    ))
 }
 
 /// Draws video frames into an off-screen canvas and reads their pixels.
@@ -85,7 +90,7 @@ impl Grabber {
         width: u32,
         height: u32,
     ) -> Result<Frame, String> {
-        let (width, height) = capture_size(width, height);
+        let (width, height) = capture_size(width, height)?;
         self.canvas.set_width(width);
         self.canvas.set_height(height);
         // Through reflection: web-sys's `drawImage(VideoFrame, …)` binding is behind its unstable APIs.
@@ -124,7 +129,7 @@ impl Grabber {
         if vw == 0 || vh == 0 {
             return Ok(None);
         }
-        let (width, height) = capture_size(vw, vh);
+        let (width, height) = capture_size(vw, vh)?;
         if self.canvas.width() != width || self.canvas.height() != height {
             self.canvas.set_width(width);
             self.canvas.set_height(height);
@@ -213,9 +218,21 @@ mod tests {
 
     #[test]
     fn small_sources_keep_their_size_large_ones_shrink_to_256() {
-        assert_eq!(capture_size(320, 240), (320, 240));
-        assert_eq!(capture_size(224, 224), (224, 224));
-        assert_eq!(capture_size(1280, 720), (455, 256));
-        assert_eq!(capture_size(720, 1280), (256, 455));
+        assert_eq!(capture_size(320, 240), Ok((320, 240)));
+        assert_eq!(capture_size(224, 224), Ok((224, 224)));
+        assert_eq!(capture_size(1280, 720), Ok((455, 256)));
+        assert_eq!(capture_size(720, 1280), Ok((256, 455)));
+        assert_eq!(capture_size(3840, 2160), Ok((455, 256)));
+    }
+
+    #[test]
+    fn sources_larger_than_pre_processing_takes_are_refused_before_capture() {
+        let strip = capture_size(320, 65_535);
+        assert!(
+            strip.as_ref().is_err_and(|e| e.contains("320×65535")),
+            "{strip:?}"
+        );
+        assert!(capture_size(4097, 100).is_err());
+        assert!(capture_size(4096, 4096).is_err(), "over 4K UHD in pixels");
     }
 }

@@ -13,6 +13,21 @@ use super::video::FPS;
 /// The longest GIF analysed, frames at 25 fps (30 s): decoded frames are held in memory.
 pub const MAX_FRAMES: usize = 750;
 
+/// The most memory the decoded frames of one GIF may hold, bytes (RGBA at the capture size). A GIF
+/// whose frames are large is analysed only as far as this allows: at the usual 320×240 that is the
+/// whole 30 s; at 1280 pixels across (captured at 455×256) 576 frames, 23 s.
+pub const MAX_FRAME_BYTES: usize = 256 << 20;
+
+/// How many frames of `width`×`height` (capture size) fit in [`MAX_FRAME_BYTES`], at most
+/// [`MAX_FRAMES`] and at least one window.
+pub fn frame_budget(width: u32, height: u32) -> usize {
+    let frame = (width as usize)
+        .saturating_mul(height as usize)
+        .saturating_mul(4)
+        .max(1);
+    (MAX_FRAME_BYTES / frame).clamp(protocol::MIN_FRAMES, MAX_FRAMES)
+}
+
 fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
@@ -21,6 +36,11 @@ async fn wait(promise: JsValue) -> Result<JsValue, String> {
     JsFuture::from(Promise::from(promise))
         .await
         .map_err(|e| format!("the GIF could not be decoded: {}", js_text(&e)))
+}
+
+/// Whether `start` (a file's first bytes) is a GIF signature.
+pub fn is_gif(start: &[u8]) -> bool {
+    start.starts_with(b"GIF87a") || start.starts_with(b"GIF89a")
 }
 
 /// Appends `count` copies of `frame` (the last one moved, not copied).
@@ -33,14 +53,32 @@ fn emit(out: &mut Vec<Frame>, frame: Frame, count: usize) {
     }
 }
 
-/// The frames of a GIF at 25 fps and its duration (s; capped at [`MAX_FRAMES`] frames).
-pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<(Vec<Frame>, f64), String> {
+/// A GIF's frames at 25 fps.
+pub struct Decoded {
+    /// The frames, at most [`frame_budget`] of them.
+    pub frames: Vec<Frame>,
+    /// Their duration, s.
+    pub duration: f64,
+    /// Whether the GIF goes on beyond them (cut at [`MAX_FRAMES`] or [`MAX_FRAME_BYTES`]).
+    pub cut: bool,
+}
+
+/// The frames of a GIF at 25 fps (capped by [`frame_budget`]).
+pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<Decoded, String> {
     let window = web_sys::window().ok_or("no window")?;
     let constructor = get(&window, "ImageDecoder");
     if constructor.is_undefined() {
         return Err("This browser cannot read GIF frames (it has no WebCodecs ImageDecoder). Convert the GIF to a video, for example with `ffmpeg -i input.gif output.webm`, or use Chromium.".into());
     }
     let bytes = wait(file.array_buffer().into()).await?;
+    let buffer: &js_sys::ArrayBuffer = bytes.unchecked_ref();
+    if !is_gif(&js_sys::Uint8Array::new(&buffer.slice_with_end(0, 6)).to_vec()) {
+        return Err(format!(
+            "{} is not a GIF (a GIF starts with \"GIF87a\" or \"GIF89a\"). Open it as a video, or convert it, for \
+             example with `ffmpeg -i input output.webm`.",
+            file.name()
+        ));
+    }
     let init = Object::new();
     let _ = Reflect::set(&init, &"data".into(), &bytes);
     let _ = Reflect::set(&init, &"type".into(), &"image/gif".into());
@@ -65,7 +103,9 @@ pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<(Vec<Fram
             let _ = close.call0(target);
         }
     };
-    let mut resampler = Resampler::new(MAX_FRAMES);
+    // Made when the first frame's size is known.
+    let mut resampler: Option<Resampler> = None;
+    let mut cut = false;
     let mut out = Vec::new();
     let mut shown: Option<Frame> = None;
     let mut end = 0.0f64;
@@ -98,19 +138,52 @@ pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<(Vec<Fram
                 return Err(e);
             }
         };
+        let resampler = resampler
+            .get_or_insert_with(|| Resampler::new(frame_budget(frame.width, frame.height)));
         if let Some(previous) = shown.take() {
             emit(&mut out, previous, resampler.until(start));
         }
         shown = Some(frame);
         end = end.max(start + duration);
-        if out.len() >= MAX_FRAMES {
+        if resampler.is_full() {
+            cut = index + 1 < count;
             break;
         }
     }
     close(&decoder);
-    if let Some(last) = shown {
+    if let (Some(last), Some(resampler)) = (shown, resampler.as_mut()) {
         emit(&mut out, last, resampler.finish(end));
     }
     let duration = out.len() as f64 / FPS;
-    Ok((out, duration))
+    Ok(Decoded {
+        frames: out,
+        duration,
+        cut,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_gif_frames_are_held_up_to_the_byte_budget() {
+        // 320×240 RGBA: 750 frames are 230 MB, under the budget.
+        assert_eq!(frame_budget(320, 240), MAX_FRAMES);
+        // An HD GIF, captured at 455×256: 268,435,456 / 465,920 bytes.
+        assert_eq!(frame_budget(455, 256), 576);
+        // A 320×65535 strip (84 MB a frame) still gets one window's worth; the page refuses such a
+        // size before capturing it anyway (`frames::capture_size`).
+        assert_eq!(frame_budget(320, 65_535), protocol::MIN_FRAMES);
+        assert_eq!(frame_budget(0, 0), MAX_FRAMES);
+    }
+
+    #[test]
+    fn only_gif_signatures_are_gifs() {
+        assert!(is_gif(b"GIF89a\x01\x00"));
+        assert!(is_gif(b"GIF87a"));
+        assert!(!is_gif(b"\x89PNG\r\n\x1a\n"));
+        assert!(!is_gif(b"GIF8"));
+        assert!(!is_gif(b""));
+    }
 }

@@ -41,17 +41,20 @@ pub fn ClassifierPage() -> impl IntoView {
     let model = use_context::<Model>().unwrap_or_default();
     let session = use_context::<Session>().unwrap_or_default();
     let query = use_query_map();
-    let requested = query.with_untracked(|q| {
-        client::requested_model(
-            q.get("backend").as_deref(),
-            q.get("precision").as_deref(),
-            q.get("threads").as_deref(),
-        )
+    // The model follows the address (a link such as "Run on the CPU instead" changes only the query).
+    Effect::new(move || {
+        let requested = query.with(|q| {
+            client::requested_model(
+                q.get("backend").as_deref(),
+                q.get("precision").as_deref(),
+                q.get("threads").as_deref(),
+            )
+        });
+        match requested {
+            Ok(request) => model.ensure(request),
+            Err(message) => model.fail(message),
+        }
     });
-    match requested {
-        Ok(request) => model.ensure(request),
-        Err(message) => model.fail(message),
-    }
 
     let Session {
         window_len,

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use protocol::{Backend, BackendChoice};
 
 use super::client::{BootFailure, ModelClient, ModelRequest, ModelStatus, Status, WorkerPlan};
 
@@ -56,6 +57,27 @@ impl Model {
             Ok(client) => self.client.set_value(Some(Rc::new(client))),
             Err(e) => self.status.set(ModelStatus::Failed(e)),
         }
+    }
+
+    /// Starts the model again as last asked (after a failure: a crashed worker, a download cut off);
+    /// false when there is nothing to retry (the address asked for something that does not exist).
+    pub fn retry(&self) -> bool {
+        match self.requested.get_value() {
+            Some(request) => {
+                self.retire();
+                self.ensure(request);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the running model was asked for on WebGPU by name (`?backend=webgpu`): a failure then
+    /// offers the CPU.
+    pub fn asked_for_webgpu(&self) -> bool {
+        self.requested
+            .get_value()
+            .is_some_and(|r| r.backend == BackendChoice::Only(Backend::Wgpu))
     }
 
     /// Stops the model and shows `message` as its error (e.g. an address asking for a backend that

@@ -31,6 +31,17 @@ pub fn ModelPanel(model: Model) -> impl IntoView {
             refresh_storage();
         }
     });
+    // Back online after a failure (a download cut off, an offline first visit): try again by itself.
+    if let Some(pwa) = use_context::<crate::pwa::Pwa>() {
+        Effect::new(move |was_online: Option<bool>| {
+            let online = pwa.online.get();
+            let failed = matches!(model.status.get_untracked(), ModelStatus::Failed(_));
+            if was_online == Some(false) && online && failed {
+                model.retry();
+            }
+            online
+        });
+    }
     let remove = move |_| {
         spawn_local(async move {
             let removed = remove_cached_model().await;
@@ -72,6 +83,11 @@ pub fn ModelPanel(model: Model) -> impl IntoView {
             <p class="muted" data-testid="threads" data-threads=r.threads.count.to_string()>
                 {format!("CPU: {}.", r.threads.note)}
             </p>
+            {(!r.notes.is_empty()).then(|| view! {
+                <ul class="notes" data-testid="model-notes">
+                    {r.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+                </ul>
+            })}
             {(!r.measured.is_empty()).then(|| view! {
                 <p class="muted" data-testid="measured">{format!("Warm-up measured on each backend: {}; the faster one is kept.",
                     r.measured.iter().map(|(b, ms)| format!("{} {:.0} ms", b.label(), ms)).collect::<Vec<_>>().join(", "))}</p>
@@ -80,6 +96,13 @@ pub fn ModelPanel(model: Model) -> impl IntoView {
         .into_any(),
         ModelStatus::Failed(message) => view! {
             <p class="error" role="alert" data-testid="model-error">{message}</p>
+            <p>
+                <button type="button" data-testid="model-retry" on:click=move |_| { model.retry(); }>"Try again"</button>
+                {model.asked_for_webgpu().then(|| view! {
+                    " "
+                    <a href="/classify?backend=cpu" data-testid="use-cpu">"Run on the CPU instead"</a>
+                })}
+            </p>
         }
         .into_any(),
     }

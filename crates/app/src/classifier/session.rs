@@ -208,6 +208,11 @@ impl Session {
     /// (disposed) page's elements alone.
     pub fn cancel(&self) {
         self.task.with_value(CancelToken::cancel);
+        // An analysis in progress ends here (its task, cancelled, sets nothing more); the windows
+        // classified so far stay in `rows`, exportable.
+        if matches!(self.analysis.get_untracked(), Analysis::Running { .. }) {
+            self.analysis.update(Analysis::stop);
+        }
         if let Some(s) = self.stream.get_value() {
             camera::stop(&s);
         }

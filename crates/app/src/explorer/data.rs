@@ -348,7 +348,18 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let response = gloo_net::http::Request::get(url)
         .send()
         .await
-        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        .map_err(|e| {
+            let offline = web_sys::window().is_some_and(|w| !w.navigator().on_line());
+            if offline {
+                format!("cannot fetch {url}: you are offline. Try again when you are back online.")
+            } else {
+                // The browser hides why (no network, no such host, or CORS): say what to check.
+                format!(
+                    "cannot fetch {url} ({e}). Either the server cannot be reached, or it does not allow other \
+                     sites to read the file (CORS). Download the file and open it with \"Choose a CSV or JSON file\" instead."
+                )
+            }
+        })?;
     if !response.ok() {
         return Err(format!(
             "cannot fetch {url}: HTTP {} {}",

@@ -551,3 +551,104 @@ fn a_dict_past_its_cap_is_refused_not_grown() {
     );
     assert!(err.to_string().contains("4096"), "{err}");
 }
+
+#[test]
+fn nesting_is_bounded_so_that_freeing_never_overflows_the_stack() {
+    let nested = |levels: usize| {
+        let mut p = P::new().op(op::NONE);
+        for _ in 0..levels {
+            p = p.op(op::TUPLE1);
+        }
+        p.stop()
+    };
+    let deepest = nested(MAX_DEPTH as usize);
+    let mut value = load_ok(&deepest);
+    for _ in 0..MAX_DEPTH {
+        value = tuple(&value)[0].clone();
+    }
+    assert!(matches!(value, Value::None));
+    let err = load(&nested(MAX_DEPTH as usize + 1)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PickleError::TooDeep {
+                opcode: "TUPLE1",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("100 levels"), "{err}");
+    // A million levels (1 MB of TUPLE1): refused at level 101, not a stack overflow when freed.
+    assert!(matches!(
+        load(&nested(1_000_000)),
+        Err(PickleError::TooDeep { .. })
+    ));
+    // Depth through dicts and objects counts the same way: a dict holding the deepest tuple.
+    let mut p = P::new().op(op::EMPTY_DICT).int1(1).op(op::NONE);
+    for _ in 0..MAX_DEPTH {
+        p = p.op(op::TUPLE1);
+    }
+    let err = load(&p.op(op::SETITEM).stop()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PickleError::TooDeep {
+                opcode: "SETITEM",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn cycles_and_changes_after_nesting_are_refused() {
+    // d[1] = d: a dict inside itself.
+    let cycle = P::new()
+        .op(op::EMPTY_DICT)
+        .op(op::MEMOIZE)
+        .int1(1)
+        .op(op::BINGET)
+        .bytes(&[0])
+        .op(op::SETITEM)
+        .stop();
+    let err = load(&cycle).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PickleError::ChangedWhenNested {
+                opcode: "SETITEM",
+                kind: "dict",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // t = (d,), then d[1] = None: d is frozen once inside t (no depth can hide behind it).
+    let late = P::new()
+        .op(op::EMPTY_DICT)
+        .op(op::MEMOIZE)
+        .op(op::TUPLE1)
+        .op(op::BINGET)
+        .bytes(&[0])
+        .int1(1)
+        .op(op::NONE)
+        .op(op::SETITEM)
+        .stop();
+    let err = load(&late).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("changes a dict that is already inside another value"),
+        "{err}"
+    );
+    // Filled first, then nested (what the standard pickler writes): accepted.
+    let filled = P::new()
+        .op(op::EMPTY_DICT)
+        .int1(1)
+        .op(op::NONE)
+        .op(op::SETITEM)
+        .op(op::TUPLE1)
+        .stop();
+    assert_eq!(tuple(&load_ok(&filled)).len(), 1);
+}
