@@ -129,10 +129,14 @@ pub fn run_for_site(root: &Path) -> Result<Toolchain> {
     let toolchain = wasm_toolchain()?;
     apt_install(SITE_PACKAGES)?;
     binaryen_install(root)?;
-    // No default features: no TLS stack and no update check to compile (a fifth fewer crates), and a
-    // trunk that cannot download wasm-bindgen or wasm-opt builds of its own (this project installs
-    // both, and trunk's downloads fail offline).
-    cargo_install("trunk", TRUNK_VERSION, &["--locked", "--no-default-features"])?;
+    // No default features: no TLS stack and no update check to compile, and a trunk that cannot
+    // download wasm-bindgen or wasm-opt builds of its own (this project installs both, and trunk's
+    // downloads fail offline).
+    cargo_install(
+        "trunk",
+        TRUNK_VERSION,
+        &["--locked", "--no-default-features"],
+    )?;
     let bindgen = wasm_bindgen_version(root)?;
     // Not --locked: wasm-bindgen-cli's lock file pins a webpki-roots release the registry here does not serve.
     cargo_install("wasm-bindgen-cli", &bindgen, &[])?;
