@@ -51,10 +51,20 @@ export async function newPage(browser, options = {}) {
   return page;
 }
 
-/** Saves a full-page screenshot as SCREENSHOT_DIR/NAME.png. */
+/**
+ * Saves a full-page screenshot as SCREENSHOT_DIR/NAME.png. A full-page capture that times out (seen once on a
+ * loaded 2-core machine, right after an analysis) is retried once as a viewport capture, and said so.
+ */
 export async function screenshot(page, name) {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch (error) {
+    if (error.name !== 'TimeoutError') throw error;
+    console.log(`# screenshot ${name}: the full-page capture timed out; retrying the viewport`);
+    await page.screenshot({ path: file, timeout: 60_000 });
+  }
 }
 
 /**

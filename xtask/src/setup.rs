@@ -118,9 +118,10 @@ impl Toolchain {
 
 /// Runs every setup step (the site's and the tests') and returns the wasm32 toolchain to use.
 pub fn run(root: &Path) -> Result<Toolchain> {
-    let toolchain = run_for_site(root)?;
-    apt_install(TEST_PACKAGES)?;
-    npm_install(&root.join("tests"))?;
+    let (toolchain, trunk) = run_for_tests(root)?;
+    if let Some(trunk) = trunk {
+        trunk.wait()?;
+    }
     Ok(toolchain)
 }
 
@@ -129,18 +130,118 @@ pub fn run_for_site(root: &Path) -> Result<Toolchain> {
     let toolchain = wasm_toolchain()?;
     apt_install(SITE_PACKAGES)?;
     binaryen_install(root)?;
-    // No default features: no TLS stack and no update check to compile, and a trunk that cannot
-    // download wasm-bindgen or wasm-opt builds of its own (this project installs both, and trunk's
-    // downloads fail offline).
-    cargo_install(
-        "trunk",
-        TRUNK_VERSION,
-        &["--locked", "--no-default-features"],
-    )?;
+    cargo_install("trunk", TRUNK_VERSION, TRUNK_INSTALL_ARGS)?;
+    install_wasm_bindgen(root)?;
+    Ok(toolchain)
+}
+
+/// What `cargo xtask test` needs, with trunk (used only by its last stage, the site's release build)
+/// installed in the background when it is missing: its 10 minutes of compiling then overlap the
+/// first stages instead of preceding them. [`TrunkInstall::wait`] before building the site.
+pub fn run_for_tests(root: &Path) -> Result<(Toolchain, Option<TrunkInstall>)> {
+    let toolchain = wasm_toolchain()?;
+    apt_install(SITE_PACKAGES)?;
+    binaryen_install(root)?;
+    let trunk = TrunkInstall::start(root)?;
+    install_wasm_bindgen(root)?;
+    apt_install(TEST_PACKAGES)?;
+    npm_install(&root.join("tests"))?;
+    Ok((toolchain, trunk))
+}
+
+/// `cargo install trunk`'s arguments beside the version. No default features: no TLS stack and no
+/// update check to compile, and a trunk that cannot download wasm-bindgen or wasm-opt builds of its
+/// own (this project installs both, and trunk's downloads fail offline).
+const TRUNK_INSTALL_ARGS: &[&str] = &["--locked", "--no-default-features"];
+
+fn install_wasm_bindgen(root: &Path) -> Result<()> {
     let bindgen = wasm_bindgen_version(root)?;
     // Not --locked: wasm-bindgen-cli's lock file pins a webpki-roots release the registry here does not serve.
-    cargo_install("wasm-bindgen-cli", &bindgen, &[])?;
-    Ok(toolchain)
+    cargo_install("wasm-bindgen-cli", &bindgen, &[])
+}
+
+/// `cargo install trunk` running in the background (at a lower priority, so that the stages being
+/// waited for come first), its output in a log file. Killed if dropped before [`Self::wait`].
+pub struct TrunkInstall {
+    child: Option<std::process::Child>,
+    log: std::path::PathBuf,
+}
+
+impl TrunkInstall {
+    /// Starts the installation, or `None` when the right trunk is already installed.
+    fn start(root: &Path) -> Result<Option<Self>> {
+        if installed_version("trunk") == Some(TRUNK_VERSION.to_owned()) {
+            step("trunk", &format!("{TRUNK_VERSION} already installed"));
+            return Ok(None);
+        }
+        let log = root.join("target/tools/trunk-install.log");
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        step(
+            "trunk",
+            &format!(
+                "cargo install trunk {TRUNK_VERSION}, in the background while the first stages run (log: {})",
+                log.display()
+            ),
+        );
+        let out = std::fs::File::create(&log)?;
+        let child = Command::new("nice")
+            .args([
+                "-n",
+                "10",
+                "cargo",
+                "install",
+                "trunk",
+                "--version",
+                TRUNK_VERSION,
+            ])
+            .args(TRUNK_INSTALL_ARGS)
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .context("could not start `cargo install trunk`")?;
+        Ok(Some(Self {
+            child: Some(child),
+            log,
+        }))
+    }
+
+    /// Waits for the installation to finish; its log is shown when it failed.
+    pub fn wait(mut self) -> Result<()> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        step("trunk", "waiting for the background installation to finish");
+        let status = child.wait()?;
+        if !status.success() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!("{log}");
+            bail!(
+                "cargo install trunk failed ({status}); its output is above and in {}",
+                self.log.display()
+            );
+        }
+        step("trunk", &format!("{TRUNK_VERSION} installed"));
+        Ok(())
+    }
+}
+
+impl Drop for TrunkInstall {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The version `NAME --version` reports (its second word), if the program runs.
+fn installed_version(binary: &str) -> Option<String> {
+    output_of(binary, &["--version"])?
+        .split_whitespace()
+        .nth(1)
+        .map(str::to_owned)
 }
 
 /// The folder holding the `wasm-opt` that trunk must use (put first in its `PATH`).
@@ -359,8 +460,7 @@ fn cargo_install(name: &str, version: &str, extra: &[&str]) -> Result<()> {
     } else {
         name
     };
-    let current = output_of(binary, &["--version"]).unwrap_or_default();
-    if current.split_whitespace().nth(1) == Some(version) {
+    if installed_version(binary).as_deref() == Some(version) {
         step(name, &format!("{version} already installed"));
         return Ok(());
     }

@@ -42,6 +42,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/groups/:name") view=routes::group::GroupPage/>
                     <Route path=path!("/stats") view=routes::stats::Stats/>
                     <Route path=path!("/classify") view=classifier::ClassifierPage/>
+                    <Route path=path!("/inside") view=classifier::inside::InsidePage/>
                 </Routes>
             </main>
         </Router>

@@ -172,11 +172,19 @@ pub fn PwaBanner() -> impl IntoView {
                 "You are offline. The explorer and the classifier keep working; YouTube links and players need the network."
             </p>
         </Show>
-        {move || pwa.offline_unavailable.get().map(|reason| view! {
-            <p class="banner offline" role="status" data-testid="offline-unavailable">
-                {format!("This app could not be saved for offline use ({reason}); the browser's storage may be full. \
-                    It works while you are online; free some space and reload to try again.")}
-            </p>
+        {move || pwa.offline_unavailable.get().map(|reason| {
+            // A failed update leaves the installed version in place, offline included.
+            let installed = web_sys::window()
+                .and_then(|w| w.navigator().service_worker().controller())
+                .is_some();
+            let text = if installed {
+                format!("A new version could not be saved for offline use ({reason}); the browser's storage may be full. \
+                    The version you have keeps working offline; free some space and reload to try again.")
+            } else {
+                format!("This app could not be saved for offline use ({reason}); the browser's storage may be full. \
+                    It works while you are online; free some space and reload to try again.")
+            };
+            view! { <p class="banner offline" role="status" data-testid="offline-unavailable">{text}</p> }
         })}
         <Show when=move || pwa.update_waiting.get()>
             <p class="banner update" role="status" data-testid="update-prompt">

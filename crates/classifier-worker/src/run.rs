@@ -9,8 +9,8 @@ use i3d_core::preprocess::{FrameRef, FRAME_LEN};
 use i3d_core::Precision;
 use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use protocol::{
-    ActivationMap, BackendChoice, FromWorker, ModelReady, PrecisionChoice, Threads, ToWorker,
-    PROTOCOL_VERSION,
+    ActivationMap, BackendChoice, FilterTiles, FromWorker, Inspection, ModelReady, PrecisionChoice,
+    Threads, ToWorker, PROTOCOL_VERSION,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -33,6 +33,9 @@ struct Model {
     measured: Vec<(protocol::Backend, f64)>,
     /// What happened to the weights' cache ([`fetch::Weights::notes`]).
     notes: Vec<String>,
+    /// The last window classified, pre-processed (1×T×224×224×3), and T: what `/inside` shows.
+    /// Kept by moving the window's own buffer, so classifying costs nothing more.
+    last_window: Option<(Vec<f32>, usize)>,
 }
 
 impl Model {
@@ -150,7 +153,82 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
             let result = run(&mut model, id, count, &frames).await;
             finish(&state, model, id, result);
         }
+        ToWorker::Inspect {
+            id,
+            layer,
+            channels,
+        } => {
+            let Some(mut model) = take_model(&state, id, "inspection") else {
+                return;
+            };
+            let result = inspect(&mut model, id, &layer, channels).await;
+            finish(&state, model, id, result);
+        }
+        ToWorker::TimeLayers { id } => {
+            let Some(mut model) = take_model(&state, id, "timing") else {
+                return;
+            };
+            let result = time_layers(&mut model, id).await;
+            finish(&state, model, id, result);
+        }
+        ToWorker::Filters { id } => {
+            let Some(model) = take_model(&state, id, "filters") else {
+                return;
+            };
+            let result = model
+                .engine
+                .first_layer_filters()
+                .map(|(values, shape)| FromWorker::Filters {
+                    id,
+                    tiles: FilterTiles::new(&values, shape),
+                })
+                .map_err(|e| e.to_string());
+            finish(&state, model, id, result);
+        }
     }
+}
+
+/// Said when `/inside` asks before any window was classified.
+const NO_WINDOW: &str =
+    "no window has been classified yet: classify the sample clip, a video or the camera first";
+
+/// Layer `layer` on the last window: its `channels` strongest channels.
+async fn inspect(
+    model: &mut Model,
+    id: u32,
+    layer: &str,
+    channels: usize,
+) -> Result<FromWorker, String> {
+    let (input, frames) = model.last_window.take().ok_or(NO_WINDOW)?;
+    let started = now();
+    let result = model.engine.endpoint(&input, frames, layer).await;
+    let ms = now() - started;
+    let reply = result.map(|a| FromWorker::Inspected {
+        id,
+        inspection: Inspection::new(
+            a.layer, a.backend, &a.values, a.shape, &input, frames, channels, ms,
+        ),
+    });
+    model.last_window = Some((input, frames));
+    reply.map_err(|e| e.to_string())
+}
+
+/// Every layer's time on the last window.
+async fn time_layers(model: &mut Model, id: u32) -> Result<FromWorker, String> {
+    let (input, frames) = model.last_window.take().ok_or(NO_WINDOW)?;
+    let result = model.engine.layer_times(&input, frames, &now).await;
+    model.last_window = Some((input, frames));
+    let times = result.map_err(|e| e.to_string())?;
+    Ok(FromWorker::LayerTimes {
+        id,
+        backend: model.engine.backend(),
+        frames,
+        times: times.map(|t| {
+            t.into_iter()
+                .map(|(name, ms)| (name.to_owned(), ms))
+                .collect()
+        }),
+    })
 }
 
 /// The model, taken out for request `id` (a `what`: window, clip) while it runs; `None` (the request
@@ -307,6 +385,7 @@ async fn load(
         threads,
         measured: Vec::new(),
         notes: weights.notes,
+        last_window: None,
     };
     model.load_ms = now() - started;
     post(&FromWorker::WarmingUp {
@@ -389,6 +468,7 @@ async fn classify(
             .map_err(|e| format!("frame {i}: {e}"))?;
     }
     let (result, model_ms) = timed_classify(model, &input, count, cam).await?;
+    model.last_window = Some((input, count));
     if let Some(e) = &result.cam_error {
         web_sys::console::warn_1(&format!("no activation map: {e}").into());
     }

@@ -411,6 +411,137 @@ impl Engine {
     }
 }
 
+/// One layer's output for a clip, as the executor in use computed it.
+#[derive(Debug, Clone)]
+pub struct Activations {
+    /// The layer (`Conv3d_1a_7x7` … `Mixed_5c`).
+    pub layer: &'static str,
+    /// 1×T'×H'×W'×C values, NTHWC.
+    pub values: Vec<f32>,
+    /// Their shape.
+    pub shape: Shape,
+    /// Where they were computed.
+    pub backend: Backend,
+}
+
+impl Engine {
+    /// The output of layer `layer` (see [`i3d_core::anatomy::inspectable`]) for a pre-processed
+    /// clip `input` (1×`frames`×224×224×3 in [−1, 1]) on the backend in use: the network runs up to
+    /// that layer only. Unlike [`Engine::classify`], a wgpu failure here is reported, not fallen
+    /// back from (it shows what the backend in use computes).
+    pub async fn endpoint(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        layer: &str,
+    ) -> Result<Activations, Error> {
+        let layer = i3d_core::anatomy::check_inspectable(layer)?;
+        check_length(input, frames)?;
+        let backend = self.backend();
+        let (values, shape) = match &mut self.executor {
+            Executor::Wgpu(model) => model.endpoint(input, frames, layer).await?,
+            Executor::Cpu(model) => {
+                let x = clip_tensor(input, frames)?;
+                let out = model.endpoint(&x, layer, |_, _| {})?;
+                let shape = Shape::from_dims(out.dims())?;
+                let values = out
+                    .flatten_all()
+                    .and_then(|t| t.to_vec1::<f32>())
+                    .map_err(i3d_cpu::Error::from)?;
+                (values, shape)
+            }
+        };
+        Ok(Activations {
+            layer,
+            values,
+            shape,
+            backend,
+        })
+    }
+
+    /// The time of each layer of one pass over `input` (1×`frames`×224×224×3), ms, in layer
+    /// order: on the CPU path measured with `now` (a clock in ms) after each layer; on wgpu from
+    /// timestamp queries (`None` when the adapter has none).
+    pub async fn layer_times(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        now: &dyn Fn() -> f64,
+    ) -> Result<Option<Vec<(&'static str, f64)>>, Error> {
+        check_length(input, frames)?;
+        match &mut self.executor {
+            Executor::Wgpu(model) => {
+                let options = RunOptions {
+                    features: false,
+                    profile: true,
+                };
+                let output = model.run(input, frames, options).await?;
+                Ok(output.profile.map(|dispatches| {
+                    i3d_core::arch::I3D_LAYERS
+                        .iter()
+                        .map(|layer| {
+                            let ms = dispatches
+                                .iter()
+                                .filter(|d| d.label.split('.').next() == Some(layer.name))
+                                .map(|d| d.seconds * 1e3)
+                                .sum();
+                            (layer.name, ms)
+                        })
+                        .collect()
+                }))
+            }
+            Executor::Cpu(model) => {
+                let x = clip_tensor(input, frames)?;
+                let mut times = Vec::new();
+                let mut last = now();
+                model.forward_endpoints(&x, |layer, _| {
+                    let t = now();
+                    times.push((layer.name, t - last));
+                    last = t;
+                })?;
+                Ok(Some(times))
+            }
+        }
+    }
+
+    /// The first layer's filters as trained (BatchNorm folded in): 7×7×7×3×64 values in the
+    /// stored (kt, kh, kw, cin, cout) order, and that shape.
+    pub fn first_layer_filters(&self) -> Result<(Vec<f32>, [usize; 5]), Error> {
+        let first = i3d_core::arch::I3D_LAYERS
+            .first()
+            .and_then(|l| l.convs().first().copied())
+            .ok_or_else(|| {
+                i3d_core::Error::Weights("the layer table has no first convolution".into())
+            })?;
+        let shape = first.weight_shape();
+        let st = i3d_core::weights::parse(&self.weights)?;
+        let values = i3d_core::weights::tensor_f32(&st, &format!("{}.weight", first.name), &shape)?;
+        Ok((values, shape))
+    }
+}
+
+/// Checks that `input` holds a clip of `frames` frames.
+fn check_length(input: &[f32], frames: usize) -> Result<(), Error> {
+    let expected = Shape::clip(frames).elements();
+    if input.len() != expected {
+        return Err(Error::InputLength {
+            got: input.len(),
+            expected,
+            frames,
+        });
+    }
+    Ok(())
+}
+
+/// `input` as a candle tensor 1×`frames`×224×224×3 (checked).
+fn clip_tensor(input: &[f32], frames: usize) -> Result<Tensor, Error> {
+    check_length(input, frames)?;
+    Ok(
+        Tensor::from_slice(input, Shape::clip(frames).dims().to_vec(), &Device::Cpu)
+            .map_err(i3d_cpu::Error::from)?,
+    )
+}
+
 /// What one forward pass gives: the 400 logits, and the Mixed_5c features (1×T'×7×7×1024) with their
 /// shape when they were asked for.
 type Forward = (Vec<f32>, Option<(Vec<f32>, Shape)>);

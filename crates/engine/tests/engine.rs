@@ -199,3 +199,98 @@ fn auto_on_an_adapter_keeps_the_faster_backend_by_measurement() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn endpoints_are_the_executor_s_layer_outputs_on_both_backends() {
+    if weights().is_none() {
+        return;
+    }
+    let seed = 0x1a5_1de;
+    eprintln!("seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let frames = 9;
+    let input: Vec<f32> = (0..Shape::clip(frames).elements())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let mut cpu = load(options("cpu", "auto")).unwrap();
+    // The executor itself, run through every layer, as the reference for what /inside shows.
+    let (bytes, _, _) = weights().unwrap();
+    let model = i3d_cpu::InceptionI3d::from_safetensors_bytes(&bytes).unwrap();
+    let x = candle_core::Tensor::from_slice(
+        &input,
+        Shape::clip(frames).dims().to_vec(),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let layers = ["Conv3d_1a_7x7", "Mixed_3b", "Mixed_5c"];
+    let mut reference = std::collections::HashMap::new();
+    model
+        .forward_endpoints(&x, |layer, t| {
+            if layers.contains(&layer.name) {
+                let values = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                reference.insert(layer.name, (values, Shape::from_dims(t.dims()).unwrap()));
+            }
+        })
+        .unwrap();
+    let mut gpu = match load(options("wgpu", "f32")) {
+        Ok(gpu) => Some(gpu),
+        Err(e @ Error::Unavailable(_)) => {
+            i3d_core::reference::missing(&format!("no wgpu adapter: {e}"));
+            None
+        }
+        Err(e) => panic!("{e}"),
+    };
+    for layer in layers {
+        let shown = pollster::block_on(cpu.endpoint(&input, frames, layer)).unwrap();
+        let (values, shape) = &reference[layer];
+        assert_eq!(shown.shape, *shape, "{layer}");
+        assert_eq!(
+            &shown.values, values,
+            "{layer}: the CPU endpoint is the executor's output"
+        );
+        // What the page draws: the strongest channels, each cut out as a T×H×W volume.
+        let top = i3d_core::anatomy::strongest_channels(&shown.values, shown.shape, 4);
+        let (c, _) = top[0];
+        let (volume, [t, h, w]) =
+            i3d_core::anatomy::channel_volume(&shown.values, shown.shape, c, 1024);
+        assert_eq!([t, h, w], [shape.t, shape.h, shape.w]);
+        let direct: Vec<f32> = values.iter().skip(c).step_by(shape.c).copied().collect();
+        assert_eq!(volume, direct, "{layer}: channel {c}");
+        if let Some(gpu) = gpu.as_mut() {
+            let on_gpu = pollster::block_on(gpu.endpoint(&input, frames, layer)).unwrap();
+            assert_eq!(on_gpu.shape, *shape);
+            let err = rel_l2(&on_gpu.values, values);
+            eprintln!("{layer}: wgpu vs cpu rel L2 {err:.2e}");
+            assert!(err < 1e-4, "{layer}: {err}");
+            let gpu_top = i3d_core::anatomy::strongest_channels(&on_gpu.values, on_gpu.shape, 4);
+            assert_eq!(
+                gpu_top.iter().map(|p| p.0).collect::<Vec<_>>(),
+                top.iter().map(|p| p.0).collect::<Vec<_>>(),
+                "{layer}: the same strongest channels"
+            );
+        }
+    }
+    assert!(matches!(
+        pollster::block_on(cpu.endpoint(&input, frames, "Logits")),
+        Err(Error::Network(i3d_core::Error::UnknownLayer(_)))
+    ));
+
+    let clock = std::time::Instant::now();
+    let now = || clock.elapsed().as_secs_f64() * 1e3;
+    let times = pollster::block_on(cpu.layer_times(&input, frames, &now))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        times.iter().map(|t| t.0).collect::<Vec<_>>(),
+        i3d_core::arch::I3D_LAYERS
+            .iter()
+            .map(|l| l.name)
+            .collect::<Vec<_>>()
+    );
+    assert!(times.iter().all(|t| t.1 >= 0.0) && times.iter().map(|t| t.1).sum::<f64>() > 0.0);
+
+    let (filters, shape) = cpu.first_layer_filters().unwrap();
+    assert_eq!(shape, [7, 7, 7, 3, 64]);
+    assert_eq!(filters.len(), 7 * 7 * 7 * 3 * 64);
+    assert!(filters.iter().any(|&v| v != 0.0));
+}

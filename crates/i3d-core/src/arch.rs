@@ -252,7 +252,7 @@ impl Layer {
 }
 
 /// A 5-D activation shape N×T×H×W×C (channels last).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Shape {
     /// Batch.
     pub n: usize,

@@ -69,4 +69,7 @@ pub enum Error {
     /// An executor failed (its own error, as text).
     #[error("{0}")]
     Executor(String),
+    /// A layer name that is not one whose activations can be shown ([`crate::anatomy::inspectable`]).
+    #[error("I3D has no layer {0} with activations to show (Conv3d_1a_7x7 … Mixed_5c)")]
+    UnknownLayer(String),
 }

@@ -4,6 +4,8 @@
 //!
 //! - [`arch`]: the architecture as data (layer table, TF `SAME` shape inference, FLOP and parameter
 //!   counts), walked by every executor (`i3d-cpu`, `i3d-gpu`) and by `checkpoint`.
+//! - [`anatomy`]: the layer table as a visitor reads it (shapes, parameters, FLOPs, receptive
+//!   fields, Inception branches) for the `/inside` page and `kinetiscope bench`.
 //! - [`plan`]: how an Inception block is executed (fused 1×1×1 columns, reduction scratch, branch
 //!   offsets), the one wiring both executors follow.
 //! - [`preprocess`]: RGB(A) frames → 1×T×224×224×3 in [−1, 1]; 25 fps frame timing.
@@ -13,6 +15,7 @@
 //! - [`weights`]: tensors of the converted weights file as f32.
 //! - [`reference`]: direct reference kernels, error measures and the reference fixtures (tests).
 
+pub mod anatomy;
 pub mod arch;
 pub mod backend;
 pub mod cam;

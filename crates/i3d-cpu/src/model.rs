@@ -191,6 +191,19 @@ impl InceptionI3d {
         self.run(x, None, visit)
     }
 
+    /// The output of the layer named `name` (an endpoint of [`i3d_core::arch::I3D_LAYERS`]:
+    /// `Conv3d_1a_7x7` … `Mixed_5c`, N×T'×H'×W'×C) for a clip N×T×224×224×3: the network runs up
+    /// to that layer and stops. `visit` is called after each layer, as in [`Self::forward_endpoints`].
+    pub fn endpoint(
+        &self,
+        x: &Tensor,
+        name: &str,
+        visit: impl FnMut(&Layer, &Tensor),
+    ) -> Result<Tensor, Error> {
+        let name = i3d_core::anatomy::check_inspectable(name)?;
+        self.run(x, Some(name), visit)
+    }
+
     /// Logits N×400 for a clip N×T×224×224×3 (values in [−1, 1]).
     pub fn logits(&self, x: &Tensor) -> Result<Tensor, Error> {
         self.run(x, None, |_, _| {})

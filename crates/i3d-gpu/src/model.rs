@@ -49,7 +49,19 @@ pub struct Plan {
     features: Option<(usize, Shape)>,
     features_staging: Option<wgpu::Buffer>,
     timestamps: Option<Timestamps>,
+    /// Where each inspectable layer's output is, in order.
+    endpoints: Vec<Endpoint>,
     _scratch: Vec<wgpu::Buffer>,
+}
+
+/// A layer's output within a plan: complete after the first `steps` dispatches, in ping-pong
+/// buffer `buffer` (until a later layer overwrites it), of shape `shape`.
+#[derive(Debug, Clone, Copy)]
+struct Endpoint {
+    name: &'static str,
+    steps: usize,
+    buffer: usize,
+    shape: Shape,
 }
 
 impl Plan {
@@ -119,6 +131,7 @@ impl Plan {
         let mut src = Loc::Input;
         let mut shape = input_shape;
         let mut features = None;
+        let mut endpoints = Vec::new();
         let buffer = |loc: Loc| match loc {
             Loc::Input => &input,
             Loc::Act(i) => &acts[i],
@@ -247,6 +260,12 @@ impl Plan {
             }
             if matches!(layer.op, Op::Conv(_) | Op::MaxPool(_) | Op::Inception(_)) {
                 src = Loc::Act(dst);
+                endpoints.push(Endpoint {
+                    name: layer.name,
+                    steps: steps.len(),
+                    buffer: dst,
+                    shape: *out,
+                });
             }
             if layer.name == "Mixed_5c" {
                 features = Some((dst, *out));
@@ -264,6 +283,7 @@ impl Plan {
             features,
             features_staging: None,
             timestamps: None,
+            endpoints,
             _scratch: vec![r12, pooled, avg],
         })
     }
@@ -385,6 +405,69 @@ impl GpuI3d {
     /// Logits (400) of a clip: `input` is 1×`frames`×224×224×3 in [−1, 1].
     pub async fn logits(&mut self, input: &[f32], frames: usize) -> Result<Vec<f32>, Error> {
         Ok(self.run(input, frames, RunOptions::default()).await?.logits)
+    }
+
+    /// The output of layer `name` (`Conv3d_1a_7x7` … `Mixed_5c`, see
+    /// [`i3d_core::anatomy::inspectable`]) for a clip `input` (1×`frames`×224×224×3 in [−1, 1]):
+    /// the dispatches up to that layer, then one readback. Returns the values (1×T'×H'×W'×C, NTHWC,
+    /// f32 whatever the storage precision) and their shape.
+    pub async fn endpoint(
+        &mut self,
+        input: &[f32],
+        frames: usize,
+        name: &str,
+    ) -> Result<(Vec<f32>, Shape), Error> {
+        let name = i3d_core::anatomy::check_inspectable(name)?;
+        let expected = Shape::clip(frames).elements();
+        if input.len() != expected {
+            return Err(Error::InputLength {
+                got: input.len(),
+                expected,
+                frames,
+            });
+        }
+        let precision = self.weights.precision;
+        let ctx = self.ctx.clone();
+        ctx.push_errors();
+        let built = self.ensure_plan(frames).map(|_| ());
+        ctx.pop_errors("planning").await?;
+        built?;
+        let plan = self.ensure_plan(frames)?;
+        let endpoint = plan
+            .endpoints
+            .iter()
+            .find(|e| e.name == name)
+            .copied()
+            .ok_or_else(|| Error::Shape(format!("the plan has no output for {name}")))?;
+        let size = endpoint.shape.elements() as u64 * precision.bytes();
+        ctx.push_errors();
+        let staging = ctx.staging("endpoint.staging", size.next_multiple_of(4));
+        match precision {
+            Precision::F32 => ctx
+                .queue
+                .write_buffer(&plan.input, 0, bytemuck::cast_slice(input)),
+            Precision::F16 => ctx
+                .queue
+                .write_buffer(&plan.input, 0, &encode(input, precision)),
+        }
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("i3d.endpoint"),
+            });
+        ops::encode(&mut encoder, &plan.steps[..endpoint.steps], None);
+        encoder.copy_buffer_to_buffer(
+            &plan.acts[endpoint.buffer],
+            0,
+            &staging,
+            0,
+            size.next_multiple_of(4),
+        );
+        ctx.queue.submit([encoder.finish()]);
+        ctx.pop_errors("submission").await?;
+        let mut values = decode(&ctx.read(&staging, size).await?, precision);
+        values.truncate(endpoint.shape.elements());
+        Ok((values, endpoint.shape))
     }
 
     /// Runs one clip: one upload, one submission, and the readbacks asked for.

@@ -57,6 +57,8 @@ struct Report {
     min_ms: f64,
     max_ms: f64,
     gflop_per_clip: f64,
+    /// Parameters of the network (the `/inside` page shows the same count).
+    parameters: usize,
     gflops: f64,
     peak_rss_mb: Option<f64>,
     buffers_mb: f64,
@@ -153,6 +155,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         min_ms: min.as_secs_f64() * 1e3,
         max_ms: max.as_secs_f64() * 1e3,
         gflop_per_clip: flop / 1e9,
+        parameters: i3d_core::arch::parameters(),
         gflops: flop / med.as_secs_f64() / 1e9,
         peak_rss_mb: peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64),
         buffers_mb: model.buffer_bytes() as f64 / (1 << 20) as f64,
@@ -184,7 +187,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     println!(
         "I3D T={} on cpu (candle), {} thread(s), median of {} runs: {:.1} ms per clip \
-         (min {:.1}, max {:.1}), {:.1} GFLOP/s ({:.2} GFLOP per clip)",
+         (min {:.1}, max {:.1}), {:.1} GFLOP/s ({:.2} GFLOP per clip, {:.2} M parameters)",
         report.frames,
         report.threads,
         report.runs,
@@ -192,7 +195,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         report.min_ms,
         report.max_ms,
         report.gflops,
-        report.gflop_per_clip
+        report.gflop_per_clip,
+        report.parameters as f64 / 1e6
     );
     match report.peak_rss_mb {
         Some(mb) => println!(
@@ -252,6 +256,8 @@ struct GpuReport {
     min_ms: f64,
     max_ms: f64,
     gflop_per_clip: f64,
+    /// Parameters of the network (the `/inside` page shows the same count).
+    parameters: usize,
     gflops: f64,
     device_ms: Option<f64>,
     kernels: Vec<KernelReport>,
@@ -286,6 +292,7 @@ fn run_wgpu(args: &BenchArgs, model: &mut i3d_gpu::GpuI3d) -> Result<()> {
         min_ms: ms(times.first().copied().unwrap_or_default()),
         max_ms: ms(times.last().copied().unwrap_or_default()),
         gflop_per_clip: 2.0 * bench.macs as f64 / 1e9,
+        parameters: i3d_core::arch::parameters(),
         gflops: bench.gflops(),
         device_ms: bench
             .profile
@@ -331,7 +338,7 @@ fn run_wgpu(args: &BenchArgs, model: &mut i3d_gpu::GpuI3d) -> Result<()> {
     }
     println!(
         "I3D T={} on wgpu ({}, {} storage), median of {} runs: {:.1} ms per clip \
-         (min {:.1}, max {:.1}), {:.1} GFLOP/s ({:.2} GFLOP per clip)",
+         (min {:.1}, max {:.1}), {:.1} GFLOP/s ({:.2} GFLOP per clip, {:.2} M parameters)",
         report.frames,
         report.adapter,
         report.precision,
@@ -340,7 +347,8 @@ fn run_wgpu(args: &BenchArgs, model: &mut i3d_gpu::GpuI3d) -> Result<()> {
         report.min_ms,
         report.max_ms,
         report.gflops,
-        report.gflop_per_clip
+        report.gflop_per_clip,
+        report.parameters as f64 / 1e6
     );
     match report.device_ms {
         Some(device) => {

@@ -6,13 +6,15 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod inside;
+
 pub use i3d_core::arch::MIN_FRAMES;
 pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
 
 /// The version of these messages. The worker announces it in [`FromWorker::Booted`]; a page whose
 /// version differs (an old page that started a newly deployed worker, or the reverse) stops and
 /// asks for a reload instead of exchanging messages neither side fully understands.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The name of the Cache API cache that holds the model weights. Versioned by the weights format, not by the
 /// app build, so that app updates (and the service worker's clean-up of old app caches) keep the weights.
@@ -59,6 +61,77 @@ pub enum ToWorker {
         /// Frames in the clip (at least [`MIN_FRAMES`]).
         frames: usize,
     },
+    /// Show what layer `layer` computes on the last window classified: its `channels` strongest
+    /// channels ([`FromWorker::Inspected`]).
+    Inspect {
+        /// Echoed in the reply.
+        id: u32,
+        /// A layer of `i3d_core::anatomy::inspectable` (`Conv3d_1a_7x7` … `Mixed_5c`).
+        layer: String,
+        /// How many channels, strongest first.
+        channels: usize,
+    },
+    /// Time every layer on the last window classified ([`FromWorker::LayerTimes`]).
+    TimeLayers {
+        /// Echoed in the reply.
+        id: u32,
+    },
+    /// The first layer's filters ([`FromWorker::Filters`]).
+    Filters {
+        /// Echoed in the reply.
+        id: u32,
+    },
+}
+
+/// One channel of a layer's output, as the `/inside` page draws it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelView {
+    /// Channel index in the layer's output.
+    pub index: usize,
+    /// Mean activation over the clip (the ranking).
+    pub mean: f32,
+    /// Smallest value (drawn black).
+    pub min: f32,
+    /// Largest value (drawn white).
+    pub max: f32,
+    /// The channel over time: `volume` = T×H×W bytes, time first, scaled from `min`..`max`.
+    pub pixels: Vec<u8>,
+}
+
+/// A layer's output on the last window, for the `/inside` page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// The layer.
+    pub layer: String,
+    /// Where it was computed.
+    pub backend: Backend,
+    /// Frames of the window.
+    pub frames: usize,
+    /// The layer's output shape (T', H', W', C).
+    pub shape: [usize; 4],
+    /// Each channel's volume as sent (T', h, w): H'×W' averaged down to at most 56 on a side.
+    pub volume: [usize; 3],
+    /// The strongest channels, strongest first.
+    pub channels: Vec<ChannelView>,
+    /// The window's frames as the network saw them (centre crop), `frames`×side×side×3 RGB bytes.
+    pub input: Vec<u8>,
+    /// Side of each input frame in `input`, pixels.
+    pub input_side: usize,
+    /// Wall time of running the network up to this layer, ms.
+    pub ms: f64,
+}
+
+/// The first layer's 7×7×7 filters, for the `/inside` page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilterTiles {
+    /// (kt, kh, kw, cin, cout) of the weights: (7, 7, 7, 3, 64).
+    pub shape: [usize; 5],
+    /// Each filter as kt frames of kh×kw RGB: cout × kt×kh×kw×3 bytes, 128 = 0, scaled per filter
+    /// by its largest magnitude.
+    pub rgb: Vec<u8>,
+    /// Per filter, the share of its energy that changes over time (0: the same 2D filter in every
+    /// frame, as ImageNet inflation starts it; the rest is what training on video added).
+    pub temporal: Vec<f32>,
 }
 
 fn one() -> u32 {
@@ -179,6 +252,32 @@ pub enum FromWorker {
         logits: Vec<f32>,
         /// Wall time of the network, ms.
         model_ms: f64,
+    },
+    /// The answer to [`ToWorker::Inspect`].
+    Inspected {
+        /// The request's id.
+        id: u32,
+        /// What the layer computed.
+        inspection: Inspection,
+    },
+    /// The answer to [`ToWorker::TimeLayers`].
+    LayerTimes {
+        /// The request's id.
+        id: u32,
+        /// Where they were measured.
+        backend: Backend,
+        /// Frames of the window.
+        frames: usize,
+        /// Each layer's time, ms, in layer order; `None` where the backend cannot time layers
+        /// (a GPU without timestamp queries).
+        times: Option<Vec<(String, f64)>>,
+    },
+    /// The answer to [`ToWorker::Filters`].
+    Filters {
+        /// The request's id.
+        id: u32,
+        /// The filters.
+        tiles: FilterTiles,
     },
     /// Something failed; `id` is set when it is a window's classification.
     Failed {

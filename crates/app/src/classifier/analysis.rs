@@ -163,7 +163,7 @@ async fn run(
                 duration,
                 cut,
             } = gif::decode(file, &grabber).await?;
-            if cut {
+            if cut && !token.is_cancelled() {
                 session.notice.set(Some(format!(
                     "Only the first {duration:.1} s of this GIF are analysed: its decoded frames are held in memory, \
                      at most {} frames or {} MB.",
@@ -334,7 +334,11 @@ pub fn VideoResults(session: Session) -> impl IntoView {
             let overall = rank(&output::mean(&all.iter().map(|r| r.probs.clone()).collect::<Vec<_>>()), 5);
             view! {
                 <section class="video-results" data-testid="analysis-stopped">
-                    <h2>{format!("{name}: stopped after {} of {total} windows", all.len())}</h2>
+                    <h2>{if total == 0 {
+                        format!("{name}: stopped before the first window")
+                    } else {
+                        format!("{name}: stopped after {} of {total} windows", all.len())
+                    }}</h2>
                     <p class="muted">"The analysis stopped when you left the page, started the camera or opened another video. "
                         {if all.is_empty() { "No window had been classified yet." } else { "The windows classified until then are below, and can be downloaded." }}</p>
                     {(!all.is_empty()).then(|| view! {
@@ -368,6 +372,7 @@ pub fn VideoResults(session: Session) -> impl IntoView {
                         " "
                         <button type="button" data-testid="export-json" on:click=move |_| export(true)>"Download JSON"</button>
                     </p>
+                    <p><a href="/inside" data-testid="inside-link">"Inside I3D: see what each layer computed on the last window"</a></p>
                 </section>
             }
             .into_any()

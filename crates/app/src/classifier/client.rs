@@ -167,11 +167,16 @@ pub struct WindowResult {
 
 type Reply = oneshot::Sender<Result<WindowResult, String>>;
 
+/// The reply owed to a request other than a window ([`ModelClient::ask`]): the worker's answer.
+type OtherReply = oneshot::Sender<Result<FromWorker, String>>;
+
 /// What the worker's callbacks and the client share: the requests in flight and who waits for none.
 #[derive(Default)]
 struct Shared {
     /// Replies owed, by request id.
     pending: RefCell<HashMap<u32, Reply>>,
+    /// Replies owed to [`ModelClient::ask`], by request id.
+    others: RefCell<HashMap<u32, OtherReply>>,
     /// Fired (and emptied) whenever `pending` becomes empty.
     idle: RefCell<Vec<oneshot::Sender<()>>>,
     /// The worker said `Booted`.
@@ -190,8 +195,19 @@ impl Shared {
         self.wake_if_idle();
     }
 
+    /// Settles request `id` of [`ModelClient::ask`]; false when none such is owed.
+    fn settle_other(&self, id: u32, result: Result<FromWorker, String>) -> bool {
+        let reply = self.others.borrow_mut().remove(&id);
+        let owed = reply.is_some();
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
+        }
+        self.wake_if_idle();
+        owed
+    }
+
     fn wake_if_idle(&self) {
-        if !self.pending.borrow().is_empty() {
+        if !self.pending.borrow().is_empty() || !self.others.borrow().is_empty() {
             return;
         }
         let waiters = std::mem::take(&mut *self.idle.borrow_mut());
@@ -211,6 +227,10 @@ impl Shared {
     fn settle_all(&self, message: &str) {
         let owed: Vec<Reply> = self.pending.borrow_mut().drain().map(|(_, r)| r).collect();
         for reply in owed {
+            let _ = reply.send(Err(message.to_owned()));
+        }
+        let others: Vec<OtherReply> = self.others.borrow_mut().drain().map(|(_, r)| r).collect();
+        for reply in others {
             let _ = reply.send(Err(message.to_owned()));
         }
         self.wake_if_idle();
@@ -376,6 +396,15 @@ impl ModelClient {
                         return;
                     }
                 };
+                // Answers to `ask`: handed over whole.
+                if let FromWorker::Inspected { id, .. }
+                | FromWorker::LayerTimes { id, .. }
+                | FromWorker::Filters { id, .. } = &message
+                {
+                    let id = *id;
+                    shared.settle_other(id, Ok(message));
+                    return;
+                }
                 match message {
                     FromWorker::Booted { version } if version != PROTOCOL_VERSION => {
                         shared.booted.set(true);
@@ -434,7 +463,15 @@ impl ModelClient {
                     FromWorker::Failed {
                         id: Some(id),
                         message,
-                    } => shared.settle(id, Err(message)),
+                    } => {
+                        if !shared.settle_other(id, Err(message.clone())) {
+                            shared.settle(id, Err(message));
+                        }
+                    }
+                    // Handled above.
+                    FromWorker::Inspected { .. }
+                    | FromWorker::LayerTimes { .. }
+                    | FromWorker::Filters { .. } => {}
                     // The page sends no `Run` (checks and benchmarks talk to the worker directly).
                     FromWorker::Logits { id, .. } => shared.settle(
                         id,
@@ -509,7 +546,7 @@ impl ModelClient {
 
     /// Whether a window is being classified (new camera windows are then dropped, not queued).
     pub fn busy(&self) -> bool {
-        !self.shared.pending.borrow().is_empty()
+        !self.shared.pending.borrow().is_empty() || !self.shared.others.borrow().is_empty()
     }
 
     /// Resolves once no window is in the worker (at once if none is, or if the worker stopped).
@@ -520,6 +557,30 @@ impl ModelClient {
             // Cancelled only when the client is dropped, which settles every request first.
             let _ = idle.await;
         }
+    }
+
+    /// Sends a request that is not a window (`make` builds it from its id: an inspection, a timing,
+    /// the filters) once the worker is idle, and returns the worker's answer (a `Failed` answer
+    /// becomes `Err`).
+    pub async fn ask(&self, make: impl FnOnce(u32) -> ToWorker) -> Result<FromWorker, String> {
+        // The worker runs one request at a time: a window still in it would make this one fail.
+        self.idle().await;
+        if self.shared.closed.get() {
+            return Err(
+                "the classifier worker stopped; press “Try again” on /classify to restart it"
+                    .into(),
+            );
+        }
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
+        let (reply, answer) = oneshot::channel();
+        self.shared.others.borrow_mut().insert(id, reply);
+        if let Err(e) = post(&self.worker, &make(id), &[]) {
+            self.shared.settle_other(id, Err(e));
+        }
+        answer
+            .await
+            .map_err(|_| "the classifier worker went away".to_owned())?
     }
 
     /// Sends one window of RGBA frames (`width`×`height` pixels, 4 bytes each) to the worker now,

@@ -40,20 +40,23 @@ impl Frame {
     }
 }
 
-/// The capture size for a `width`×`height` source, or why it is refused: a source larger than the
-/// model's pre-processing accepts ([`check_frame_size`]: 4K UHD, 4096 pixels on a side) is refused
-/// before a frame is drawn, so a 320×65535 video never takes 84 MB a frame.
+/// The capture size for a `width`×`height` source, or why it is refused: a capture larger than the
+/// model's pre-processing accepts ([`check_frame_size`]: 4K UHD in pixels, 4096 on a side) is
+/// refused before a frame is drawn, so a 320×65535 video never takes 84 MB a frame (an 8K video is
+/// captured at 455×256 and passes).
 pub fn capture_size(width: u32, height: u32) -> Result<(u32, u32), String> {
-    check_frame_size(width as usize, height as usize).map_err(|e| e.to_string())?;
     let short = width.min(height);
-    if short <= MAX_NATIVE_SHORT_SIDE || short == 0 {
-        return Ok((width, height));
-    }
-    let scale = f64::from(SCALED_SHORT_SIDE) / f64::from(short);
-    Ok((
-        ((f64::from(width) * scale).round() as u32).max(1),
-        ((f64::from(height) * scale).round() as u32).max(1),
-    ))
+    let size = if short <= MAX_NATIVE_SHORT_SIDE || short == 0 {
+        (width, height)
+    } else {
+        let scale = f64::from(SCALED_SHORT_SIDE) / f64::from(short);
+        (
+            ((f64::from(width) * scale).round() as u32).max(1),
+            ((f64::from(height) * scale).round() as u32).max(1),
+        )
+    };
+    check_frame_size(size.0 as usize, size.1 as usize).map_err(|e| e.to_string())?;
+    Ok(size)
 }
 
 /// Draws video frames into an off-screen canvas and reads their pixels.
@@ -232,7 +235,12 @@ mod tests {
             strip.as_ref().is_err_and(|e| e.contains("320×65535")),
             "{strip:?}"
         );
-        assert!(capture_size(4097, 100).is_err());
-        assert!(capture_size(4096, 4096).is_err(), "over 4K UHD in pixels");
+        assert!(
+            capture_size(300, 5000).is_err(),
+            "captured as is, 5000 pixels down"
+        );
+        // Large but ordinary videos are scaled down first and pass.
+        assert_eq!(capture_size(7680, 4320), Ok((455, 256)));
+        assert_eq!(capture_size(4096, 4096), Ok((256, 256)));
     }
 }

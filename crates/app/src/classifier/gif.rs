@@ -66,10 +66,6 @@ pub struct Decoded {
 /// The frames of a GIF at 25 fps (capped by [`frame_budget`]).
 pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<Decoded, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let constructor = get(&window, "ImageDecoder");
-    if constructor.is_undefined() {
-        return Err("This browser cannot read GIF frames (it has no WebCodecs ImageDecoder). Convert the GIF to a video, for example with `ffmpeg -i input.gif output.webm`, or use Chromium.".into());
-    }
     let bytes = wait(file.array_buffer().into()).await?;
     let buffer: &js_sys::ArrayBuffer = bytes.unchecked_ref();
     if !is_gif(&js_sys::Uint8Array::new(&buffer.slice_with_end(0, 6)).to_vec()) {
@@ -78,6 +74,10 @@ pub async fn decode(file: &web_sys::File, grabber: &Grabber) -> Result<Decoded, 
              example with `ffmpeg -i input output.webm`.",
             file.name()
         ));
+    }
+    let constructor = get(&window, "ImageDecoder");
+    if constructor.is_undefined() {
+        return Err("This browser cannot read GIF frames (it has no WebCodecs ImageDecoder). Convert the GIF to a video, for example with `ffmpeg -i input.gif output.webm`, or use Chromium.".into());
     }
     let init = Object::new();
     let _ = Reflect::set(&init, &"data".into(), &bytes);

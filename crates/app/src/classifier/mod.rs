@@ -7,13 +7,15 @@
 //! - [`live`]: the camera's capture loop and live top five ([`camera`] opens the camera);
 //! - [`analysis`]: a video file, a GIF or the sample clip, window by window ([`video`], [`gif`]),
 //!   and its timeline and export;
-//! - [`output`]: ranked lists, the timeline, export and the activation map.
+//! - [`output`]: ranked lists, the timeline, export and the activation map;
+//! - [`inside`]: `/inside`, the network layer by layer on the last window.
 
 pub mod analysis;
 pub mod camera;
 pub mod client;
 pub mod frames;
 pub mod gif;
+pub mod inside;
 pub mod live;
 pub mod model;
 pub mod output;

@@ -72,6 +72,11 @@ impl Model {
         }
     }
 
+    /// Whether [`Self::retry`] has something to start again.
+    pub fn can_retry(&self) -> bool {
+        self.requested.with_value(Option::is_some)
+    }
+
     /// Whether the running model was asked for on WebGPU by name (`?backend=webgpu`): a failure then
     /// offers the CPU.
     pub fn asked_for_webgpu(&self) -> bool {

@@ -97,7 +97,9 @@ pub fn ModelPanel(model: Model) -> impl IntoView {
         ModelStatus::Failed(message) => view! {
             <p class="error" role="alert" data-testid="model-error">{message}</p>
             <p>
-                <button type="button" data-testid="model-retry" on:click=move |_| { model.retry(); }>"Try again"</button>
+                {model.can_retry().then(|| view! {
+                    <button type="button" data-testid="model-retry" on:click=move |_| { model.retry(); }>"Try again"</button>
+                })}
                 {model.asked_for_webgpu().then(|| view! {
                     " "
                     <a href="/classify?backend=cpu" data-testid="use-cpu">"Run on the CPU instead"</a>

@@ -183,6 +183,8 @@ impl Session {
     /// Stops whatever runs ([`Self::stop`]) and returns the token of the task about to start.
     pub fn begin(&self) -> CancelToken {
         self.stop();
+        // A notice belongs to the task that set it.
+        self.notice.set(None);
         let token = CancelToken::default();
         self.task.set_value(token.clone());
         token
