@@ -564,16 +564,7 @@ fn run_cpu(
     frames: usize,
     features: bool,
 ) -> Result<Forward, Error> {
-    let shape = Shape::clip(frames);
-    if input.len() != shape.elements() {
-        return Err(Error::InputLength {
-            got: input.len(),
-            expected: shape.elements(),
-            frames,
-        });
-    }
-    let x = Tensor::from_slice(input, shape.dims().to_vec(), &Device::Cpu)
-        .map_err(i3d_cpu::Error::from)?;
+    let x = clip_tensor(input, frames)?;
     let mut mixed_5c = None;
     let mut failure = None;
     let logits = model.forward_endpoints(&x, |layer, t| {

@@ -26,6 +26,15 @@ fn load(options: Options) -> Result<Engine, Error> {
     pollster::block_on(Engine::load(verified, labels, options))
 }
 
+/// A clip of `frames` frames of uniform values in [−1, 1) from `seed` (printed).
+fn random_clip(seed: u64, frames: usize) -> Vec<f32> {
+    eprintln!("seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..Shape::clip(frames).elements())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect()
+}
+
 fn options(backend: &str, precision: &str) -> Options {
     Options {
         backend: backend.parse().unwrap(),
@@ -70,13 +79,8 @@ fn backends_say_why_and_agree_on_a_random_clip() {
         assert!(auto.reason().contains("software"), "{}", auto.reason());
     }
 
-    let seed = 0x00e9_91e5;
-    eprintln!("seed {seed}");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let frames = 9;
-    let input: Vec<f32> = (0..Shape::clip(frames).elements())
-        .map(|_| rng.random_range(-1.0..1.0))
-        .collect();
+    let input = random_clip(0x00e9_91e5, frames);
     let a = cpu.classify_blocking(&input, frames, 5, true).unwrap();
     let b = gpu.classify_blocking(&input, frames, 5, true).unwrap();
     assert!(a.fell_back.is_none() && b.fell_back.is_none());
@@ -205,13 +209,8 @@ fn endpoints_are_the_executor_s_layer_outputs_on_both_backends() {
     if weights().is_none() {
         return;
     }
-    let seed = 0x1a5_1de;
-    eprintln!("seed {seed}");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let frames = 9;
-    let input: Vec<f32> = (0..Shape::clip(frames).elements())
-        .map(|_| rng.random_range(-1.0..1.0))
-        .collect();
+    let input = random_clip(0x1a5_1de, frames);
     let mut cpu = load(options("cpu", "auto")).unwrap();
     // The executor itself, run through every layer, as the reference for what /inside shows.
     let (bytes, _, _) = weights().unwrap();

@@ -288,6 +288,18 @@ impl Plan {
         })
     }
 
+    /// Queues the upload of a clip (1×T×224×224×3 f32) into the input buffer, in `precision`.
+    fn write_input(&self, ctx: &GpuContext, input: &[f32], precision: Precision) {
+        match precision {
+            Precision::F32 => ctx
+                .queue
+                .write_buffer(&self.input, 0, bytemuck::cast_slice(input)),
+            Precision::F16 => ctx
+                .queue
+                .write_buffer(&self.input, 0, &encode(input, precision)),
+        }
+    }
+
     /// Multiply-adds of one run.
     pub fn macs(&self) -> u64 {
         self.steps.iter().map(|s| s.macs).sum()
@@ -402,6 +414,24 @@ impl GpuI3d {
             .ok_or_else(|| Error::Shape("no plan".into()))
     }
 
+    /// Checks that `input` holds a 1×`frames`×224×224×3 clip and builds the plan for `frames` (once),
+    /// with wgpu's errors caught in their own scope.
+    async fn prepare(&mut self, input: &[f32], frames: usize) -> Result<(), Error> {
+        let expected = Shape::clip(frames).elements();
+        if input.len() != expected {
+            return Err(Error::InputLength {
+                got: input.len(),
+                expected,
+                frames,
+            });
+        }
+        let ctx = self.ctx.clone();
+        ctx.push_errors();
+        let built = self.ensure_plan(frames).map(|_| ());
+        ctx.pop_errors("planning").await?;
+        built
+    }
+
     /// Logits (400) of a clip: `input` is 1×`frames`×224×224×3 in [−1, 1].
     pub async fn logits(&mut self, input: &[f32], frames: usize) -> Result<Vec<f32>, Error> {
         Ok(self.run(input, frames, RunOptions::default()).await?.logits)
@@ -418,20 +448,9 @@ impl GpuI3d {
         name: &str,
     ) -> Result<(Vec<f32>, Shape), Error> {
         let name = i3d_core::anatomy::check_inspectable(name)?;
-        let expected = Shape::clip(frames).elements();
-        if input.len() != expected {
-            return Err(Error::InputLength {
-                got: input.len(),
-                expected,
-                frames,
-            });
-        }
+        self.prepare(input, frames).await?;
         let precision = self.weights.precision;
         let ctx = self.ctx.clone();
-        ctx.push_errors();
-        let built = self.ensure_plan(frames).map(|_| ());
-        ctx.pop_errors("planning").await?;
-        built?;
         let plan = self.ensure_plan(frames)?;
         let endpoint = plan
             .endpoints
@@ -442,14 +461,7 @@ impl GpuI3d {
         let size = endpoint.shape.elements() as u64 * precision.bytes();
         ctx.push_errors();
         let staging = ctx.staging("endpoint.staging", size.next_multiple_of(4));
-        match precision {
-            Precision::F32 => ctx
-                .queue
-                .write_buffer(&plan.input, 0, bytemuck::cast_slice(input)),
-            Precision::F16 => ctx
-                .queue
-                .write_buffer(&plan.input, 0, &encode(input, precision)),
-        }
+        plan.write_input(&ctx, input, precision);
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -477,20 +489,9 @@ impl GpuI3d {
         frames: usize,
         options: RunOptions,
     ) -> Result<Output, Error> {
-        let expected = Shape::clip(frames).elements();
-        if input.len() != expected {
-            return Err(Error::InputLength {
-                got: input.len(),
-                expected,
-                frames,
-            });
-        }
+        self.prepare(input, frames).await?;
         let precision = self.weights.precision;
         let ctx = self.ctx.clone();
-        ctx.push_errors();
-        let built = self.ensure_plan(frames).map(|_| ());
-        ctx.pop_errors("planning").await?;
-        built?;
         let plan = self.ensure_plan(frames)?;
         let profile = options.profile && ctx.summary.timestamps;
         if profile && plan.timestamps.is_none() {
@@ -524,14 +525,7 @@ impl GpuI3d {
         };
 
         ctx.push_errors();
-        match precision {
-            Precision::F32 => ctx
-                .queue
-                .write_buffer(&plan.input, 0, bytemuck::cast_slice(input)),
-            Precision::F16 => ctx
-                .queue
-                .write_buffer(&plan.input, 0, &encode(input, precision)),
-        }
+        plan.write_input(&ctx, input, precision);
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
