@@ -15,6 +15,8 @@
 //! - [`mod@search`]: prefix-first, then fuzzy, case-insensitive search over class and group names.
 //! - [`asset`]: a compact binary encoding of [`Annotations`] for the web app; [`bundle`]: the manifest of
 //!   the assets bundled with the site (written by `cargo xtask data`, read by the app).
+//! - [`export`]: clips written back as an official CSV; [`teach`]: the classroom exercises (the
+//!   annotators' verification task, the quiz) and their hard negatives.
 //! - [`YoutubeId`]: a validated YouTube id, and the only place where YouTube URLs are built.
 //!
 //! ```
@@ -30,11 +32,13 @@
 pub mod asset;
 pub mod bundle;
 mod error;
+pub mod export;
 pub mod index;
 pub mod parse;
 pub mod search;
 pub mod synthetic;
 pub mod taxonomy;
+pub mod teach;
 mod youtube;
 
 pub use error::{Error, FieldProblem};

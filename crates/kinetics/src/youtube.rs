@@ -67,6 +67,11 @@ impl YoutubeId {
             end_ms.div_ceil(1000)
         )
     }
+    /// `https://i.ytimg.com/vi/ID/mqdefault.jpg`, the video's 320×180 still image (loaded by the
+    /// explorer only after the visitor turns thumbnails on).
+    pub fn thumbnail_url(&self) -> String {
+        format!("https://i.ytimg.com/vi/{}/mqdefault.jpg", self.as_str())
+    }
 }
 
 /// `A-Z a-z 0-9 _ -`.

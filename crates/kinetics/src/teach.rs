@@ -1,0 +1,428 @@
+//! The classroom exercises built on the papers: the annotators' verification task ([`draw_questions`],
+//! [`Summary`]) and the "which action is this?" quiz ([`choices`]), with hard negatives taken from the
+//! papers' own material ([`hard_negatives`]): the class confusions the Kinetics-400 paper names and
+//! the classes of the same parent group (its appendix B).
+//!
+//! Randomness comes from a caller's [`fastrand::Rng`], so a session is reproducible from its seed.
+
+use crate::taxonomy::{self, Version};
+
+/// The class confusions named in the text of the Kinetics-400 paper (seed `001_e637b2814c92c261.txt`,
+/// §4.5 "Class confusion", which refers to its Table 5; the table's body is not in the seed's text).
+pub const NAMED_CONFUSIONS: [(&str, &str); 3] = [
+    ("long jump", "triple jump"),
+    ("eating burger", "eating doughnuts"),
+    ("swing dancing", "salsa dancing"),
+];
+
+/// Why a class was offered as a hard negative for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// A confusion the paper names ([`NAMED_CONFUSIONS`]).
+    NamedConfusion,
+    /// Both are members of this parent group (an index into [`taxonomy::groups`]).
+    SameGroup(usize),
+}
+
+impl Relation {
+    /// A phrase for the page: `a confusion named in the Kinetics-400 paper`, `also in the group "dancing"`.
+    pub fn describe(self) -> String {
+        match self {
+            Relation::NamedConfusion => "a confusion named in the Kinetics-400 paper".to_owned(),
+            Relation::SameGroup(group) => {
+                let name = taxonomy::groups().get(group).map_or("?", |g| g.name);
+                format!("from the same group, “{name}”")
+            }
+        }
+    }
+}
+
+/// The Kinetics-400 name a class of `version` descends from (itself for Kinetics-400), for the
+/// groups, which list Kinetics-400 names.
+fn k400_name(class: &str, version: Version) -> Option<&'static str> {
+    match version {
+        Version::K400 => Version::K400
+            .classes()
+            .iter()
+            .copied()
+            .find(|&c| c == class),
+        Version::K600 => taxonomy::k400_predecessor(class),
+    }
+}
+
+/// Classes of `version` that are hard to tell from `class`: first the paper's named confusions, then
+/// the other members of each group `class` belongs to (paper order, without repeats). Empty for a
+/// class in no group and no named confusion.
+pub fn hard_negatives(class: &str, version: Version) -> Vec<(&'static str, Relation)> {
+    let in_version = |name: &str| version.classes().iter().copied().find(|&c| c == name);
+    let mut out: Vec<(&'static str, Relation)> = Vec::new();
+    for (a, b) in NAMED_CONFUSIONS {
+        let other = if a == class {
+            b
+        } else if b == class {
+            a
+        } else {
+            continue;
+        };
+        if let Some(other) = in_version(other) {
+            out.push((other, Relation::NamedConfusion));
+        }
+    }
+    let Some(root) = k400_name(class, version) else {
+        return out;
+    };
+    for group in taxonomy::groups_of(root) {
+        let members = taxonomy::groups()[group].members_in(version);
+        for member in members {
+            if member != class && !out.iter().any(|(name, _)| *name == member) {
+                out.push((member, Relation::SameGroup(group)));
+            }
+        }
+    }
+    out
+}
+
+/// One question of a verification session: does the clip `item` (labelled `label`) contain `asked`?
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question<T> {
+    /// The caller's clip.
+    pub item: T,
+    /// The clip's label in the annotation file.
+    pub label: String,
+    /// The class the question names: `label`, or a hard negative.
+    pub asked: String,
+    /// Why `asked` was chosen when it is not `label`.
+    pub relation: Option<Relation>,
+}
+
+impl<T> Question<T> {
+    /// The answer the labels expect: [`Answer::Yes`] when the class asked is the clip's label.
+    pub fn expected(&self) -> Answer {
+        if self.asked == self.label {
+            Answer::Yes
+        } else {
+            Answer::No
+        }
+    }
+}
+
+/// `count` questions on clips drawn from `pool` (clip, label) without repeating a clip, spreading the
+/// labels (a label repeats only when the pool has fewer labels than `count`). Each asks about the clip's
+/// own label or, with probability one half, a hard negative of it (a class without one is asked
+/// about itself).
+pub fn draw_questions<T: Clone>(
+    pool: &[(T, String)],
+    count: usize,
+    version: Version,
+    rng: &mut fastrand::Rng,
+) -> Vec<Question<T>> {
+    let mut order: Vec<usize> = (0..pool.len()).collect();
+    rng.shuffle(&mut order);
+    // First one clip per label, then the rest, so ten questions cover ten classes where they can.
+    let mut seen = std::collections::HashSet::new();
+    let (first, rest): (Vec<usize>, Vec<usize>) = order
+        .into_iter()
+        .partition(|&i| seen.insert(pool[i].1.clone()));
+    first
+        .into_iter()
+        .chain(rest)
+        .take(count)
+        .map(|i| {
+            let (item, label) = &pool[i];
+            let negatives = hard_negatives(label, version);
+            let (asked, relation) = if !negatives.is_empty() && rng.bool() {
+                let (name, relation) = negatives[rng.usize(..negatives.len())];
+                (name.to_owned(), Some(relation))
+            } else {
+                (label.clone(), None)
+            };
+            Question {
+                item: item.clone(),
+                label: label.clone(),
+                asked,
+                relation,
+            }
+        })
+        .collect()
+}
+
+/// The five buttons of the annotators' interface that end a question (the sixth, "Replay the video",
+/// only replays), plus running out of time in a timed session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Answer {
+    /// "Yes, this is a true example of the action".
+    Yes,
+    /// "No, this is not an example of the action".
+    No,
+    /// "You are unsure if this is an example of the action".
+    Unsure,
+    /// "Video does not play, does not contain a human, is an image, cartoon or a computer game".
+    DoesNotPlay,
+    /// No answer before the time ran out.
+    TimedOut,
+}
+
+impl Answer {
+    /// The words on the button (or the summary's for [`Answer::TimedOut`]).
+    pub fn label(self) -> &'static str {
+        match self {
+            Answer::Yes => "Yes, this is a true example of the action",
+            Answer::No => "No, this is not an example of the action",
+            Answer::Unsure => "I am unsure if this is an example of the action",
+            Answer::DoesNotPlay => {
+                "Video does not play, does not contain a human, is an image, cartoon or a computer game"
+            }
+            Answer::TimedOut => "No answer in time",
+        }
+    }
+
+    /// One word for tables.
+    pub fn short(self) -> &'static str {
+        match self {
+            Answer::Yes => "Yes",
+            Answer::No => "No",
+            Answer::Unsure => "Unsure",
+            Answer::DoesNotPlay => "Does not play",
+            Answer::TimedOut => "Time ran out",
+        }
+    }
+}
+
+/// What a session's answers add up to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Questions answered (any answer, time-outs included).
+    pub answered: usize,
+    /// Questions scored: every answer but [`Answer::DoesNotPlay`] (the annotators' way to skip a clip
+    /// that cannot be judged).
+    pub scored: usize,
+    /// Scored answers that match [`Question::expected`] (Unsure and time-outs never do).
+    pub correct: usize,
+    /// Scored questions that asked about the clip's own label.
+    pub positives: usize,
+    /// Of those, the ones answered Yes: the participant agreed with the Kinetics label.
+    pub agreed: usize,
+    /// Classes (each question's label) with the most answers that were not correct, most first, then by
+    /// name: (class, misses, scored questions on it). Only classes with at least one miss.
+    pub hardest: Vec<(String, usize, usize)>,
+}
+
+impl Summary {
+    /// Sums up `answers[i]` for `questions[i]` (extra questions without an answer are left out).
+    pub fn of<T>(questions: &[Question<T>], answers: &[Answer]) -> Summary {
+        let mut summary = Summary {
+            answered: 0,
+            scored: 0,
+            correct: 0,
+            positives: 0,
+            agreed: 0,
+            hardest: Vec::new(),
+        };
+        let mut per_class: Vec<(String, usize, usize)> = Vec::new();
+        for (question, &answer) in questions.iter().zip(answers) {
+            summary.answered += 1;
+            if answer == Answer::DoesNotPlay {
+                continue;
+            }
+            summary.scored += 1;
+            let right = answer == question.expected();
+            summary.correct += usize::from(right);
+            if question.expected() == Answer::Yes {
+                summary.positives += 1;
+                summary.agreed += usize::from(answer == Answer::Yes);
+            }
+            let entry = match per_class.iter().position(|(c, _, _)| *c == question.label) {
+                Some(i) => &mut per_class[i],
+                None => {
+                    per_class.push((question.label.clone(), 0, 0));
+                    let last = per_class.len() - 1;
+                    &mut per_class[last]
+                }
+            };
+            entry.1 += usize::from(!right);
+            entry.2 += 1;
+        }
+        per_class.retain(|(_, misses, _)| *misses > 0);
+        per_class.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        summary.hardest = per_class;
+        summary
+    }
+
+    /// `correct / scored` as a percentage, `None` when nothing was scored.
+    pub fn accuracy(&self) -> Option<f64> {
+        percent(self.correct, self.scored)
+    }
+
+    /// `agreed / positives` as a percentage, `None` without positives.
+    pub fn agreement(&self) -> Option<f64> {
+        percent(self.agreed, self.positives)
+    }
+}
+
+fn percent(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
+}
+
+/// Four choices for "which action is this?", shuffled: `class` and three others of `version`, hard
+/// negatives first (named confusions, then its groups), filled with random classes where it has
+/// fewer than three.
+pub fn choices(class: &str, version: Version, rng: &mut fastrand::Rng) -> Vec<String> {
+    let mut negatives: Vec<&str> = hard_negatives(class, version)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    // Named confusions stay in; the group members are shuffled so rounds differ.
+    let named = hard_negatives(class, version)
+        .iter()
+        .filter(|(_, r)| *r == Relation::NamedConfusion)
+        .count();
+    rng.shuffle(&mut negatives[named..]);
+    let mut picked: Vec<String> = vec![class.to_owned()];
+    for name in negatives {
+        if picked.len() == 4 {
+            break;
+        }
+        picked.push(name.to_owned());
+    }
+    let all = version.classes();
+    while picked.len() < 4 && picked.len() < all.len() {
+        let name = all[rng.usize(..all.len())];
+        if !picked.iter().any(|p| p == name) {
+            picked.push(name.to_owned());
+        }
+    }
+    rng.shuffle(&mut picked);
+    picked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hard_negatives_are_named_confusions_then_group_members() {
+        let negatives = hard_negatives("long jump", Version::K400);
+        assert_eq!(negatives[0], ("triple jump", Relation::NamedConfusion));
+        let jumping = taxonomy::groups()
+            .iter()
+            .position(|g| g.name == "athletics – jumping")
+            .unwrap();
+        assert!(negatives.contains(&("high jump", Relation::SameGroup(jumping))));
+        // No repeat of the confusion as a group member, never the class itself.
+        assert_eq!(
+            negatives
+                .iter()
+                .filter(|(n, _)| *n == "triple jump")
+                .count(),
+            1
+        );
+        assert!(negatives.iter().all(|(n, _)| *n != "long jump"));
+        for (name, relation) in &negatives {
+            if let Relation::SameGroup(g) = relation {
+                assert!(taxonomy::groups()[*g].contains(name), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn kinetics_600_negatives_use_its_names() {
+        // "dyeing hair" is the Kinetics-600 name of "dying hair"; its group siblings are 600 names.
+        let negatives = hard_negatives("dyeing hair", Version::K600);
+        assert!(!negatives.is_empty());
+        for (name, _) in negatives {
+            assert!(Version::K600.classes().contains(&name), "{name}");
+            assert_ne!(name, "dyeing hair");
+        }
+    }
+
+    #[test]
+    fn questions_cover_distinct_labels_and_negatives_are_hard() {
+        let seed = 20_261_202;
+        println!("seed {seed}");
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let labels = [
+            "long jump",
+            "salsa dancing",
+            "eating burger",
+            "abseiling",
+            "archery",
+        ];
+        let pool: Vec<(usize, String)> = (0..50)
+            .map(|i| (i, labels[i % labels.len()].to_owned()))
+            .collect();
+        let questions = draw_questions(&pool, 5, Version::K400, &mut rng);
+        let mut seen: Vec<&str> = questions.iter().map(|q| q.label.as_str()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 5, "one question per label first");
+        let many = draw_questions(&pool, 40, Version::K400, &mut rng);
+        assert_eq!(many.len(), 40);
+        let mut items: Vec<usize> = many.iter().map(|q| q.item).collect();
+        items.sort_unstable();
+        items.dedup();
+        assert_eq!(items.len(), 40, "no clip twice");
+        let negatives = many.iter().filter(|q| q.asked != q.label).count();
+        assert!((8..=32).contains(&negatives), "{negatives} of 40 negatives");
+        for q in &many {
+            match q.relation {
+                None => assert_eq!(q.asked, q.label),
+                Some(_) => assert!(hard_negatives(&q.label, Version::K400)
+                    .iter()
+                    .any(|(n, r)| *n == q.asked && Some(*r) == q.relation)),
+            }
+        }
+    }
+
+    #[test]
+    fn summary_scores_answers_against_the_labels() {
+        let q = |label: &str, asked: &str| Question {
+            item: (),
+            label: label.to_owned(),
+            asked: asked.to_owned(),
+            relation: None,
+        };
+        let questions = [
+            q("long jump", "long jump"),   // Yes: right, agreed
+            q("long jump", "triple jump"), // Yes: wrong
+            q("archery", "archery"),       // Unsure: wrong, not agreed
+            q("archery", "bowling"),       // No: right
+            q("abseiling", "abseiling"),   // does not play: not scored
+            q("abseiling", "abseiling"),   // time out: wrong
+        ];
+        use Answer::*;
+        let s = Summary::of(&questions, &[Yes, Yes, Unsure, No, DoesNotPlay, TimedOut]);
+        assert_eq!(
+            (s.answered, s.scored, s.correct, s.positives, s.agreed),
+            (6, 5, 2, 3, 1)
+        );
+        assert_eq!(s.accuracy(), Some(40.0));
+        assert!((s.agreement().unwrap() - 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!(
+            s.hardest,
+            vec![
+                ("abseiling".to_owned(), 1, 1),
+                ("archery".to_owned(), 1, 2),
+                ("long jump".to_owned(), 1, 2)
+            ]
+        );
+        assert_eq!(Summary::of(&questions[..0], &[]).accuracy(), None);
+    }
+
+    #[test]
+    fn choices_hold_the_class_and_its_confusion() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..20 {
+            let four = choices("swing dancing", Version::K400, &mut rng);
+            assert_eq!(four.len(), 4);
+            assert!(four.iter().any(|c| c == "swing dancing"));
+            assert!(four.iter().any(|c| c == "salsa dancing"));
+            let mut unique = four.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), 4);
+        }
+        // A class in no group still gets four distinct choices.
+        let four = choices("abseiling", Version::K400, &mut rng);
+        assert_eq!(four.len(), 4);
+    }
+}
