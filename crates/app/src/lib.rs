@@ -8,6 +8,7 @@ pub mod classifier;
 pub mod explorer;
 pub mod pwa;
 pub mod routes;
+pub mod teach;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -18,6 +19,8 @@ use leptos_router::path;
 pub fn App() -> impl IntoView {
     // The explorer's clips, shared by its pages; the bundled annotation assets are fetched lazily.
     provide_context(explorer::Data::new());
+    // Whether YouTube still images are shown (opt-in, remembered).
+    provide_context(explorer::clips::Thumbnails::load());
     // The classifier's model, kept loaded across page changes.
     provide_context(classifier::Model::new());
     provide_context(classifier::Session::new());
@@ -30,6 +33,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/classes">"Explorer"</A>
                     <A href="/classify">"Classifier"</A>
+                    <A href="/teach">"Teach"</A>
                 </nav>
             </header>
             <pwa::PwaBanner/>
@@ -41,6 +45,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/groups") view=routes::group::Groups/>
                     <Route path=path!("/groups/:name") view=routes::group::GroupPage/>
                     <Route path=path!("/stats") view=routes::stats::Stats/>
+                    <Route path=path!("/compare") view=routes::compare::Compare/>
+                    <Route path=path!("/teach") view=teach::TeachPage/>
+                    <Route path=path!("/verify") view=teach::verify::VerifyPage/>
+                    <Route path=path!("/quiz") view=teach::quiz::QuizPage/>
+                    <Route path=path!("/findings") view=teach::findings::FindingsIndex/>
+                    <Route path=path!("/findings/:topic") view=teach::findings::FindingPage/>
                     <Route path=path!("/classify") view=classifier::ClassifierPage/>
                     <Route path=path!("/inside") view=classifier::inside::InsidePage/>
                 </Routes>

@@ -1,8 +1,9 @@
 //! The app's pages, one module per page: the landing page, the dataset explorer ([`classes`], [`class`],
-//! [`group`], [`stats`]); the classifier is in [`crate::classifier`].
+//! [`group`], [`stats`], [`compare`]); the classifier is in [`crate::classifier`].
 
 pub mod class;
 pub mod classes;
+pub mod compare;
 pub mod group;
 pub mod home;
 pub mod stats;

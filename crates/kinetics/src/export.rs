@@ -73,6 +73,7 @@ pub fn seconds(ms: u32) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::{parse, Filter, Index, Merge, ReadOptions};
 

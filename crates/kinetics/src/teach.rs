@@ -297,6 +297,7 @@ pub fn choices(class: &str, version: Version, rng: &mut fastrand::Rng) -> Vec<St
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

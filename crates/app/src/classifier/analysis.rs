@@ -19,6 +19,9 @@ use super::{gif, video};
 
 /// The bundled sample clip (made by `cargo xtask` from the shared cricket GIF with ffmpeg).
 pub const SAMPLE_URL: &str = "/sample/cricket.webm";
+/// The sample's class: the action it shows (a cricket shot, UCF-101's `v_CricketShot_g04_c01`), which
+/// is also the published I3D output's top class for it (../shared/MODEL.md: index 227, 0.9886).
+pub const SAMPLE_LABEL: &str = "playing cricket";
 /// The name the sample is shown under.
 pub const SAMPLE_NAME: &str = "cricket.webm (sample)";
 

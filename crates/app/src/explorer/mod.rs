@@ -2,6 +2,7 @@
 //! the shared [`Data`], the URL [`Query`], the explorer's navigation bar with the version switch, the data
 //! panel where annotation files are loaded, and small widgets (pager, group chips, count cells).
 
+pub mod clips;
 pub mod data;
 pub mod load;
 pub mod query;
@@ -13,6 +14,18 @@ use leptos_router::hooks::{use_location, use_query_map};
 pub use data::{thousands, use_data, Data};
 pub use load::DataPanel;
 pub use query::{class_href, group_href, page_count, Query, Sort, View};
+
+/// Fetches the bundled annotation assets of the view a page shows, once the manifest is there (the
+/// explorer's pages do it through [`ExplorerNav`]; the classroom pages call it themselves).
+pub fn want_bundles(view: impl Fn() -> View + 'static) {
+    let data = use_data();
+    Effect::new(move || {
+        let view = view();
+        if data.manifest.get().is_some() {
+            data.want(view);
+        }
+    });
+}
 
 /// The current URL query, as a reactive [`Query`].
 pub fn use_explorer_query() -> Memo<Query> {
@@ -84,15 +97,9 @@ pub fn change_note(table: &ClassTable, id: ClassId, view: View) -> Option<String
 /// starts fetching the bundled assets of the version in view.
 #[component]
 pub fn ExplorerNav() -> impl IntoView {
-    let data = use_data();
     let query = use_explorer_query();
     let location = use_location();
-    Effect::new(move || {
-        let view = query.with(|q| q.view);
-        if data.manifest.get().is_some() {
-            data.want(view);
-        }
-    });
+    want_bundles(move || query.with(|q| q.view));
     let tab = move |path: &'static str, label: &'static str| {
         let href = move || query.with(|q| q.carried().href(path));
         let current = move || {

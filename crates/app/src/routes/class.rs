@@ -5,6 +5,7 @@ use kinetics::{Clip, Split, Version};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use crate::explorer::clips::{segment_text, use_thumbnails, ClipThumb, Player, ThumbnailToggle};
 use crate::explorer::query::encode;
 use crate::explorer::{
     change_note, filter, group_chips, page_count, thousands, use_data, use_explorer_query,
@@ -48,6 +49,7 @@ pub fn ClassPage() -> impl IntoView {
 fn ClassDetails(id: kinetics::ClassId, name: String) -> impl IntoView {
     let data = use_data();
     let base = format!("/classes/{}", encode(&name));
+    let name_for_export = name.clone();
     let query = use_explorer_query();
     let (playing, set_playing) = signal(None::<Clip>);
 
@@ -146,6 +148,20 @@ fn ClassDetails(id: kinetics::ClassId, name: String) -> impl IntoView {
     });
     let total = Signal::derive(move || clips.with(|(total, _, _)| *total));
     let path = Signal::derive(move || base.clone());
+    let thumbnails = use_thumbnails();
+    let (export_error, set_export_error) = signal(None::<String>);
+    // The whole filtered list (every page), in the official CSV layout, for the downloaders.
+    let export = move |_| {
+        let q = query.get_untracked();
+        let result = data.index.with_untracked(|index| {
+            let file = export_name(&name_for_export, q.view, q.split);
+            let shown = filter(q.view, q.split);
+            kinetics::export::to_csv(&file, index.clips(Some(id), &shown), index.classes())
+                .map_err(|e| e.to_string())
+                .and_then(|text| crate::classifier::output::download(&file, "text/csv", &text))
+        });
+        set_export_error.set(result.err());
+    };
 
     view! {
         {info}
@@ -161,8 +177,34 @@ fn ClassDetails(id: kinetics::ClassId, name: String) -> impl IntoView {
                 }
             })}
         </p>
+        <div class="clip-tools">
+            <ThumbnailToggle/>
+            <button type="button" data-testid="export-csv" on:click=export disabled=move || total.get() == 0>
+                {move || format!("Export these {} clips as CSV", thousands(total.get() as u64))}
+            </button>
+            {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </div>
         <Pager total per_page=PER_PAGE path/>
-        <table class="clips" data-testid="clips">
+        <Show when=move || thumbnails.0.get()>
+            {move || playing.get().map(|clip| view! { <Player clip autoplay=true/> })}
+            <ul class="thumb-grid" data-testid="thumb-grid">
+                {move || clips.get().2.into_iter().map(|clip| {
+                    let is_playing = move || playing.get() == Some(clip);
+                    view! {
+                        <li class="thumb-card" data-youtube-id=clip.youtube_id.as_str().to_owned()>
+                            <button type="button" class="thumb-play" aria-pressed=move || is_playing().to_string()
+                                title="Play the segment above the grid"
+                                on:click=move |_| set_playing.set(if is_playing() { None } else { Some(clip) })>
+                                <ClipThumb clip/>
+                            </button>
+                            <span>{segment_text(&clip)}" · "{clip.split.as_str()}</span>
+                            <a href=clip.watch_url() target="_blank" rel="noopener noreferrer external">"YouTube ↗"</a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </Show>
+        <table class="clips" data-testid="clips" hidden=move || thumbnails.0.get()>
             <thead>
                 <tr>
                     <th scope="col">"YouTube id"</th>
@@ -204,11 +246,7 @@ fn ClipRow(
     set_playing: WriteSignal<Option<Clip>>,
 ) -> impl IntoView {
     let is_playing = move || playing.get() == Some(clip);
-    let segment = format!(
-        "{}–{} s",
-        seconds(clip.segment.start_ms),
-        seconds(clip.segment.end_ms)
-    );
+    let segment = segment_text(&clip);
     let toggle = move |_| set_playing.set(if is_playing() { None } else { Some(clip) });
     let pwa = use_context::<crate::pwa::Pwa>();
     let offline = move || pwa.is_some_and(|p| !p.online.get());
@@ -241,65 +279,28 @@ fn ClipRow(
     }
 }
 
-/// Whether a YouTube frame can load on this page: always on a page that is not cross-origin
-/// isolated; on an isolated one (COEP, for the classifier's threads) only as a `credentialless`
-/// iframe, which not every browser has (the frame would stay blank).
-fn can_embed() -> bool {
-    use js_sys::Reflect;
-    if !crate::capabilities::cross_origin_isolated() {
-        return true;
-    }
-    Reflect::get(&js_sys::global(), &"HTMLIFrameElement".into())
-        .and_then(|frame| Reflect::get(&frame, &"prototype".into()))
-        .and_then(|prototype| Reflect::has(&prototype, &"credentialless".into()))
-        .unwrap_or(false)
-}
-
-/// A youtube-nocookie embed limited to the clip, created only when asked for. It is `credentialless`: the
-/// site is served with `Cross-Origin-Embedder-Policy: credentialless`, under which a cross-origin frame
-/// must not carry credentials. A browser without credentialless iframes gets a plain link instead.
-#[component]
-fn Player(clip: Clip) -> impl IntoView {
-    if !can_embed() {
-        return view! {
-            <div class="player">
-                <p data-testid="player-link">
-                    "This browser cannot embed YouTube on this page (it has no credentialless iframes, which the page's \
-                     cross-origin isolation needs). "
-                    <a href=clip.watch_url() target="_blank" rel="noopener noreferrer">"Watch the clip on YouTube"</a>
-                    "."
-                </p>
-            </div>
-        }
-        .into_any();
-    }
-    let title = format!(
-        "YouTube video {} from {} s to {} s",
-        clip.youtube_id,
-        seconds(clip.segment.start_ms),
-        seconds(clip.segment.end_ms)
-    );
-    let frame = leptos::html::iframe()
-        .attr("credentialless", "")
-        .attr("src", clip.embed_url())
-        .attr("title", title)
-        .attr("width", "560")
-        .attr("height", "315")
-        .attr(
-            "allow",
-            "autoplay; encrypted-media; picture-in-picture; fullscreen",
-        )
-        .attr("referrerpolicy", "strict-origin-when-cross-origin")
-        .attr("data-testid", "player");
-    view! { <div class="player">{frame}</div> }.into_any()
-}
-
-/// Milliseconds as seconds without trailing zeros (`417`, `12.5`).
-fn seconds(ms: u32) -> String {
-    if ms.is_multiple_of(1000) {
-        (ms / 1000).to_string()
-    } else {
-        let text = format!("{:.3}", f64::from(ms) / 1000.0);
-        text.trim_end_matches('0').to_owned()
-    }
+/// `kinetics-400_playing-drums_val.csv`: the view, the class and the split, in characters any file
+/// system takes.
+fn export_name(class: &str, view: View, split: Option<Split>) -> String {
+    let slug: String = class
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let version = match view.version() {
+        Some(v) => format!("kinetics-{}", v.number()),
+        None => "kinetics".to_owned(),
+    };
+    let split = split.map_or("all", Split::as_str);
+    format!("{version}_{slug}_{split}.csv")
 }

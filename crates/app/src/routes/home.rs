@@ -24,7 +24,12 @@ pub fn Home() -> impl IntoView {
                     <h2>"Action classifier"</h2>
                     <p>"I3D on your webcam or a video file, on WebGPU or the CPU."</p>
                 </A>
+                <A href="/teach" attr:class="card">
+                    <h2>"For educators"</h2>
+                    <p>"The annotators' task as a scored exercise, a quiz for the room, the papers' findings."</p>
+                </A>
             </div>
+            <crate::teach::TeachPath/>
             <CapabilitiesPanel/>
         </section>
     }

@@ -1,0 +1,162 @@
+//! `/compare?a=&b=&v=`: two classes side by side (a confusion pair of the paper, say): their labels,
+//! groups and counts, and their validation clips to play (as thumbnails once the visitor opts in), with
+//! a link that verifies both in one session.
+
+use kinetics::{Clip, Split};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::explorer::clips::{segment_text, use_thumbnails, ClipThumb, Player, ThumbnailToggle};
+use crate::explorer::query::encode;
+use crate::explorer::{filter, group_chips, thousands, use_data, DataPanel, Query, View};
+
+/// Clips shown per class.
+const CLIPS_SHOWN: usize = 12;
+
+/// The comparison page.
+#[component]
+pub fn Compare() -> impl IntoView {
+    let params = use_query_map();
+    let a = Memo::new(move |_| params.with(|p| p.get("a").unwrap_or_default()));
+    let b = Memo::new(move |_| params.with(|p| p.get("b").unwrap_or_default()));
+    let view = Memo::new(move |_| params.with(|p| View::parse(p.get_str("v"))));
+    crate::explorer::want_bundles(move || view.get());
+    let navigate = use_navigate();
+    let go = move |which: &'static str, value: String| {
+        let (mut a, mut b) = (a.get_untracked(), b.get_untracked());
+        if which == "a" {
+            a = value;
+        } else {
+            b = value;
+        }
+        let href = compare_href(&a, &b, view.get_untracked());
+        navigate(&href, Default::default());
+    };
+    let go_b = go.clone();
+    let names = move || {
+        let version = view.get().version().unwrap_or(kinetics::Version::K600);
+        version
+            .classes()
+            .iter()
+            .map(|c| view! { <option value=*c></option> })
+            .collect_view()
+    };
+    let verify = move || {
+        let classes = format!("{}|{}", a.get(), b.get());
+        format!(
+            "/verify?classes={}&v={}",
+            encode(&classes),
+            view.get().param()
+        )
+    };
+    let (playing, set_playing) = signal(None::<Clip>);
+    view! {
+        <section class="page explorer compare-page">
+            <p class="crumbs"><a href="/classes">"← All classes"</a></p>
+            <h1>"Compare two classes"</h1>
+            <p class="lede">
+                "Two classes side by side, on their validation clips: could you tell them apart? The Kinetics-400 \
+                 paper names pairs its baseline confused, such as long jump and triple jump."
+            </p>
+            <form class="compare-pickers" on:submit=|ev| ev.prevent_default()>
+                <label>"First class "
+                    <input type="text" list="compare-classes" data-testid="compare-a" prop:value=a
+                        on:change=move |ev| go("a", event_target_value(&ev))/>
+                </label>
+                <label>"Second class "
+                    <input type="text" list="compare-classes" data-testid="compare-b" prop:value=b
+                        on:change=move |ev| go_b("b", event_target_value(&ev))/>
+                </label>
+                <datalist id="compare-classes">{names}</datalist>
+                <ThumbnailToggle/>
+            </form>
+            <p><a href=verify data-testid="verify-both">"Verify both classes in the annotators' task →"</a></p>
+            <div class="compare-columns">
+                <ClassColumn name=a view playing set_playing/>
+                <ClassColumn name=b view playing set_playing/>
+            </div>
+            <DataPanel/>
+        </section>
+    }
+}
+
+/// `/compare?a=…&b=…&v=…`.
+pub fn compare_href(a: &str, b: &str, view: View) -> String {
+    format!(
+        "/compare?a={}&b={}&v={}",
+        encode(a),
+        encode(b),
+        view.param()
+    )
+}
+
+/// One side: the class's facts and its first validation clips.
+#[component]
+fn ClassColumn(
+    name: Memo<String>,
+    view: Memo<View>,
+    playing: ReadSignal<Option<Clip>>,
+    set_playing: WriteSignal<Option<Clip>>,
+) -> impl IntoView {
+    let data = use_data();
+    let thumbnails = use_thumbnails();
+    move || {
+        let name = name.get();
+        let view = view.get();
+        if name.is_empty() {
+            return view! { <div class="compare-column"><p class="muted">"Pick a class above."</p></div> }.into_any();
+        }
+        data.index.with(|index| {
+            let Some(id) = index.classes().id(&name) else {
+                return view! {
+                    <div class="compare-column" data-testid="compare-column">
+                        <h2>{name.clone()}</h2>
+                        <p class="error" data-testid="unknown-class">"No Kinetics class has this name."</p>
+                    </div>
+                }
+                .into_any();
+            };
+            let query = Query { view, ..Query::default() };
+            let counts = index.counts(&filter(view, None)).class(id);
+            let val = filter(view, Some(Split::Val));
+            let mut clips: Vec<Clip> = index.clips(Some(id), &val).take(CLIPS_SHOWN).collect();
+            if clips.is_empty() {
+                clips = index.clips(Some(id), &filter(view, None)).take(CLIPS_SHOWN).collect();
+            }
+            let counts_text = Split::ALL
+                .iter()
+                .map(|s| format!("{s} {}", thousands(u64::from(counts[s.index()]))))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let href = query.href(&format!("/classes/{}", encode(&name)));
+            let shown = clips.len();
+            let items = clips
+                .into_iter()
+                .map(|clip| {
+                    let is_playing = move || playing.get() == Some(clip);
+                    view! {
+                        <li class="compare-clip" data-youtube-id=clip.youtube_id.as_str().to_owned()>
+                            <Show when=move || thumbnails.0.get()><ClipThumb clip/></Show>
+                            <span>{segment_text(&clip)}" · "{clip.split.as_str()}</span>
+                            <button type="button" class="play" aria-expanded=move || is_playing().to_string()
+                                on:click=move |_| set_playing.set(if is_playing() { None } else { Some(clip) })>
+                                {move || if is_playing() { "Close" } else { "Play" }}
+                            </button>
+                            <Show when=is_playing><Player clip autoplay=true/></Show>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="compare-column" data-testid="compare-column" data-class=name.clone()>
+                    <h2><a href=href>{name.clone()}</a></h2>
+                    <p class="groups">{group_chips(index, id, &query)}</p>
+                    <p class="muted">{counts_text}</p>
+                    <p class="muted">{format!("{shown} clips shown")}</p>
+                    <ul class="compare-clips">{items}</ul>
+                </div>
+            }
+            .into_any()
+        })
+    }
+}
