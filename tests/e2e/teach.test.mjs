@@ -128,6 +128,8 @@ test('verify: a 10-clip session with the five answers, hard negatives and a scor
   for (const q of asked) {
     if (q.relation === 'label') {
       assert.equal(q.asked, q.label);
+    } else if (q.relation === 'chosen') {
+      assert.fail(`a session over every class has no "chosen" negative: ${JSON.stringify(q)}`);
     } else if (q.relation === 'confusion') {
       assert.ok(NAMED_CONFUSIONS.some(([a, b]) => (a === q.label && b === q.asked) || (b === q.label && a === q.asked)), JSON.stringify(q));
     } else {

@@ -22,6 +22,8 @@ pub enum Relation {
     NamedConfusion,
     /// Both are members of this parent group (an index into [`taxonomy::groups`]).
     SameGroup(usize),
+    /// Another of the classes the session was limited to (see [`draw_questions`]).
+    Chosen,
 }
 
 impl Relation {
@@ -33,6 +35,7 @@ impl Relation {
                 let name = taxonomy::groups().get(group).map_or("?", |g| g.name);
                 format!("from the same group, “{name}”")
             }
+            Relation::Chosen => "another of the classes chosen for this session".to_owned(),
         }
     }
 }
@@ -109,11 +112,13 @@ impl<T> Question<T> {
 /// `count` questions on clips drawn from `pool` (clip, label) without repeating a clip, spreading the
 /// labels (a label repeats only when the pool has fewer labels than `count`). Each asks about the clip's
 /// own label or, with probability one half, a hard negative of it (a class without one is asked
-/// about itself).
+/// about itself). A session limited to a few classes (`only`, two or more, e.g. a confusion pair to
+/// tell apart) asks only about those: its negatives are the hard negatives among them, else the others.
 pub fn draw_questions<T: Clone>(
     pool: &[(T, String)],
     count: usize,
     version: Version,
+    only: &[String],
     rng: &mut fastrand::Rng,
 ) -> Vec<Question<T>> {
     let mut order: Vec<usize> = (0..pool.len()).collect();
@@ -129,10 +134,10 @@ pub fn draw_questions<T: Clone>(
         .take(count)
         .map(|i| {
             let (item, label) = &pool[i];
-            let negatives = hard_negatives(label, version);
+            let negatives = negatives_within(label, version, only);
             let (asked, relation) = if !negatives.is_empty() && rng.bool() {
-                let (name, relation) = negatives[rng.usize(..negatives.len())];
-                (name.to_owned(), Some(relation))
+                let (name, relation) = negatives[rng.usize(..negatives.len())].clone();
+                (name, Some(relation))
             } else {
                 (label.clone(), None)
             };
@@ -143,6 +148,25 @@ pub fn draw_questions<T: Clone>(
                 relation,
             }
         })
+        .collect()
+}
+
+/// The negatives of `label` for a session limited to `only` (every hard negative when `only` has fewer
+/// than two classes).
+fn negatives_within(label: &str, version: Version, only: &[String]) -> Vec<(String, Relation)> {
+    let hard = hard_negatives(label, version)
+        .into_iter()
+        .map(|(name, relation)| (name.to_owned(), relation));
+    if only.len() < 2 {
+        return hard.collect();
+    }
+    let within: Vec<(String, Relation)> = hard.filter(|(name, _)| only.contains(name)).collect();
+    if !within.is_empty() {
+        return within;
+    }
+    only.iter()
+        .filter(|name| *name != label)
+        .map(|name| (name.clone(), Relation::Chosen))
         .collect()
 }
 
@@ -351,12 +375,12 @@ mod tests {
         let pool: Vec<(usize, String)> = (0..50)
             .map(|i| (i, labels[i % labels.len()].to_owned()))
             .collect();
-        let questions = draw_questions(&pool, 5, Version::K400, &mut rng);
+        let questions = draw_questions(&pool, 5, Version::K400, &[], &mut rng);
         let mut seen: Vec<&str> = questions.iter().map(|q| q.label.as_str()).collect();
         seen.sort_unstable();
         seen.dedup();
         assert_eq!(seen.len(), 5, "one question per label first");
-        let many = draw_questions(&pool, 40, Version::K400, &mut rng);
+        let many = draw_questions(&pool, 40, Version::K400, &[], &mut rng);
         assert_eq!(many.len(), 40);
         let mut items: Vec<usize> = many.iter().map(|q| q.item).collect();
         items.sort_unstable();
@@ -372,6 +396,26 @@ mod tests {
                     .any(|(n, r)| *n == q.asked && Some(*r) == q.relation)),
             }
         }
+    }
+
+    #[test]
+    fn a_session_limited_to_classes_asks_only_about_them() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let only = ["long jump".to_owned(), "triple jump".to_owned()];
+        let pool: Vec<(usize, String)> = (0..40).map(|i| (i, only[i % 2].clone())).collect();
+        let questions = draw_questions(&pool, 40, Version::K400, &only, &mut rng);
+        assert!(questions.iter().all(|q| only.contains(&q.asked)));
+        assert!(questions
+            .iter()
+            .any(|q| q.relation == Some(Relation::NamedConfusion)));
+        // Two classes that are not a named confusion nor in one group: each the other's negative.
+        let only = ["abseiling".to_owned(), "archery".to_owned()];
+        let pool: Vec<(usize, String)> = (0..40).map(|i| (i, only[i % 2].clone())).collect();
+        let questions = draw_questions(&pool, 40, Version::K400, &only, &mut rng);
+        assert!(questions.iter().all(|q| only.contains(&q.asked)));
+        assert!(questions
+            .iter()
+            .any(|q| q.relation == Some(Relation::Chosen)));
     }
 
     #[test]

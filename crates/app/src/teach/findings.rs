@@ -198,8 +198,8 @@ const BASELINES: FindingTable = FindingTable {
 /// The pairs named in the text, with the paper's words on each.
 const CONFUSION_NOTES: [(&str, &str, &str); 3] = [
     ("long jump", "triple jump", "a fine-grained distinction that one would expect to be hard"),
-    ("eating burger", "eating doughnuts", "“confusing burger with doughnuts”: eating classes need what is eaten, which may be small and half gone"),
-    ("swing dancing", "salsa dancing", "“swing dancing is typically much faster-paced and has a peculiar style that makes it easy for humans to distinguish from salsa”"),
+    ("eating burger", "eating doughnuts", "“confusing burger with doughnuts” (the classes eating burger and eating doughnuts): eating classes need what is eaten, which may be small and half gone"),
+    ("swing dancing", "salsa dancing", "“‘swing dancing’ is typically much faster-paced and has a peculiar style that makes it easy for humans to distinguish from salsa”"),
 ];
 
 // --- difficulty ---------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ const MOTION: FindingTable = FindingTable {
     caption: "Does the model use motion? Claims on the slides.",
     head: &["Claim", "Number"],
     rows: &[
-        &[T("Adding optical flow to RGB boosts top-1 accuracy on Kinetics-400 by around"), T("3%")],
+        &[T("Adding flow (to RGB) boosts performance, on the slide of top-1 accuracy on Kinetics-400, by around"), T("3%")],
         &[T("Classes of Kinetics-400 that a C3D model (16 frames) classifies without using motion"), T("35%")],
         &[T("Ceiling on Kinetics-400 top-1 accuracy at the time"), T("less than 80%")],
     ],
@@ -243,7 +243,7 @@ const BIAS: FindingTable = FindingTable {
         &[T("Age: many videos of non-babies crying misclassified"), c4("crying")],
         &[T("Age: the opposite of crying"), c4("wrestling")],
     ],
-    source: k400("§3.5, Discussion: dataset bias"),
+    source: k400("§3.5, Discussion: dataset bias I"),
 };
 
 // --- k600 ---------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ const K600_CHANGES: FindingTable = FindingTable {
     head: &["Kinetics-400", "Kinetics-600", "Change"],
     rows: &[
         &[c4("dying hair"), Cell::Class("dyeing hair", "dyeing hair", Version::K600), T("renamed")],
-        &[c4("drinking"), T("—"), T("removed: too strongly overlapping with other classes")],
+        &[c4("drinking"), T("—"), T("split or removed (the note does not say which): too strongly overlapping with other classes")],
         &[c4("hugging"), Cell::Class("hugging baby", "hugging baby", Version::K600), T("split")],
         &[c4("hugging"), Cell::Class("hugging (not baby)", "hugging (not baby)", Version::K600), T("split")],
         &[c4("opening bottle"), Cell::Class("opening wine bottle", "opening wine bottle", Version::K600), T("split")],
@@ -283,7 +283,7 @@ const K600_CHALLENGE: FindingTable = FindingTable {
             T("60%"),
         ],
         &[
-            T("The corresponding Kinetics-400 test top-1 of I3D"),
+            T("“On Kinetics-400 the corresponding result”, top-1 of I3D"),
             T("68.4"),
         ],
         &[
@@ -295,6 +295,61 @@ const K600_CHALLENGE: FindingTable = FindingTable {
 };
 
 // --- i3d ----------------------------------------------------------------------------------------
+
+const NETWORKS: FindingTable = FindingTable {
+    caption: "Number of parameters and temporal input sizes of the models compared on Kinetics.",
+    head: &[
+        "Method",
+        "Parameters",
+        "Training: input frames",
+        "Training: temporal footprint",
+        "Testing: input frames",
+        "Testing: temporal footprint",
+    ],
+    rows: &[
+        &[
+            T("ConvNet+LSTM"),
+            T("9M"),
+            T("25 rgb"),
+            T("5s"),
+            T("50 rgb"),
+            T("10s"),
+        ],
+        &[
+            T("3D-ConvNet (C3D)"),
+            T("79M"),
+            T("16 rgb"),
+            T("0.64s"),
+            T("240 rgb"),
+            T("9.6s"),
+        ],
+        &[
+            T("Two-Stream"),
+            T("12M"),
+            T("1 rgb, 10 flow"),
+            T("0.4s"),
+            T("25 rgb, 250 flow"),
+            T("10s"),
+        ],
+        &[
+            T("3D-Fused"),
+            T("39M"),
+            T("5 rgb, 50 flow"),
+            T("2s"),
+            T("25 rgb, 250 flow"),
+            T("10s"),
+        ],
+        &[
+            T("Two-Stream I3D"),
+            T("25M"),
+            T("64 rgb, 64 flow"),
+            T("2.56s"),
+            T("250 rgb, 250 flow"),
+            T("10s"),
+        ],
+    ],
+    source: lecture("“Comparison of networks on Kinetics” (Quo Vadis, Table 1)"),
+};
 
 const QUO_VADIS: FindingTable = FindingTable {
     caption: "Network comparison on Kinetics-400, trained on Kinetics alone or from ImageNet then Kinetics (top-1 %, top-5 in brackets).",
@@ -478,7 +533,7 @@ fn datasets() -> impl IntoView {
             <ClassLink shown="brushing their hair" name="brushing hair" version=Version::K400/>
             "\"."
         </p>
-        <SourceLine source=k400("§1, Introduction")/>
+        <SourceLine source=k400("§1, Introduction; “an order of magnitude more videos”: §5, Conclusion")/>
         <Finding table=&DATASETS/>
         <Finding table=&SPLITS/>
         <p><a href="/stats">"The statistics of the files loaded here →"</a></p>
@@ -572,6 +627,7 @@ fn bias() -> impl IntoView {
              of bias: the classifier can use \"both the objects involved in an action as well as the motion patterns, \
              rather than simply physical appearance\". It calls this \"a complex area that deserves further attention\"."
         </p>
+        <SourceLine source=k400("§3.5, Discussion: dataset bias I; “a complex area that deserves further attention”: §5, Conclusion")/>
         <Finding table=&BIAS/>
         <p class="muted">"“Shaving beard” is the paper's short name for the class “trimming or shaving beard”."</p>
     }
@@ -614,9 +670,10 @@ fn from_400_to_600() -> impl IntoView {
 fn i3d() -> impl IntoView {
     view! {
         <p>
-            "I3D inflates a 2D Inception network trained on ImageNet into 3D, and runs on 64 RGB frames and 64 flow \
-             frames (2.56 s) in training. Two streams, RGB and optical flow, averaged, do best."
+            "I3D inflates a 2D Inception network trained on ImageNet into 3D. Two streams, RGB and optical flow, \
+             do best; each sees 64 frames (2.56 s) in training and the whole 10 s clip in testing."
         </p>
+        <Finding table=&NETWORKS/>
         <Finding table=&QUO_VADIS/>
         <Finding table=&I3D_K400_K600/>
         <Finding table=&STATE_OF_THE_ART/>

@@ -171,6 +171,7 @@ pub fn QuizPage() -> impl IntoView {
                     &pool,
                     wanted.get_untracked(),
                     Version::K400,
+                    &[],
                     &mut rng,
                 );
                 drawn

@@ -173,7 +173,7 @@ pub fn VerifyPage() -> impl IntoView {
         }
         set_problem.set(None);
         let mut rng = fastrand::Rng::with_seed(seed);
-        let questions = draw_questions(&pool, s.count, s.version, &mut rng);
+        let questions = draw_questions(&pool, s.count, s.version, &s.classes, &mut rng);
         answers.set(Vec::new());
         feedback.set(false);
         remaining.set(s.seconds);
@@ -431,8 +431,12 @@ fn QuestionView(
                             </p>
                         }.into_any()
                     } else {
-                        // Replaying mounts a fresh player, which starts the segment again.
-                        view! { {move || { replays.get(); view! { <Player clip autoplay=true/> } }} }.into_any()
+                        // Replaying mounts a fresh player (a new key), which starts the segment again.
+                        view! {
+                            <For each=move || [replays.get()] key=|replay| *replay let:_replay>
+                                <Player clip autoplay=true/>
+                            </For>
+                        }.into_any()
                     }
                 })}
                 <p class="muted small">
@@ -470,7 +474,7 @@ fn QuestionView(
                     view! {
                         <div class="verify-feedback" data-testid="verify-feedback" class:right=right class:wrong=!right && scored
                             data-label=q.label.clone() data-asked=q.asked.clone()
-                            data-relation=match q.relation { None => "label".to_owned(), Some(kinetics::teach::Relation::NamedConfusion) => "confusion".to_owned(), Some(kinetics::teach::Relation::SameGroup(g)) => format!("group:{}", taxonomy::groups()[g].name) }>
+                            data-relation=match q.relation { None => "label".to_owned(), Some(kinetics::teach::Relation::NamedConfusion) => "confusion".to_owned(), Some(kinetics::teach::Relation::SameGroup(g)) => format!("group:{}", taxonomy::groups()[g].name), Some(kinetics::teach::Relation::Chosen) => "chosen".to_owned() }>
                             <p><strong>{verdict}</strong> " You answered “" {given.short()} "”. " {why}</p>
                             <p class="muted">
                                 <a href=class_page(&q.label, settings.with_untracked(|s| s.version))>{format!("More clips of {}", q.label)}</a>
@@ -496,8 +500,10 @@ fn SummaryView(run: RwSignal<Option<Run>>, answers: RwSignal<Vec<Answer>>) -> im
         };
         let given = answers.get();
         let summary = Summary::of(&questions, &given);
-        let percent =
-            |value: Option<f64>| value.map_or_else(|| "—".to_owned(), |v| format!("{v:.0}%"));
+        // Halves round up, as people round (the formatter would round 62.5 to the even 62).
+        let percent = |value: Option<f64>| {
+            value.map_or_else(|| "—".to_owned(), |v| format!("{:.0}%", v.round()))
+        };
         let hardest = summary
             .hardest
             .iter()
