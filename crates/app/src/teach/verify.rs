@@ -343,6 +343,23 @@ fn SetupForm(
                         </p>
                     })
                 }}
+                <label>"Add a class "
+                    <input type="text" list="verify-class-names" data-testid="verify-add-class"
+                        placeholder="e.g. salsa dancing"
+                        on:change=move |ev| {
+                            let input: web_sys::HtmlInputElement = event_target(&ev);
+                            let name = input.value().trim().to_owned();
+                            settings.update(|s| {
+                                if s.version.classes().contains(&name.as_str()) && !s.classes.contains(&name) {
+                                    s.classes.push(name);
+                                }
+                            });
+                            input.set_value("");
+                        }/>
+                    <datalist id="verify-class-names">
+                        {move || settings.with(|s| s.version).classes().iter().map(|c| view! { <option value=*c></option> }).collect_view()}
+                    </datalist>
+                </label>
                 <label>"Group "
                     <select data-testid="verify-group" on:change=move |ev| {
                         let name = event_target_value(&ev);
