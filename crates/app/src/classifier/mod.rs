@@ -37,14 +37,16 @@ use output::draw_cam;
 use panel::ModelPanel;
 use session::Source;
 
-/// The page.
-#[component]
-pub fn ClassifierPage() -> impl IntoView {
-    let model = use_context::<Model>().unwrap_or_default();
-    let session = use_context::<Session>().unwrap_or_default();
+/// Loads the model the address asks for (`?backend=cpu|webgpu&precision=&threads=`, see
+/// [`client::requested_model`]) while `wanted()` holds, again whenever the address changes; and sets the
+/// window length from the backend's measured speed until the visitor picks one. For the pages that run the
+/// model: this one and the quiz.
+pub fn follow_the_address(model: Model, session: Session, wanted: impl Fn() -> bool + 'static) {
     let query = use_query_map();
-    // The model follows the address (a link such as "Run on the CPU instead" changes only the query).
     Effect::new(move || {
+        if !wanted() {
+            return;
+        }
         let requested = query.with(|q| {
             client::requested_model(
                 q.get("backend").as_deref(),
@@ -57,6 +59,22 @@ pub fn ClassifierPage() -> impl IntoView {
             Err(message) => model.fail(message),
         }
     });
+    Effect::new(move || {
+        if let ModelStatus::Ready(ready) = model.status.get() {
+            if session.window_len.get_untracked() == 0 {
+                session.window_len.set(ready.default_window());
+            }
+        }
+    });
+}
+
+/// The page.
+#[component]
+pub fn ClassifierPage() -> impl IntoView {
+    let model = use_context::<Model>().unwrap_or_default();
+    let session = use_context::<Session>().unwrap_or_default();
+    // The model follows the address (a link such as "Run on the CPU instead" changes only the query).
+    follow_the_address(model, session, || true);
 
     let Session {
         window_len,
@@ -75,14 +93,6 @@ pub fn ClassifierPage() -> impl IntoView {
         ..
     } = session;
 
-    // The window length follows the backend's measured speed until the visitor picks one.
-    Effect::new(move || {
-        if let ModelStatus::Ready(ready) = model.status.get() {
-            if window_len.get_untracked() == 0 {
-                window_len.set(ready.default_window());
-            }
-        }
-    });
     // Redraw the activation map when it, the toggle or the picture changes.
     Effect::new(move || {
         let map = cam_map.get();

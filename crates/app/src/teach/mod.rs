@@ -9,7 +9,30 @@ pub mod findings;
 pub mod quiz;
 pub mod verify;
 
+use kinetics::{Clip, Index, Split};
 use leptos::prelude::*;
+
+use crate::explorer::{filter, View};
+
+/// The validation clips of the classes `names` in `view`, each with its class name: what the verification
+/// task and the quiz draw from.
+pub fn validation_clips(
+    index: &Index,
+    view: View,
+    names: impl IntoIterator<Item = String>,
+) -> Vec<(Clip, String)> {
+    let val = filter(view, Some(Split::Val));
+    names
+        .into_iter()
+        .filter_map(|name| index.classes().id(&name).map(|id| (id, name)))
+        .flat_map(|(id, name)| {
+            index
+                .clips(Some(id), &val)
+                .map(|clip| (clip, name.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
 
 /// A lesson plan in four steps.
 #[component]

@@ -5,19 +5,18 @@
 //! thinks and its top five and activation map are revealed with the answer: you against the model.
 
 use kinetics::teach::choices;
-use kinetics::{Clip, Split, Version};
+use kinetics::{Clip, Version};
 use leptos::ev;
 use leptos::prelude::*;
 
 use crate::classifier::analysis::{
     analyse, Analysis, Input, SAMPLE_LABEL, SAMPLE_NAME, SAMPLE_URL,
 };
-use crate::classifier::client::{requested_model, ModelStatus};
 use crate::classifier::output::{draw_cam, mean, rank, RankedList};
 use crate::classifier::panel::ModelPanel;
 use crate::classifier::{Model, Session};
 use crate::explorer::clips::Player;
-use crate::explorer::{filter, use_data, View};
+use crate::explorer::{use_data, View};
 use crate::teach::findings::class_page;
 
 /// Rounds of a YouTube quiz unless changed.
@@ -89,32 +88,10 @@ pub fn QuizPage() -> impl IntoView {
     let (problem, set_problem) = signal(None::<String>);
     let stage_video = NodeRef::<leptos::html::Video>::new();
     let stage_canvas = NodeRef::<leptos::html::Canvas>::new();
-    let query = leptos_router::hooks::use_query_map();
 
-    // The model loads as soon as the device's videos are chosen (it takes a while on a first visit).
-    Effect::new(move || {
-        if kind.get() == Kind::Device {
-            // As on the classifier's page, `?backend=cpu|webgpu&precision=&threads=` choose the model.
-            let requested = query.with(|q| {
-                requested_model(
-                    q.get("backend").as_deref(),
-                    q.get("precision").as_deref(),
-                    q.get("threads").as_deref(),
-                )
-            });
-            match requested {
-                Ok(request) => model.ensure(request),
-                Err(message) => model.fail(message),
-            }
-        }
-    });
-    Effect::new(move || {
-        if let ModelStatus::Ready(ready) = model.status.get() {
-            if session.window_len.get_untracked() == 0 {
-                session.window_len.set(ready.default_window());
-            }
-        }
-    });
+    // The model loads as soon as the device's videos are chosen (it takes a while on a first visit); as on
+    // the classifier's page, `?backend=cpu|webgpu&precision=&threads=` choose it.
+    crate::classifier::follow_the_address(model, session, move || kind.get() == Kind::Device);
     on_cleanup(move || {
         session.cancel();
         for video in own.get_untracked() {
@@ -153,20 +130,10 @@ pub fn QuizPage() -> impl IntoView {
         let mut rng = fastrand::Rng::with_seed((js_sys::Math::random() * 1e15) as u64);
         let made: Vec<Round> = match kind.get_untracked() {
             Kind::YouTube => {
-                let pool: Vec<(Clip, String)> = data.index.with_untracked(|index| {
-                    let val = filter(View::K400, Some(Split::Val));
-                    Version::K400
-                        .classes()
-                        .iter()
-                        .filter_map(|name| index.classes().id(name).map(|id| (id, *name)))
-                        .flat_map(|(id, name)| {
-                            index
-                                .clips(Some(id), &val)
-                                .map(move |clip| (clip, name.to_owned()))
-                                .collect::<Vec<_>>()
-                        })
-                        .collect()
-                });
+                let names = Version::K400.classes().iter().map(|c| (*c).to_owned());
+                let pool = data
+                    .index
+                    .with_untracked(|index| super::validation_clips(index, View::K400, names));
                 let drawn = kinetics::teach::draw_questions(
                     &pool,
                     wanted.get_untracked(),

@@ -10,14 +10,14 @@
 use std::time::Duration;
 
 use kinetics::teach::{draw_questions, Answer, Question, Summary};
-use kinetics::{taxonomy, Clip, Split, Version};
+use kinetics::{taxonomy, Clip, Version};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::explorer::clips::{segment_text, Player};
 use crate::explorer::query::encode;
-use crate::explorer::{filter, use_data, View};
+use crate::explorer::{use_data, View};
 use crate::teach::findings::class_page;
 
 /// Clips in a session unless asked otherwise.
@@ -136,24 +136,14 @@ pub fn VerifyPage() -> impl IntoView {
     let start = move || {
         let s = settings.get_untracked();
         let seed = s.seed.unwrap_or_else(fresh_seed);
-        let pool: Vec<(Clip, String)> = data.index.with_untracked(|index| {
-            let view = if s.version == Version::K400 {
-                View::K400
-            } else {
-                View::K600
-            };
-            let val = filter(view, Some(Split::Val));
-            s.class_names()
-                .into_iter()
-                .filter_map(|name| index.classes().id(&name).map(|id| (id, name)))
-                .flat_map(|(id, name)| {
-                    index
-                        .clips(Some(id), &val)
-                        .map(move |clip| (clip, name.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .collect()
-        });
+        let view = if s.version == Version::K400 {
+            View::K400
+        } else {
+            View::K600
+        };
+        let pool = data
+            .index
+            .with_untracked(|index| super::validation_clips(index, view, s.class_names()));
         if pool.is_empty() {
             let loading = data.loading(if s.version == Version::K400 {
                 View::K400
