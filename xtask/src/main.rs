@@ -14,6 +14,7 @@
 mod bench;
 mod data;
 mod fuzz;
+mod passed;
 mod server;
 mod setup;
 mod site;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
+use crate::passed::{self, Inputs};
 use crate::setup::{self, Toolchain};
 use crate::{run_cmd, server, site, weights};
 
@@ -69,6 +70,10 @@ pub struct TestArgs {
     /// default. For working on one page: CI runs them all.
     #[arg(long, value_name = "NAME")]
     e2e: Vec<String>,
+    /// Run every stage, also those that passed before on exactly these inputs (files, toolchain, ../shared,
+    /// environment; see `xtask/src/passed.rs`), which are otherwise reported and not run again.
+    #[arg(long)]
+    rerun: bool,
 }
 
 /// Runs setup, then the selected stages; fails on the first failing stage.
@@ -82,16 +87,35 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     } else {
         args.only.clone()
     };
+    let inputs = Inputs::of(root)?;
     for stage in stages {
-        eprintln!("\n=== test: {stage:?} ===");
+        let name = format!("{stage:?}");
+        let options = if stage == Stage::E2e {
+            args.e2e.clone()
+        } else {
+            Vec::new()
+        };
+        let hash = inputs.for_stage(&name, &options);
+        if !args.rerun {
+            if let Some(when) = passed::passed_before(root, &name, &hash) {
+                eprintln!(
+                    "\n=== test: {name}: passed at {when} on exactly these inputs; not run again (--rerun runs it) ==="
+                );
+                timings.push((format!("{name} (unchanged)"), std::time::Duration::ZERO));
+                continue;
+            }
+        }
+        eprintln!("\n=== test: {name} ===");
         let t = Instant::now();
         if stage == Stage::E2e {
             if let Some(trunk) = trunk.take() {
                 trunk.wait()?;
             }
         }
+        passed::forget(root, &name);
         run_stage(root, &toolchain, stage, &args.e2e)?;
-        timings.push((format!("{stage:?}"), t.elapsed()));
+        passed::record(root, &name, &hash)?;
+        timings.push((name, t.elapsed()));
     }
     // Not needed by the stages asked for, but installed all the same: the next run finds it.
     if let Some(trunk) = trunk.take() {
@@ -99,9 +123,13 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     }
     eprintln!("\nAll stages passed:");
     for (stage, time) in timings {
-        eprintln!("  {stage:<12} {:>7.1} s", time.as_secs_f64());
+        eprintln!("  {stage:<22} {:>7.1} s", time.as_secs_f64());
     }
-    eprintln!("  total        {:>7.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "  {:<22} {:>7.1} s",
+        "total",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

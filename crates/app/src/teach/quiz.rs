@@ -318,7 +318,16 @@ pub fn QuizPage() -> impl IntoView {
                                         {video.name.clone()} ": "
                                         <input type="text" list="quiz-classes" placeholder="the action it shows (a Kinetics-400 class)"
                                             data-testid="quiz-file-label" prop:value=video.label.clone()
-                                            on:change=move |ev| { let v = event_target_value(&ev); own.update(|o| o[i].label = v.trim().to_owned()) }/>
+                                            on:change=move |ev| {
+                                                let v = event_target_value(&ev);
+                                                own.update(|o| if let Some(video) = o.get_mut(i) { video.label = v.trim().to_owned() });
+                                            }/>
+                                        " "
+                                        <button type="button" class="link" data-testid="quiz-file-remove" on:click=move |_| own.update(|o| {
+                                            if i < o.len() {
+                                                let _ = web_sys::Url::revoke_object_url(&o.remove(i).src);
+                                            }
+                                        })>"remove"</button>
                                     </li>
                                 }).collect_view()}
                             </ul>
