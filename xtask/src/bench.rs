@@ -49,7 +49,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
         return layers(root, &toolchain);
     }
     if !args.no_build {
-        site::build(root, &toolchain)?;
+        site::build(root, &toolchain, None)?;
     }
     let site = server::serve_in_background(&root.join("dist"))?;
     let peer_root = if args.no_peers {

@@ -71,9 +71,11 @@ fn main() -> Result<()> {
             setup::run(&root)?;
         }
         Command::Serve(args) => {
-            let toolchain = setup::run_for_site(&root)?;
+            let (toolchain, trunk) = setup::run_for_site(&root)?;
             if !args.no_build {
-                site::build(&root, &toolchain)?;
+                site::build(&root, &toolchain, trunk)?;
+            } else if let Some(trunk) = trunk {
+                trunk.wait()?;
             }
             server::serve_forever(&root.join("dist"), args.port)?;
         }

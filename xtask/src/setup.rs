@@ -125,14 +125,16 @@ pub fn run(root: &Path) -> Result<Toolchain> {
     Ok(toolchain)
 }
 
-/// What building and serving the site needs, no more (no browser, no test drivers).
-pub fn run_for_site(root: &Path) -> Result<Toolchain> {
+/// What building and serving the site needs, no more (no browser, no test drivers). trunk, when missing,
+/// installs in the background: [`crate::site::build`] compiles the app and the workers with cargo meanwhile
+/// and waits for it only before running trunk.
+pub fn run_for_site(root: &Path) -> Result<(Toolchain, Option<TrunkInstall>)> {
     let toolchain = wasm_toolchain()?;
     apt_install(SITE_PACKAGES)?;
     binaryen_install(root)?;
-    cargo_install("trunk", TRUNK_VERSION, TRUNK_INSTALL_ARGS)?;
+    let trunk = TrunkInstall::start(root)?;
     install_wasm_bindgen(root)?;
-    Ok(toolchain)
+    Ok((toolchain, trunk))
 }
 
 /// What `cargo xtask test` needs, with trunk (used only by its last stage, the site's release build)

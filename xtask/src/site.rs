@@ -105,7 +105,13 @@ fn prepare_sample(root: &Path) {
 /// trunk passes `--offline` on to cargo, which then cannot fetch the crates that `-Zbuild-std` needs for std
 /// itself; so cargo builds the app first, online, with the very arguments trunk uses (trunk's own build is
 /// then a no-op), and trunk runs offline so that it never tries to download wasm-bindgen or wasm-opt.
-pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
+/// `trunk` is its installation when it is still running in the background: everything that needs no
+/// trunk (the data, the model, the three cargo builds) is done first, then it is waited for.
+pub fn build(
+    root: &Path,
+    toolchain: &Toolchain,
+    trunk_install: Option<crate::setup::TrunkInstall>,
+) -> Result<()> {
     crate::data::prepare(root)?;
     prepare_model(root)?;
     prepare_sample(root);
@@ -130,6 +136,10 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
             .env("KINETISCOPE_BUILD", &version);
         run_cmd(&mut cargo)?;
     }
+    compile_threaded_worker(root, toolchain, &version)?;
+    if let Some(install) = trunk_install {
+        install.wait()?;
+    }
     let mut trunk = Command::new("trunk");
     trunk
         .args(["build", "--release", "--offline"])
@@ -142,7 +152,7 @@ pub fn build(root: &Path, toolchain: &Toolchain) -> Result<()> {
         .env("PATH", tools_path(root)?)
         .env("KINETISCOPE_BUILD", &version);
     run_cmd(&mut trunk)?;
-    build_threaded_worker(root, toolchain, &version)?;
+    place_threaded_worker(root)?;
     add_content_security_policy(&root.join("dist"))?;
     finish_service_worker(&root.join("dist"))
 }
@@ -224,11 +234,11 @@ const THREADED_TARGET_DIR: &str = "target/wasm-threads";
 const THREADED_DIST: &str = "dist/worker-mt";
 
 /// The classifier worker built a second time with WebAssembly threads (see
-/// `crates/classifier-worker/src/threads.rs`): `dist/worker-mt/{worker.js, worker_bg.wasm, loader.js,
-/// thread.js}`. trunk cannot build one asset with other rustflags and std, so cargo and
-/// wasm-bindgen (`no-modules`, like trunk's worker) run here. The app starts it where the page is
-/// cross-origin isolated, the single-threaded `/worker_loader.js` elsewhere.
-fn build_threaded_worker(root: &Path, toolchain: &Toolchain, version: &str) -> Result<()> {
+/// `crates/classifier-worker/src/threads.rs`), for `dist/worker-mt/` ([`place_threaded_worker`]). trunk
+/// cannot build one asset with other rustflags and std, so cargo and wasm-bindgen (`no-modules`, like
+/// trunk's worker) run here. The app starts it where the page is cross-origin isolated, the
+/// single-threaded `/worker_loader.js` elsewhere.
+fn compile_threaded_worker(root: &Path, toolchain: &Toolchain, version: &str) -> Result<()> {
     let mut cargo = toolchain.threaded_cargo();
     cargo
         .args([
@@ -244,7 +254,12 @@ fn build_threaded_worker(root: &Path, toolchain: &Toolchain, version: &str) -> R
         ])
         .current_dir(root)
         .env("KINETISCOPE_BUILD", version);
-    run_cmd(&mut cargo)?;
+    run_cmd(&mut cargo)
+}
+
+/// `dist/worker-mt/{worker.js, worker_bg.wasm, loader.js, thread.js}` from [`compile_threaded_worker`]'s
+/// build (after trunk, which empties `dist/`).
+fn place_threaded_worker(root: &Path) -> Result<()> {
     let out = root.join(THREADED_DIST);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let mut bindgen = Command::new("wasm-bindgen");

@@ -199,7 +199,7 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage, e2e: &[String]) -
             run_cmd(&mut cmd)
         }
         Stage::E2e => {
-            site::build(root, toolchain)?;
+            site::build(root, toolchain, None)?;
             end_to_end(root, e2e)
         }
     }
