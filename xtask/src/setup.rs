@@ -183,7 +183,7 @@ impl TrunkInstall {
         step(
             "trunk",
             &format!(
-                "cargo install trunk {TRUNK_VERSION}, in the background while the first stages run (log: {})",
+                "cargo install trunk {TRUNK_VERSION}, in the background while other work runs (log: {})",
                 log.display()
             ),
         );
