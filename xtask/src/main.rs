@@ -71,12 +71,11 @@ fn main() -> Result<()> {
             setup::run(&root)?;
         }
         Command::Serve(args) => {
-            let (toolchain, trunk) = setup::run_for_site(&root)?;
+            let (toolchain, mut installs) = setup::run_for_site(&root)?;
             if !args.no_build {
-                site::build(&root, &toolchain, trunk)?;
-            } else if let Some(trunk) = trunk {
-                trunk.wait()?;
+                site::build(&root, &toolchain, Some(&mut installs))?;
             }
+            installs.wait_all()?;
             server::serve_forever(&root.join("dist"), args.port)?;
         }
         Command::Test(args) => test::run(&root, &args)?,

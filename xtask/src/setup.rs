@@ -118,37 +118,33 @@ impl Toolchain {
 
 /// Runs every setup step (the site's and the tests') and returns the wasm32 toolchain to use.
 pub fn run(root: &Path) -> Result<Toolchain> {
-    let (toolchain, trunk) = run_for_tests(root)?;
-    if let Some(trunk) = trunk {
-        trunk.wait()?;
-    }
+    let (toolchain, mut installs) = run_for_tests(root)?;
+    installs.wait_all()?;
     Ok(toolchain)
 }
 
-/// What building and serving the site needs, no more (no browser, no test drivers). trunk, when missing,
-/// installs in the background: [`crate::site::build`] compiles the app and the workers with cargo meanwhile
-/// and waits for it only before running trunk.
-pub fn run_for_site(root: &Path) -> Result<(Toolchain, Option<TrunkInstall>)> {
+/// What building and serving the site needs, no more (no browser, no test drivers). trunk and wasm-bindgen-cli,
+/// when missing, install in the background: [`crate::site::build`] prepares the data and the model and compiles
+/// the app and the workers with cargo meanwhile, and waits for them only before running trunk.
+pub fn run_for_site(root: &Path) -> Result<(Toolchain, ToolInstalls)> {
     let toolchain = wasm_toolchain()?;
     apt_install(SITE_PACKAGES)?;
     binaryen_install(root)?;
-    let trunk = TrunkInstall::start(root)?;
-    install_wasm_bindgen(root)?;
-    Ok((toolchain, trunk))
+    let installs = ToolInstalls::start(root)?;
+    Ok((toolchain, installs))
 }
 
-/// What `cargo xtask test` needs, with trunk (used only by its last stage, the site's release build)
-/// installed in the background when it is missing: its 10 minutes of compiling then overlap the
-/// first stages instead of preceding them. [`TrunkInstall::wait`] before building the site.
-pub fn run_for_tests(root: &Path) -> Result<(Toolchain, Option<TrunkInstall>)> {
+/// What `cargo xtask test` needs, with wasm-bindgen-cli (first needed by the wasm stage) and trunk (by the last
+/// stage, the site's release build) installed in the background when they are missing: their ~15 minutes of
+/// compiling then overlap the first stages instead of preceding them. [`ToolInstalls::wait_for`] before using one.
+pub fn run_for_tests(root: &Path) -> Result<(Toolchain, ToolInstalls)> {
     let toolchain = wasm_toolchain()?;
     apt_install(SITE_PACKAGES)?;
     binaryen_install(root)?;
-    let trunk = TrunkInstall::start(root)?;
-    install_wasm_bindgen(root)?;
+    let installs = ToolInstalls::start(root)?;
     apt_install(TEST_PACKAGES)?;
     npm_install(&root.join("tests"))?;
-    Ok((toolchain, trunk))
+    Ok((toolchain, installs))
 }
 
 /// `cargo install trunk`'s arguments beside the version. No default features: no TLS stack and no
@@ -156,85 +152,189 @@ pub fn run_for_tests(root: &Path) -> Result<(Toolchain, Option<TrunkInstall>)> {
 /// own (this project installs both, and trunk's downloads fail offline).
 const TRUNK_INSTALL_ARGS: &[&str] = &["--locked", "--no-default-features"];
 
-fn install_wasm_bindgen(root: &Path) -> Result<()> {
-    let bindgen = wasm_bindgen_version(root)?;
-    // Not --locked: wasm-bindgen-cli's lock file pins a webpki-roots release the registry here does not serve.
-    cargo_install("wasm-bindgen-cli", &bindgen, &[])
+/// `cargo install wasm-bindgen-cli`'s arguments beside the version. No default features: no TLS stack (the
+/// test runner talks plain HTTP to the local chromedriver). Not --locked: its lock file pins a webpki-roots
+/// release the registry here does not serve.
+const WASM_BINDGEN_INSTALL_ARGS: &[&str] = &["--no-default-features"];
+
+/// A tool `cargo install`ed in the background: the binary it provides and its version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// wasm-bindgen-cli (`wasm-bindgen`, `wasm-bindgen-test-runner`): the wasm tests, the threaded worker, trunk.
+    WasmBindgen,
+    /// trunk: the site's release build.
+    Trunk,
 }
 
-/// `cargo install trunk` running in the background (at a lower priority, so that the stages being
-/// waited for come first), its output in a log file. Killed if dropped before [`Self::wait`].
-pub struct TrunkInstall {
-    child: Option<std::process::Child>,
-    log: std::path::PathBuf,
-}
-
-impl TrunkInstall {
-    /// Starts the installation, or `None` when the right trunk is already installed.
-    fn start(root: &Path) -> Result<Option<Self>> {
-        if installed_version("trunk") == Some(TRUNK_VERSION.to_owned()) {
-            step("trunk", &format!("{TRUNK_VERSION} already installed"));
-            return Ok(None);
+impl Tool {
+    fn crate_name(self) -> &'static str {
+        match self {
+            Tool::WasmBindgen => "wasm-bindgen-cli",
+            Tool::Trunk => "trunk",
         }
-        let log = root.join("target/tools/trunk-install.log");
-        if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        step(
-            "trunk",
-            &format!(
-                "cargo install trunk {TRUNK_VERSION}, in the background while other work runs (log: {})",
-                log.display()
-            ),
-        );
-        let out = std::fs::File::create(&log)?;
-        let child = Command::new("nice")
-            .args([
-                "-n",
-                "10",
-                "cargo",
-                "install",
-                "trunk",
-                "--version",
-                TRUNK_VERSION,
-            ])
-            .args(TRUNK_INSTALL_ARGS)
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .context("could not start `cargo install trunk`")?;
-        Ok(Some(Self {
-            child: Some(child),
-            log,
-        }))
     }
+}
 
-    /// Waits for the installation to finish; its log is shown when it failed.
-    pub fn wait(mut self) -> Result<()> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(());
-        };
-        step("trunk", "waiting for the background installation to finish");
-        let status = child.wait()?;
-        if !status.success() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            eprintln!("{log}");
-            bail!(
-                "cargo install trunk failed ({status}); its output is above and in {}",
-                self.log.display()
+/// `cargo install` of the tools that are missing, one after the other in a background thread (at a lower
+/// priority, so that the stages being waited for come first), each one's output in a log file under
+/// `target/tools`. They share one target directory, so the crates both use compile once. Whatever needs a
+/// tool calls [`Self::wait_for`] first; the installations are killed if this is dropped before they end.
+pub struct ToolInstalls {
+    /// Results that arrived (`Err` holds the failure's message).
+    done: Vec<(Tool, std::result::Result<(), String>)>,
+    /// Tools still being installed, in order.
+    pending: Vec<Tool>,
+    results: std::sync::mpsc::Receiver<(Tool, std::result::Result<(), String>)>,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ToolInstalls {
+    /// Starts installing whichever of wasm-bindgen-cli (first: it is needed first) and trunk is missing.
+    fn start(root: &Path) -> Result<Self> {
+        let bindgen = wasm_bindgen_version(root)?;
+        let mut queue: Vec<(Tool, String, Vec<&'static str>)> = Vec::new();
+        for (tool, binary, version, args) in [
+            (
+                Tool::WasmBindgen,
+                "wasm-bindgen",
+                bindgen.as_str(),
+                WASM_BINDGEN_INSTALL_ARGS,
+            ),
+            (Tool::Trunk, "trunk", TRUNK_VERSION, TRUNK_INSTALL_ARGS),
+        ] {
+            if installed_version(binary).as_deref() == Some(version) {
+                step(tool.crate_name(), &format!("{version} already installed"));
+            } else {
+                queue.push((tool, version.to_owned(), args.to_vec()));
+            }
+        }
+        let tools_dir = root.join("target/tools");
+        std::fs::create_dir_all(&tools_dir)?;
+        for (tool, version, _) in &queue {
+            let name = tool.crate_name();
+            step(
+                name,
+                &format!(
+                    "cargo install {name} {version}, in the background while other work runs (log: {})",
+                    tools_dir.join(format!("{name}-install.log")).display()
+                ),
             );
         }
-        step("trunk", &format!("{TRUNK_VERSION} installed"));
+        let pending = queue.iter().map(|(tool, _, _)| *tool).collect();
+        let (send, results) = std::sync::mpsc::channel();
+        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let cancelled = cancel.clone();
+        let thread = std::thread::spawn(move || {
+            for (tool, version, args) in queue {
+                let result = install_one(&tools_dir, tool, &version, &args, &cancelled);
+                let failed = result.is_err();
+                if send.send((tool, result)).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Ok(Self {
+            done: Vec::new(),
+            pending,
+            results,
+            cancel,
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits until `tool` is installed (at once when it already was); fails if its installation failed.
+    pub fn wait_for(&mut self, tool: Tool) -> Result<()> {
+        if self.pending.contains(&tool) && !self.done.iter().any(|(t, _)| *t == tool) {
+            step(
+                tool.crate_name(),
+                "waiting for the background installation to finish",
+            );
+        }
+        while self.pending.contains(&tool) && !self.done.iter().any(|(t, _)| *t == tool) {
+            match self.results.recv() {
+                Ok(result) => self.done.push(result),
+                Err(_) => bail!(
+                    "the background installation of {} stopped before it was done",
+                    tool.crate_name()
+                ),
+            }
+        }
+        match self.done.iter().find(|(t, _)| *t == tool) {
+            Some((_, Err(message))) => bail!("{message}"),
+            Some((_, Ok(()))) => {
+                step(tool.crate_name(), "installed");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for every installation.
+    pub fn wait_all(&mut self) -> Result<()> {
+        for tool in self.pending.clone() {
+            self.wait_for(tool)?;
+        }
         Ok(())
     }
 }
 
-impl Drop for TrunkInstall {
+impl Drop for ToolInstalls {
     fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
+        self.cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
+    }
+}
+
+/// `nice cargo install NAME --version VERSION ARGS`, its output in `tools_dir/NAME-install.log`; killed when
+/// `cancel` is set. `Err` holds a message naming the log (whose text is printed too).
+fn install_one(
+    tools_dir: &Path,
+    tool: Tool,
+    version: &str,
+    args: &[&str],
+    cancel: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<(), String> {
+    let name = tool.crate_name();
+    let log = tools_dir.join(format!("{name}-install.log"));
+    let run = || -> Result<std::process::ExitStatus> {
+        let out = std::fs::File::create(&log)?;
+        let mut child = Command::new("nice")
+            .args(["-n", "10", "cargo", "install", name, "--version", version])
+            .args(args)
+            // Shared by the installs (and kept, so that an interrupted one resumes where it was).
+            .arg("--target-dir")
+            .arg(tools_dir.join("install-target"))
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .with_context(|| format!("could not start `cargo install {name}`"))?;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("cancelled");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    match run() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            eprintln!("{text}");
+            Err(format!(
+                "cargo install {name} failed ({status}); its output is above and in {}",
+                log.display()
+            ))
+        }
+        Err(error) => Err(format!("cargo install {name}: {error:#}")),
     }
 }
 
@@ -453,28 +553,6 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
     install.args(&missing);
     run_cmd(&mut install)
-}
-
-/// `cargo install NAME --version VERSION` unless `NAME --version` already reports that version.
-fn cargo_install(name: &str, version: &str, extra: &[&str]) -> Result<()> {
-    let binary = if name == "wasm-bindgen-cli" {
-        "wasm-bindgen"
-    } else {
-        name
-    };
-    if installed_version(binary).as_deref() == Some(version) {
-        step(name, &format!("{version} already installed"));
-        return Ok(());
-    }
-    step(
-        name,
-        &format!("cargo install {name} {version} (takes minutes the first time)"),
-    );
-    run_cmd(
-        Command::new("cargo")
-            .args(["install", name, "--version", version])
-            .args(extra),
-    )
 }
 
 /// The `wasm-bindgen` version in Cargo.lock: wasm-bindgen-cli must match it exactly.

@@ -105,12 +105,12 @@ fn prepare_sample(root: &Path) {
 /// trunk passes `--offline` on to cargo, which then cannot fetch the crates that `-Zbuild-std` needs for std
 /// itself; so cargo builds the app first, online, with the very arguments trunk uses (trunk's own build is
 /// then a no-op), and trunk runs offline so that it never tries to download wasm-bindgen or wasm-opt.
-/// `trunk` is its installation when it is still running in the background: everything that needs no
-/// trunk (the data, the model, the three cargo builds) is done first, then it is waited for.
+/// `installs` are trunk's and wasm-bindgen's installations when they may still be running in the background: everything
+/// that needs neither (the data, the model, the three cargo builds) is done first, then they are waited for.
 pub fn build(
     root: &Path,
     toolchain: &Toolchain,
-    trunk_install: Option<crate::setup::TrunkInstall>,
+    installs: Option<&mut crate::setup::ToolInstalls>,
 ) -> Result<()> {
     crate::data::prepare(root)?;
     prepare_model(root)?;
@@ -137,8 +137,8 @@ pub fn build(
         run_cmd(&mut cargo)?;
     }
     compile_threaded_worker(root, toolchain, &version)?;
-    if let Some(install) = trunk_install {
-        install.wait()?;
+    if let Some(installs) = installs {
+        installs.wait_all()?;
     }
     let mut trunk = Command::new("trunk");
     trunk

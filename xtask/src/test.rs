@@ -79,8 +79,8 @@ pub struct TestArgs {
 /// Runs setup, then the selected stages; fails on the first failing stage.
 pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     let started = Instant::now();
-    // trunk, when missing, installs in the background until the e2e stage needs it.
-    let (toolchain, mut trunk) = setup::run_for_tests(root)?;
+    // wasm-bindgen-cli and trunk, when missing, install in the background until a stage needs them.
+    let (toolchain, mut installs) = setup::run_for_tests(root)?;
     let mut timings = vec![("Setup".to_owned(), started.elapsed())];
     let stages = if args.only.is_empty() {
         ALL_STAGES.to_vec()
@@ -107,20 +107,18 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
         }
         eprintln!("\n=== test: {name} ===");
         let t = Instant::now();
-        if stage == Stage::E2e {
-            if let Some(trunk) = trunk.take() {
-                trunk.wait()?;
-            }
+        match stage {
+            Stage::Wasm => installs.wait_for(setup::Tool::WasmBindgen)?,
+            Stage::E2e => installs.wait_all()?,
+            _ => {}
         }
         passed::forget(root, &name);
         run_stage(root, &toolchain, stage, &args.e2e)?;
         passed::record(root, &name, &hash)?;
         timings.push((name, t.elapsed()));
     }
-    // Not needed by the stages asked for, but installed all the same: the next run finds it.
-    if let Some(trunk) = trunk.take() {
-        trunk.wait()?;
-    }
+    // Not needed by the stages asked for, but installed all the same: the next run finds them.
+    installs.wait_all()?;
     eprintln!("\nAll stages passed:");
     for (stage, time) in timings {
         eprintln!("  {stage:<22} {:>7.1} s", time.as_secs_f64());
@@ -186,16 +184,11 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage, e2e: &[String]) -
             let assets = server::serve_test_assets(&weights_dir, &root.join("../shared/fixtures"))?;
             let mut cmd = wasm_test_cargo(toolchain, &assets.url);
             cmd.env("TMPDIR", browser_tmpdir(root)?);
-            cmd.args([
-                "test",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--lib",
-                "--tests",
-            ]);
+            cmd.args(["test", "--target", "wasm32-unknown-unknown"]);
             for package in WASM_TEST_PACKAGES {
                 cmd.args(["-p", package]);
             }
+            cmd.args(wasm_test_targets(root)?);
             run_cmd(&mut cmd)
         }
         Stage::E2e => {
@@ -203,6 +196,57 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage, e2e: &[String]) -
             end_to_end(root, e2e)
         }
     }
+}
+
+/// The test targets of [`WASM_TEST_PACKAGES`] that hold wasm-bindgen tests, as cargo's target options:
+/// `--test NAME` for each `tests/NAME.rs` that mentions `wasm_bindgen_test`, and `--lib` when a crate's `src/`
+/// does. The others hold native tests only, and building them for wasm32 (the whole crate again, with
+/// `cfg(test)`, for a library's unit tests) would take minutes to run nothing.
+fn wasm_test_targets(root: &Path) -> Result<Vec<String>> {
+    fn mentions_wasm_tests(dir: &Path) -> Result<bool> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                if mentions_wasm_tests(&path)? {
+                    return Ok(true);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && std::fs::read_to_string(&path)?.contains("wasm_bindgen_test")
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+    let mut targets = Vec::new();
+    let mut lib = false;
+    for package in WASM_TEST_PACKAGES {
+        let dir = root.join("crates").join(package);
+        lib |= mentions_wasm_tests(&dir.join("src"))?;
+        let tests = dir.join("tests");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&tests)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "rs")
+                && std::fs::read_to_string(&path)?.contains("wasm_bindgen_test")
+            {
+                if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                    names.push(stem.to_owned());
+                }
+            }
+        }
+        names.sort();
+        for name in names {
+            targets.extend(["--test".to_owned(), name]);
+        }
+    }
+    if lib {
+        targets.push("--lib".to_owned());
+    }
+    if targets.is_empty() {
+        bail!("no wasm-bindgen tests found in {WASM_TEST_PACKAGES:?}");
+    }
+    Ok(targets)
 }
 
 /// A `cargo` command for wasm32 tests in headless Chromium (wasm-bindgen-test-runner + chromedriver), with the
