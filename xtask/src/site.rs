@@ -123,8 +123,9 @@ pub fn build(
         ("crates/app/Cargo.toml", "app", "app-release"),
         ("crates/classifier-worker/Cargo.toml", "worker", "release"),
     ] {
-        let mut cargo = toolchain.wasm_cargo();
+        let mut cargo = Command::new("cargo");
         cargo
+            .envs(toolchain.site_env())
             .args([
                 "build",
                 "--target=wasm32-unknown-unknown",
@@ -144,7 +145,7 @@ pub fn build(
     trunk
         .args(["build", "--release", "--offline"])
         .current_dir(root)
-        .envs(toolchain.wasm_env())
+        .envs(toolchain.site_env())
         .env(
             "TRUNK_TOOLS_WASM_OPT",
             crate::setup::wasm_opt_version(root)?,

@@ -1,8 +1,9 @@
 //! Entry point of the Kinetiscope web app.
 
+/// No panic hook: the site's build aborts on a panic at once, without running one (`Toolchain::site_env` in
+/// xtask says why).
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }
 
