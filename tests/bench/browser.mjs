@@ -22,9 +22,10 @@ async function ours(page, script, count) {
     const worker = new Worker(script);
     const next = (kind) => new Promise((resolve, reject) => {
       worker.onmessage = (e) => {
+        // Messages from the worker are `{ <kind>: { <fields> } }` (protocol::FromWorker).
         const m = e.data;
-        if (m.kind === 'failed') reject(new Error(m.message));
-        else if (m.kind === kind) resolve(m);
+        if (m.failed) reject(new Error(m.failed.message));
+        else if (m[kind]) resolve(m[kind]);
       };
       worker.onerror = (e) => reject(new Error(e.message));
     });

@@ -163,9 +163,10 @@ test('threaded worker: the reference logits (rel. L2 < 1e-4) with the f32 weight
     const header = { input: { shape: [1, frames] } };
     const worker = new Worker('/worker-mt/loader.js');
     const next = (kind) => new Promise((resolve, reject) => {
+      // Messages from the worker are `{ <kind>: { <fields> } }` (protocol::FromWorker).
       worker.onmessage = ({ data }) => {
-        if (data.kind === 'failed') reject(new Error(data.message));
-        else if (data.kind === kind) resolve(data);
+        if (data.failed) reject(new Error(data.failed.message));
+        else if (data[kind]) resolve(data[kind]);
       };
     });
     await next('booted');

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::run_cmd;
 use crate::setup::Toolchain;
@@ -155,7 +155,27 @@ pub fn build(
     run_cmd(&mut trunk)?;
     place_threaded_worker(root)?;
     add_content_security_policy(&root.join("dist"))?;
-    finish_service_worker(&root.join("dist"))
+    finish_service_worker(&root.join("dist"))?;
+    let bytes = app_wasm_bytes(&root.join("dist"))?;
+    eprintln!("site: the app's wasm is {bytes} bytes (budget {APP_WASM_BUDGET})");
+    Ok(())
+}
+
+/// What the explorer's wasm may weigh, in bytes before compression: every visitor downloads it before seeing a
+/// class list. `cargo xtask test` fails above it.
+pub const APP_WASM_BUDGET: u64 = 1_200_000;
+
+/// The size in bytes of the app's wasm in `dist` (`app-<hash>_bg.wasm`, trunk's name).
+pub fn app_wasm_bytes(dist: &Path) -> Result<u64> {
+    for entry in std::fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("app-") && name.ends_with("_bg.wasm") {
+            return Ok(entry.metadata()?.len());
+        }
+    }
+    bail!("no app-*_bg.wasm in {}", dist.display())
 }
 
 /// The site's Content-Security-Policy, less the hash of trunk's inline loader (added per build): its

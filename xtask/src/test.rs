@@ -193,6 +193,14 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage, e2e: &[String]) -
         }
         Stage::E2e => {
             site::build(root, toolchain, None)?;
+            let bytes = site::app_wasm_bytes(&root.join("dist"))?;
+            if bytes > site::APP_WASM_BUDGET {
+                bail!(
+                    "the app's wasm is {bytes} bytes, over its budget of {} (xtask/src/site.rs): \
+                     the first visit of every visitor downloads it",
+                    site::APP_WASM_BUDGET
+                );
+            }
             end_to_end(root, e2e)
         }
     }

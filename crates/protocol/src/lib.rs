@@ -14,7 +14,10 @@ pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
 /// The version of these messages. The worker announces it in [`FromWorker::Booted`]; a page whose
 /// version differs (an old page that started a newly deployed worker, or the reverse) stops and
 /// asks for a reload instead of exchanging messages neither side fully understands.
-pub const PROTOCOL_VERSION: u32 = 4;
+///
+/// Version 5 changed the shape of [`FromWorker`] messages (see there); [`LegacyBoot`] still reads the boot
+/// announcement of older workers, so that the page can tell them apart.
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The name of the Cache API cache that holds the model weights. Versioned by the weights format, not by the
 /// app build, so that app updates (and the service worker's clean-up of old app caches) keep the weights.
@@ -202,9 +205,15 @@ impl ModelReady {
     }
 }
 
-/// From the worker to the app.
+/// From the worker to the app, as `{ "<kind>": { <fields> } }` (serde's external tagging), e.g.
+/// `{ "failed": { "id": 3, "message": "…" } }`.
+///
+/// Not `{ "kind": …, <fields> }` like [`ToWorker`]: reading that shape, the app (where size counts: every
+/// visitor downloads it) would buffer each message into serde's generic `Content` tree first, and that code,
+/// instantiated for every message type, was 41,964 bytes of its wasm (after wasm-opt). The worker reads [`ToWorker`], so the
+/// cost of its tag stays there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum FromWorker {
     /// The worker's WASM is running and listening (messages posted before this are lost).
     Booted {
@@ -288,6 +297,25 @@ pub enum FromWorker {
     },
 }
 
+/// The boot announcement of a worker of protocol version 4 or older, `{ "kind": "booted", "version": n }`
+/// (`version` absent before version 2: read as 0). A page that cannot read a message as a [`FromWorker`] tries
+/// this, to tell an old worker (a mismatch to report) from a broken message.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LegacyBoot {
+    /// The message's kind: `"booted"` for a boot announcement.
+    pub kind: String,
+    /// The worker's protocol version.
+    #[serde(default)]
+    pub version: u32,
+}
+
+impl LegacyBoot {
+    /// The old worker's version, when this is its boot announcement.
+    pub fn version(&self) -> Option<u32> {
+        (self.kind == "booted").then_some(self.version)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -328,18 +356,30 @@ mod tests {
             version: PROTOCOL_VERSION,
         })
         .unwrap();
-        assert_eq!(booted["version"], PROTOCOL_VERSION);
-        // A version-1 worker said only `{"kind": "booted"}`: it reads as version 0, a mismatch.
-        assert_eq!(
-            serde_json::from_str::<FromWorker>(r#"{"kind":"booted"}"#).unwrap(),
-            FromWorker::Booted { version: 0 }
-        );
+        assert_eq!(booted["booted"]["version"], PROTOCOL_VERSION);
         let reply = FromWorker::Failed {
             id: None,
             message: "no weights".into(),
         };
         let json = serde_json::to_string(&reply).unwrap();
-        assert!(json.contains("\"kind\":\"failed\""), "{json}");
+        assert_eq!(json, r#"{"failed":{"id":null,"message":"no weights"}}"#);
+        assert_eq!(serde_json::from_str::<FromWorker>(&json).unwrap(), reply);
+    }
+
+    #[test]
+    fn an_old_workers_boot_announcement_is_recognised_as_such() {
+        // Version 4 workers tagged their messages with `kind`; a version-1 worker said only `{"kind": "booted"}`.
+        for (text, version) in [
+            (r#"{"kind":"booted","version":4}"#, 4),
+            (r#"{"kind":"booted"}"#, 0),
+        ] {
+            assert!(serde_json::from_str::<FromWorker>(text).is_err(), "{text}");
+            let old: LegacyBoot = serde_json::from_str(text).unwrap();
+            assert_eq!(old.version(), Some(version), "{text}");
+        }
+        let other: LegacyBoot =
+            serde_json::from_str(r#"{"kind":"ready","backend":"cpu"}"#).unwrap();
+        assert_eq!(other.version(), None);
     }
 
     fn ready(warmup_ms: f64) -> ModelReady {
@@ -360,13 +400,12 @@ mod tests {
     }
 
     #[test]
-    fn ready_carries_its_fields_beside_the_kind_tag() {
+    fn ready_carries_its_fields_under_its_kind() {
         let reply = FromWorker::Ready(ready(950.0));
         let json = serde_json::to_value(&reply).unwrap();
-        assert_eq!(json["kind"], "ready");
-        assert_eq!(json["backend"], "wgpu");
-        assert_eq!(json["precision"], "f16");
-        assert_eq!(json["from_cache"], true);
+        assert_eq!(json["ready"]["backend"], "wgpu");
+        assert_eq!(json["ready"]["precision"], "f16");
+        assert_eq!(json["ready"]["from_cache"], true);
         assert_eq!(serde_json::from_value::<FromWorker>(json).unwrap(), reply);
     }
 

@@ -389,12 +389,23 @@ impl ModelClient {
                 if shared.closed.get() {
                     return;
                 }
-                let message = match serde_wasm_bindgen::from_value::<FromWorker>(event.data()) {
+                let data = event.data();
+                let message = match serde_wasm_bindgen::from_value::<FromWorker>(data.clone()) {
                     Ok(message) => message,
-                    Err(e) => {
-                        web_sys::console::error_1(&format!("unknown worker message: {e}").into());
-                        return;
-                    }
+                    // A worker of an older protocol (a cached one beside a new page) announces itself in
+                    // the old shape: a version mismatch, reported below.
+                    Err(e) => match serde_wasm_bindgen::from_value::<protocol::LegacyBoot>(data)
+                        .ok()
+                        .and_then(|old| old.version())
+                    {
+                        Some(version) => FromWorker::Booted { version },
+                        None => {
+                            web_sys::console::error_1(
+                                &format!("unknown worker message: {e}").into(),
+                            );
+                            return;
+                        }
+                    },
                 };
                 // Answers to `ask`: handed over whole.
                 if let FromWorker::Inspected { id, .. }
