@@ -11,4 +11,5 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let _ = serde_json::from_slice::<protocol::FromWorker>(data);
+    let _ = serde_json::from_slice::<protocol::LegacyBoot>(data).map(|old| old.version());
 });
