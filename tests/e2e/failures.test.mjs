@@ -42,7 +42,12 @@ async function routeWorker(page, worker) {
   for (const pattern of WORKER_SCRIPTS) {
     await page.route(pattern, async (route) => {
       const response = await route.fetch();
-      await route.fulfill({ response, body: worker(await response.text()) });
+      try {
+        await route.fulfill({ response, body: worker(await response.text()) });
+      } catch (error) {
+        // Unrouted (or the page closed) while the original was fetched: Playwright let the request through.
+        if (!/Route is already handled|closed/.test(String(error))) throw error;
+      }
     });
   }
 }
@@ -96,13 +101,20 @@ test('a worker that crashes mid-analysis: the analysis and the model say so, "Tr
   await unrouteWorker(page);
   await page.getByTestId('model-retry').click();
   await modelReady(page, 'cpu', 120_000);
+  // The crashed worker was terminated: one classifier worker is alive, the new one.
+  const classifiers = page.workers().filter((w) => /worker_loader\.js|worker-mt\/loader\.js/.test(w.url()));
+  assert.equal(classifiers.length, 1, classifiers.map((w) => w.url()).join(', '));
   await page.context().close();
 });
 
 test('a worker that never starts: after 60 s a message and "Try again", which starts it', async () => {
   const page = await open({ worker: () => '// this worker never boots\n', clock: true });
+  const single = page.waitForRequest('**/worker_loader.js');
   await page.goto(`${BASE_URL}/classify?backend=cpu`);
   await page.getByTestId('model-status').filter({ hasText: 'Starting the classifier' }).waitFor();
+  // The threaded build (the page is isolated) is given 20 s, then the single-threaded build 60 s.
+  await page.clock.fastForward('00:21');
+  await single;
   await page.clock.fastForward('01:01');
   const message = await modelError(page);
   assert.match(message, /did not start within 60 s\. Press “Try again”, or reload the page\./, message);
@@ -157,5 +169,74 @@ test('files the browser cannot use: an unplayable video, a too-short one, an ima
   await screenshot(page, 'failure-not-a-gif');
   // The model is untouched by all that.
   assert.equal(await page.getByTestId('model-status').getAttribute('data-backend'), 'cpu');
+  await page.context().close();
+});
+
+test('a question the worker never answers (/inside): the worker is stopped, the page says so and works again', async () => {
+  // The worker drops every inspection request before its handler sees it: a request that is never answered,
+  // as a hung pool thread would leave it.
+  const drop = (js) => `self.addEventListener('message', (e) => { if (e.data?.message?.kind === 'inspect') e.stopImmediatePropagation(); });\n${js}`;
+  const page = await open({ worker: drop, clock: true });
+  await page.goto(`${BASE_URL}/classify?backend=cpu&threads=1`);
+  await modelReady(page, 'cpu', 120_000);
+  await page.getByTestId('sample').click();
+  await page.getByTestId('timeline').waitFor({ timeout: 240_000 });
+  await page.getByTestId('inside-link').click();
+  await page.waitForURL(/\/inside$/);
+  await page.getByTestId('show-activations').click();
+  // Longer than any limit a window of the longest length may take (20 × its expected time, at least a minute).
+  await page.clock.fastForward('30:00');
+  await page.getByTestId('inside-error').filter({ hasText: /did not answer a question from this page within \d+ s and was stopped/ }).waitFor({ timeout: 30_000 });
+  // Back on /classify (in the app, no reload) the model starts again: exactly one classifier worker is alive.
+  await unrouteWorker(page);
+  await page.getByRole('link', { name: 'Classifier' }).first().click();
+  await page.waitForURL(/\/classify/);
+  await modelReady(page, 'cpu', 120_000);
+  const classifiers = page.workers().filter((w) => /worker_loader\.js|worker-mt\/loader\.js/.test(w.url()));
+  assert.equal(classifiers.length, 1, classifiers.map((w) => w.url()).join(', '));
+  await page.context().close();
+});
+
+test('a weights file longer than its manifest says: cut off at the manifest size, and said so', async () => {
+  const page = await open();
+  let longest = 0;
+  await page.route('**/model/*.safetensors', async (route) => {
+    const response = await route.fetch();
+    const body = Buffer.concat([await response.body(), Buffer.alloc(4 << 20, 7)]);
+    longest = body.length;
+    await route.fulfill({ response, body, headers: { ...response.headers(), 'content-length': String(body.length) } });
+  });
+  await page.goto(`${BASE_URL}/classify?backend=cpu&threads=1`);
+  const message = await modelError(page);
+  assert.ok(longest > 0, 'the weights were requested');
+  assert.match(message, /\.safetensors is larger than the manifest says: more than its \d+ bytes arrived/, message);
+  await page.context().close();
+});
+
+test('leaving /inside while it waits for the worker, then classifying again: answers reach the right requests', async () => {
+  const page = await open();
+  await page.goto(`${BASE_URL}/classify?backend=cpu&threads=1`);
+  await modelReady(page, 'cpu', 120_000);
+  const analyse = async () => {
+    await page.getByTestId('sample').click();
+    await page.getByTestId('timeline').waitFor({ timeout: 240_000 });
+  };
+  await analyse();
+  await page.getByTestId('inside-link').click();
+  await page.waitForURL(/\/inside$/);
+  await page.getByTestId('layer-picker').selectOption('Mixed_5c');
+  await page.getByTestId('show-activations').click();
+  // Away at once, while the worker computes; then the sample again, which waits for the worker to be free.
+  await page.getByRole('link', { name: 'Classifier' }).first().click();
+  await page.waitForURL(/\/classify/);
+  await analyse();
+  assert.match(await page.getByTestId('overall').innerText(), /playing cricket/);
+  // /inside again: its answer is the inspection of the new last window, not a stale one.
+  await page.getByTestId('inside-link').click();
+  await page.waitForURL(/\/inside$/);
+  await page.getByTestId('layer-picker').selectOption('Mixed_5c');
+  await page.getByTestId('show-activations').click();
+  await page.locator('[data-testid="activations"][data-layer="Mixed_5c"]').waitFor({ timeout: 120_000 });
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -1,13 +1,15 @@
 // The threaded classifier worker (crates/classifier-worker, built with WebAssembly threads by `cargo xtask`):
 // wasm-bindgen's no-modules glue, instantiated on a new shared memory. Its CPU executor's threads run in
 // thread.js workers on that same memory (crates/classifier-worker/src/threads.rs).
-// A module that cannot start (no shared memory here, an older browser) is reported to the page, which then
-// starts the single-threaded build instead.
-try {
-  importScripts('./worker.js');
-  wasm_bindgen({ module_or_path: './worker_bg.wasm' }).catch((error) => {
-    self.postMessage({ kind: 'failed', id: null, message: `the threaded classifier did not start: ${error}` });
+//
+// A module that cannot start (its files missing, no shared memory here, an older browser) throws: the error
+// reaches the page as this worker's `error` event, and the page starts the single-threaded build instead
+// (crates/app/src/classifier/client.rs). This file sends no message of its own, so it restates nothing of the
+// protocol between the page and the worker (crates/protocol): once the module runs, it speaks for itself.
+importScripts('./worker.js');
+wasm_bindgen({ module_or_path: './worker_bg.wasm' }).catch((error) => {
+  // Thrown outside the promise, so that it is an uncaught error of this worker, which the page receives.
+  setTimeout(() => {
+    throw new Error(`the threaded classifier did not start: ${error}`);
   });
-} catch (error) {
-  self.postMessage({ kind: 'failed', id: null, message: `the threaded classifier did not load: ${error}` });
-}
+});

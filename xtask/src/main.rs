@@ -14,6 +14,8 @@
 mod bench;
 mod data;
 mod fuzz;
+#[cfg(test)]
+mod lints;
 mod passed;
 mod server;
 mod setup;

@@ -276,28 +276,30 @@ impl ToolInstalls {
 
     /// Waits until `tool` is installed (at once when it already was); fails if its installation failed.
     pub fn wait_for(&mut self, tool: Tool) -> Result<()> {
-        if self.pending.contains(&tool) && !self.done.iter().any(|(t, _)| *t == tool) {
+        if !self.pending.contains(&tool) {
+            return Ok(());
+        }
+        if !self.done.iter().any(|(t, _)| *t == tool) {
             step(
                 tool.crate_name(),
                 "waiting for the background installation to finish",
             );
         }
-        while self.pending.contains(&tool) && !self.done.iter().any(|(t, _)| *t == tool) {
-            match self.results.recv() {
-                Ok(result) => self.done.push(result),
-                Err(_) => bail!(
+        while !self.done.iter().any(|(t, _)| *t == tool) {
+            let Ok((arrived, result)) = self.results.recv() else {
+                bail!(
                     "the background installation of {} stopped before it was done",
                     tool.crate_name()
-                ),
+                );
+            };
+            if result.is_ok() {
+                step(arrived.crate_name(), "installed");
             }
+            self.done.push((arrived, result));
         }
         match self.done.iter().find(|(t, _)| *t == tool) {
             Some((_, Err(message))) => bail!("{message}"),
-            Some((_, Ok(()))) => {
-                step(tool.crate_name(), "installed");
-                Ok(())
-            }
-            None => Ok(()),
+            _ => Ok(()),
         }
     }
 

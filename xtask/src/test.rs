@@ -211,33 +211,28 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage, e2e: &[String]) -
 /// does. The others hold native tests only, and building them for wasm32 (the whole crate again, with
 /// `cfg(test)`, for a library's unit tests) would take minutes to run nothing.
 fn wasm_test_targets(root: &Path) -> Result<Vec<String>> {
-    fn mentions_wasm_tests(dir: &Path) -> Result<bool> {
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                if mentions_wasm_tests(&path)? {
+    /// Whether `path` (a file, or a folder searched whole) holds Rust code that mentions `wasm_bindgen_test`.
+    fn mentions_wasm_tests(path: &Path) -> Result<bool> {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path)? {
+                if mentions_wasm_tests(&entry?.path())? {
                     return Ok(true);
                 }
-            } else if path.extension().is_some_and(|e| e == "rs")
-                && std::fs::read_to_string(&path)?.contains("wasm_bindgen_test")
-            {
-                return Ok(true);
             }
+            return Ok(false);
         }
-        Ok(false)
+        Ok(path.extension().is_some_and(|e| e == "rs")
+            && std::fs::read_to_string(path)?.contains("wasm_bindgen_test"))
     }
     let mut targets = Vec::new();
     let mut lib = false;
     for package in WASM_TEST_PACKAGES {
         let dir = root.join("crates").join(package);
         lib |= mentions_wasm_tests(&dir.join("src"))?;
-        let tests = dir.join("tests");
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(&tests)? {
+        for entry in std::fs::read_dir(dir.join("tests"))? {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "rs")
-                && std::fs::read_to_string(&path)?.contains("wasm_bindgen_test")
-            {
+            if path.is_file() && mentions_wasm_tests(&path)? {
                 if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
                     names.push(stem.to_owned());
                 }

@@ -36,8 +36,23 @@ fn scope() -> WorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-async fn get(url: &str) -> Result<Response, String> {
-    let response = JsFuture::from(scope().fetch_with_str(url))
+/// How a request may use the browser's HTTP cache.
+#[derive(Clone, Copy)]
+enum HttpCache {
+    /// As the server's headers allow (the manifest: small, and it must be current anyway).
+    Default,
+    /// Neither read nor written: the weights, of which this worker keeps its own checked copy in the Cache API.
+    /// An HTTP-cache copy would take the disk twice and could hand back the very bytes that just failed their
+    /// hash check when they are downloaded again.
+    NoStore,
+}
+
+async fn get(url: &str, http_cache: HttpCache) -> Result<Response, String> {
+    let init = web_sys::RequestInit::new();
+    if let HttpCache::NoStore = http_cache {
+        init.set_cache(web_sys::RequestCache::NoStore);
+    }
+    let response = JsFuture::from(scope().fetch_with_str_and_init(url, &init))
         .await
         .map_err(|e| {
             if scope().navigator().on_line() {
@@ -61,7 +76,7 @@ async fn get(url: &str) -> Result<Response, String> {
 
 /// The manifest at `url`.
 pub async fn manifest(url: &str) -> Result<Manifest, String> {
-    let response = get(url).await?;
+    let response = get(url, HttpCache::Default).await?;
     let text = JsFuture::from(response.text().map_err(|e| describe(&e))?)
         .await
         .map_err(|e| describe(&e))?
@@ -87,15 +102,22 @@ async fn model_cache() -> Option<Cache> {
         .ok()
 }
 
-/// Reads a response body chunk by chunk, calling `progress` with the bytes so far.
+/// The most bytes reserved up front for a download, whatever the manifest says (the f32 weights are 51 MB).
+const MAX_RESERVE: usize = 64 << 20;
+
+/// Reads the body of `entry`'s file chunk by chunk, calling `progress` with the bytes so far. A body longer
+/// than the manifest's size is cut off as soon as it passes it: a server that sends another file, or one
+/// without end, costs no more memory than the right one.
 async fn read_body(
     response: &Response,
-    capacity: usize,
+    entry: &FileEntry,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Vec<u8>, String> {
     let body = response.body().ok_or("the response has no body")?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = Vec::with_capacity(capacity);
+    let limit = usize::try_from(entry.bytes).unwrap_or(usize::MAX);
+    // The manifest comes from the server too: reserve at most what the real weights take.
+    let mut bytes = Vec::with_capacity(limit.min(MAX_RESERVE));
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
@@ -111,7 +133,15 @@ async fn read_body(
             .map_err(|e| describe(&e))?
             .unchecked_into();
         let start = bytes.len();
-        bytes.resize(start + value.length() as usize, 0);
+        let end = start.saturating_add(value.length() as usize);
+        if end > limit {
+            let _ = reader.cancel();
+            return Err(format!(
+                "{} is larger than the manifest says: more than its {} bytes arrived (the server sends another file)",
+                entry.name, entry.bytes
+            ));
+        }
+        bytes.resize(end, 0);
         value.copy_to(&mut bytes[start..]);
         progress(bytes.len() as u64);
     }
@@ -147,12 +177,11 @@ pub async fn weights(
     progress: &mut dyn FnMut(u64, bool),
 ) -> Result<Weights, String> {
     let cache = model_cache().await;
-    let capacity = usize::try_from(entry.bytes).unwrap_or(0);
     let mut notes = Vec::new();
     if let Some(cache) = &cache {
         let hit = JsFuture::from(cache.match_with_str(url)).await;
         if let Ok(hit) = hit.and_then(|h| h.dyn_into::<Response>()) {
-            let read = read_body(&hit, capacity, &mut |n| progress(n, true)).await;
+            let read = read_body(&hit, entry, &mut |n| progress(n, true)).await;
             match read.and_then(|bytes| check(bytes, entry)) {
                 Ok(verified) => {
                     return Ok(Weights {
@@ -171,8 +200,8 @@ pub async fn weights(
             }
         }
     }
-    let response = get(url).await?;
-    let bytes = read_body(&response, capacity, &mut |n| progress(n, false)).await?;
+    let response = get(url, HttpCache::NoStore).await?;
+    let bytes = read_body(&response, entry, &mut |n| progress(n, false)).await?;
     let verified =
         check(bytes, entry).map_err(|e| format!("{e}. Reload the page to download it again."))?;
     if let Some(cache) = &cache {

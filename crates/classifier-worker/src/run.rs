@@ -126,6 +126,16 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
                 return;
             }
             state.borrow_mut().loading = true;
+            // The threads first: a threaded build whose pool cannot start hands over to the single-threaded
+            // build (the page starts it) before anything is downloaded.
+            let threads = match start_threads(threads).await {
+                Ok(threads) => threads,
+                Err(message) => {
+                    state.borrow_mut().loading = false;
+                    post(&FromWorker::Unstartable { message });
+                    return;
+                }
+            };
             let loaded = load(backend, precision, &manifest_url, threads).await;
             let mut state = state.borrow_mut();
             state.loading = false;
@@ -253,17 +263,6 @@ fn finish(state: &RefCell<State>, model: Model, id: u32, result: Result<FromWork
     }
 }
 
-/// Refuses a `what` (window, clip) shorter than the network takes.
-fn check_length(what: &str, count: usize) -> Result<(), String> {
-    if count < protocol::MIN_FRAMES {
-        return Err(format!(
-            "a {what} needs at least {} frames, got {count}",
-            protocol::MIN_FRAMES
-        ));
-    }
-    Ok(())
-}
-
 /// Runs the engine on a pre-processed clip and times it (ms); a fallback to the CPU on the way is logged and
 /// announced with a new `Ready`.
 async fn timed_classify(
@@ -293,19 +292,12 @@ async fn run(
     count: usize,
     frames: &Array,
 ) -> Result<FromWorker, String> {
-    check_length("clip", count)?;
     let buffer: ArrayBuffer = frames
         .get(0)
         .dyn_into()
         .map_err(|_| "the clip is not an ArrayBuffer".to_owned())?;
-    let expected = count * FRAME_LEN * 4;
-    if buffer.byte_length() as usize != expected {
-        return Err(format!(
-            "a clip of {count} frames is {expected} bytes of f32, got {}",
-            buffer.byte_length()
-        ));
-    }
-    let mut input = vec![0.0f32; count * FRAME_LEN];
+    let floats = protocol::check_clip(count, buffer.byte_length() as usize)?;
+    let mut input = vec![0.0f32; floats];
     js_sys::Float32Array::new(&buffer).copy_to(&mut input);
     let (result, model_ms) = timed_classify(model, &input, count, false).await?;
     Ok(FromWorker::Logits {
@@ -332,10 +324,9 @@ async fn load(
     backend: BackendChoice,
     precision: PrecisionChoice,
     manifest_url: &str,
-    threads: u32,
+    threads: Threads,
 ) -> Result<Model, String> {
     let started = now();
-    let threads = start_threads(threads).await;
     // The backend first: a browser that cannot run what was asked for is told so before downloading.
     let options = Options { backend, precision };
     let selection = engine::select(options)
@@ -418,17 +409,17 @@ async fn load(
 
 /// The CPU executor's threads: a rayon pool on Web Workers in the threaded build.
 #[cfg(target_feature = "atomics")]
-async fn start_threads(wanted: u32) -> Threads {
+async fn start_threads(wanted: u32) -> Result<Threads, String> {
     crate::threads::start(wanted).await
 }
 
 /// The CPU executor's threads: one, in this build.
 #[cfg(not(target_feature = "atomics"))]
-async fn start_threads(_wanted: u32) -> Threads {
-    Threads {
+async fn start_threads(_wanted: u32) -> Result<Threads, String> {
+    Ok(Threads {
         count: 1,
         note: "the single-threaded build".into(),
-    }
+    })
 }
 
 /// Logs a switch from WebGPU to the CPU.
@@ -446,7 +437,8 @@ async fn classify(
 ) -> Result<FromWorker, String> {
     let started = now();
     let count = frames.length() as usize;
-    check_length("window", count)?;
+    protocol::check_frame_count("window", count)?;
+    // Bounded by the check: at most MAX_MESSAGE_FRAMES × FRAME_LEN floats.
     let mut input = vec![0.0f32; count * FRAME_LEN];
     let mut pixels = Vec::new();
     for (i, out) in input.chunks_exact_mut(FRAME_LEN).enumerate() {
@@ -454,6 +446,9 @@ async fn classify(
             .get(i as u32)
             .dyn_into()
             .map_err(|_| format!("frame {i} is not an ArrayBuffer"))?;
+        // Checked before the pixels are copied into this worker's memory.
+        protocol::check_window_frame(width, height, buffer.byte_length() as usize)
+            .map_err(|e| format!("frame {i}: {e}"))?;
         pixels.resize(buffer.byte_length() as usize, 0);
         Uint8Array::new(&buffer).copy_to(&mut pixels);
         let frame = FrameRef {

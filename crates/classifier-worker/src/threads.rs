@@ -29,9 +29,10 @@ pub const THREAD_NAME_PREFIX: &str = "kinetiscope-thread-";
 /// The thread workers' script, next to this worker's loader.
 const THREAD_SCRIPT: &str = "thread.js";
 
-/// How long the pool's workers may take to start, ms (they fetch nothing: the module and the memory
-/// are sent to them).
-const START_TIMEOUT_MS: i32 = 20_000;
+/// How long the pool's workers may take to start, ms. They fetch only `thread.js` and instantiate the
+/// module they are sent (compiled already) on the shared memory: well under a second where it works, so a
+/// thread silent for this long is taken for failed, and the page starts the single-threaded build.
+const START_TIMEOUT_MS: i32 = 10_000;
 
 /// Pool threads handed over by rayon's spawn handler, waiting for a worker to run them.
 static WAITING: Mutex<VecDeque<rayon::ThreadBuilder>> = Mutex::new(VecDeque::new());
@@ -63,33 +64,38 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// Starts a pool of `wanted` threads (once per worker; later calls report the first outcome). Never
-/// fails: without nested workers, or when they do not start, the executor runs on this worker's
-/// thread alone and the note says why.
-pub async fn start(wanted: u32) -> Threads {
+/// Starts a pool of `wanted` threads (once per worker; later calls report the first outcome). Fails, with
+/// the reason in words, when the pool cannot start: no nested workers, a thread worker that cannot be
+/// created, fails or does not answer within [`START_TIMEOUT_MS`]. The thread workers already created are
+/// then terminated (none is left blocked), and the page starts the single-threaded build instead.
+pub async fn start(wanted: u32) -> Result<Threads, String> {
     if let Some(threads) = STARTED.with(|s| s.borrow().as_ref().map(|(_, t)| t.clone())) {
-        return threads;
+        return Ok(threads);
     }
-    let (workers, threads) = spawn(wanted).await.unwrap_or_else(|why| {
-        let one = Threads {
-            count: 1,
-            note: format!("one thread: {why}"),
-        };
-        (Vec::new(), one)
-    });
-    STARTED.with(|s| *s.borrow_mut() = Some((workers, threads.clone())));
-    threads
+    let mut workers = Vec::new();
+    let outcome = spawn(wanted, &mut workers).await;
+    match outcome {
+        Ok(threads) => {
+            STARTED.with(|s| *s.borrow_mut() = Some((workers, threads.clone())));
+            Ok(threads)
+        }
+        Err(why) => {
+            for worker in &workers {
+                worker.terminate();
+            }
+            Err(why)
+        }
+    }
 }
 
-async fn spawn(wanted: u32) -> Result<(Vec<Worker>, Threads), String> {
+/// Creates the pool's workers into `workers` (so that the caller can terminate them whatever happens) and
+/// builds rayon's global pool on them.
+async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String> {
     if wanted <= 1 {
-        return Ok((
-            Vec::new(),
-            Threads {
-                count: 1,
-                note: "one thread was asked for".into(),
-            },
-        ));
+        return Ok(Threads {
+            count: 1,
+            note: "one thread was asked for".into(),
+        });
     }
     let scope = scope();
     if !Reflect::has(&scope, &"Worker".into()).unwrap_or(false) {
@@ -100,41 +106,59 @@ async fn spawn(wanted: u32) -> Result<(Vec<Worker>, Threads), String> {
         .map_err(|e| format!("bad thread script address: {e:?}"))?
         .href();
     let init = Array::of2(&wasm_bindgen::module(), &wasm_bindgen::memory());
-    let mut workers = Vec::new();
-    let mut ready = Array::new();
+    let ready = Array::new();
     for i in 0..wanted {
         let options = WorkerOptions::new();
         options.set_name(&format!("{THREAD_NAME_PREFIX}{i}"));
-        let worker = Worker::new_with_options(&url, &options)
-            .map_err(|e| format!("a thread worker could not be created ({e:?})"))?;
+        let worker = Worker::new_with_options(&url, &options).map_err(|e| {
+            format!(
+                "thread worker {} of {wanted} could not be created ({})",
+                i + 1,
+                crate::fetch::describe(&e)
+            )
+        })?;
+        workers.push(worker.clone());
         let started = Promise::new(&mut |resolve, reject| {
             worker.set_onmessage(Some(&resolve));
-            worker.set_onerror(Some(&reject));
+            let reject = reject.clone();
+            // An `ErrorEvent` for an error thrown in the thread's script, a plain `Event` when the script could not
+            // be loaded. Handled here (`preventDefault`), so that it does not also become an uncaught error of
+            // this worker, which the page would take for a crash of the classifier.
+            let on_error =
+                Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+                    event.prevent_default();
+                    let why = match event.dyn_ref::<web_sys::ErrorEvent>() {
+                        Some(error) => error.message(),
+                        None => "its script could not be loaded".to_owned(),
+                    };
+                    let _ = reject.call1(&JsValue::NULL, &why.into());
+                });
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            // Lives as long as the thread worker may call it (it is unset below).
+            on_error.forget();
         });
-        worker
-            .post_message(&init)
-            .map_err(|e| format!("the shared memory could not be sent to a thread ({e:?})"))?;
+        worker.post_message(&init).map_err(|e| {
+            format!(
+                "the shared memory could not be sent to a thread ({})",
+                crate::fetch::describe(&e)
+            )
+        })?;
         ready.push(&started);
-        workers.push(worker);
     }
     let timeout = Promise::new(&mut |_, reject| {
         let _ =
             scope.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, START_TIMEOUT_MS);
     });
-    ready = Array::of2(&Promise::all(&ready), &timeout);
-    let outcome = JsFuture::from(Promise::race(&ready)).await;
-    for worker in &workers {
+    let outcome = JsFuture::from(Promise::race(&Array::of2(&Promise::all(&ready), &timeout))).await;
+    for worker in workers.iter() {
         worker.set_onmessage(None);
         worker.set_onerror(None);
     }
     if let Err(e) = outcome {
-        for worker in &workers {
-            worker.terminate();
-        }
+        // A thread's error (text), or the timeout (undefined).
         let what = e
-            .dyn_ref::<web_sys::ErrorEvent>()
-            .map(|e| e.message())
-            .unwrap_or_else(|| format!("not started within {} s", START_TIMEOUT_MS / 1000));
+            .as_string()
+            .unwrap_or_else(|| format!("not all started within {} s", START_TIMEOUT_MS / 1000));
         return Err(format!("the thread workers failed ({what})"));
     }
     rayon::ThreadPoolBuilder::new()
@@ -150,11 +174,8 @@ async fn spawn(wanted: u32) -> Result<(Vec<Worker>, Threads), String> {
         .build_global()
         .map_err(|e| format!("the thread pool could not be built ({e})"))?;
     let cores = scope.navigator().hardware_concurrency();
-    Ok((
-        workers,
-        Threads {
-            count: wanted,
-            note: format!("{wanted} threads on Web Workers ({cores} logical cores reported)"),
-        },
-    ))
+    Ok(Threads {
+        count: wanted,
+        note: format!("{wanted} threads on Web Workers ({cores} logical cores reported)"),
+    })
 }

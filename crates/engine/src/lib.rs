@@ -278,6 +278,7 @@ impl Engine {
         frames: usize,
         features: bool,
     ) -> Result<Forward, ExecError> {
+        check_length(input, frames).map_err(ExecError::Other)?;
         match &mut self.executor {
             Executor::Wgpu(model) => {
                 let options = RunOptions {
@@ -520,9 +521,17 @@ impl Engine {
     }
 }
 
-/// Checks that `input` holds a clip of `frames` frames.
+/// Checks that `input` holds a clip of `frames` frames, [`i3d_core::arch::MIN_FRAMES`] to
+/// [`i3d_core::arch::MAX_FRAMES`]: the count is bounded before any size is computed from it, and the size
+/// is computed with checked arithmetic, so no count can wrap on wasm32 and pass.
 fn check_length(input: &[f32], frames: usize) -> Result<(), Error> {
-    let expected = Shape::clip(frames).elements();
+    i3d_core::arch::check_frames(frames)?;
+    let expected = i3d_core::preprocess::FRAME_LEN.checked_mul(frames).ok_or(
+        i3d_core::Error::TooManyFrames {
+            frames,
+            max: i3d_core::arch::MAX_FRAMES,
+        },
+    )?;
     if input.len() != expected {
         return Err(Error::InputLength {
             got: input.len(),

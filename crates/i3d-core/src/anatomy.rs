@@ -270,10 +270,13 @@ pub fn channel_means(values: &[f32], shape: Shape) -> Vec<f32> {
 /// The `k` channels with the largest mean activation, strongest first (ties: lower index first):
 /// (channel, mean).
 pub fn strongest_channels(values: &[f32], shape: Shape, k: usize) -> Vec<(usize, f32)> {
-    let mut ranked: Vec<(usize, f32)> = channel_means(values, shape)
-        .into_iter()
-        .enumerate()
-        .collect();
+    strongest_of(&channel_means(values, shape), k)
+}
+
+/// The `k` largest of per-channel `means` (from [`channel_means`]), strongest first (ties: lower index
+/// first): (channel, mean).
+pub fn strongest_of(means: &[f32], k: usize) -> Vec<(usize, f32)> {
+    let mut ranked: Vec<(usize, f32)> = means.iter().copied().enumerate().collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     ranked.truncate(k);
     ranked

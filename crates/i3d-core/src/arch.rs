@@ -17,6 +17,11 @@ pub type Dims3 = [usize; 3];
 /// steps after the ÷8 temporal reduction (9 → 5 → 3 → 2).
 pub const MIN_FRAMES: usize = 9;
 
+/// Longest clip (frames) the network is run on in one pass: a minute at 25 fps. Bounds what a clip can
+/// make an executor allocate (its input alone is 1500 × 224×224×3 f32 = 903 MB), and keeps every size
+/// product far from `usize::MAX` on 32-bit targets (wasm32), where an unchecked count could wrap.
+pub const MAX_FRAMES: usize = 1500;
+
 /// Spatial side (pixels) of the network input after the centre crop.
 pub const INPUT_SIZE: usize = 224;
 
@@ -440,17 +445,29 @@ pub const I3D_LAYERS: &[Layer] = &[
     },
 ];
 
-/// Checks a clip input shape: N×T×224×224×3 with T ≥ [`MIN_FRAMES`].
+/// Checks a clip input shape: N×T×224×224×3 with [`MIN_FRAMES`] ≤ T ≤ [`MAX_FRAMES`].
 pub fn check_input(input: Shape) -> Result<(), Error> {
-    if input.t < MIN_FRAMES {
-        return Err(Error::TooFewFrames {
-            frames: input.t,
-            min: MIN_FRAMES,
-        });
-    }
+    check_frames(input.t)?;
     if input.h != INPUT_SIZE || input.w != INPUT_SIZE || input.c != 3 || input.n == 0 {
         return Err(Error::InputShape {
             got: input.dims().to_vec(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks a clip's frame count: [`MIN_FRAMES`] ≤ `frames` ≤ [`MAX_FRAMES`].
+pub fn check_frames(frames: usize) -> Result<(), Error> {
+    if frames < MIN_FRAMES {
+        return Err(Error::TooFewFrames {
+            frames,
+            min: MIN_FRAMES,
+        });
+    }
+    if frames > MAX_FRAMES {
+        return Err(Error::TooManyFrames {
+            frames,
+            max: MAX_FRAMES,
         });
     }
     Ok(())

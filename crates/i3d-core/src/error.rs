@@ -11,6 +11,14 @@ pub enum Error {
         /// Minimum accepted.
         min: usize,
     },
+    /// The clip is longer than the network is run on in one pass.
+    #[error("the clip has {frames} frames; at most {max} are classified in one pass (split it into windows)")]
+    TooManyFrames {
+        /// Frames given.
+        frames: usize,
+        /// Maximum accepted.
+        max: usize,
+    },
     /// The input is not N×T×224×224×3.
     #[error("expected an input of shape 1×T×224×224×3 (NTHWC), got {got:?}")]
     InputShape {

@@ -27,7 +27,7 @@
 //! 14 bytes per clip (11 of them the id), against about 40 in CSV.
 
 use crate::error::Error;
-use crate::parse::{AnnotatedClip, Annotations, Format, Segment, Skipped, Split};
+use crate::parse::{is_formula_like, AnnotatedClip, Annotations, Format, Segment, Skipped, Split};
 use crate::youtube::YoutubeId;
 
 /// The first bytes of an asset.
@@ -102,8 +102,8 @@ pub fn encode(annotations: &Annotations) -> Vec<u8> {
     out
 }
 
-/// Decodes an asset written by [`encode`], validating everything (ids, label indices, run lengths,
-/// times); a malformed asset is an [`Error::Asset`] with the byte offset.
+/// Decodes an asset written by [`encode`], validating everything (ids, labels as [`crate::parse()`]
+/// does, label indices, run lengths, times); a malformed asset is an [`Error::Asset`] with the byte offset.
 pub fn decode(bytes: &[u8]) -> Result<Annotations, Error> {
     let mut r = Reader { bytes, at: 0 };
     if r.take(4)? != MAGIC {
@@ -127,9 +127,20 @@ pub fn decode(bytes: &[u8]) -> Result<Annotations, Error> {
     };
     let source = r.string()?;
     let label_count = r.count(1)?;
-    let labels = (0..label_count)
-        .map(|_| r.string())
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut labels = Vec::with_capacity(label_count);
+    for _ in 0..label_count {
+        let start = r.at;
+        let label = r.string()?;
+        // The same rule as `parse`: an asset is written from parsed files, but one that was not (edited,
+        // or of another build) must not bring in what `export` would write as a formula.
+        if is_formula_like(&label) {
+            return Err(r.error_at(
+                start,
+                "a label begins with =, +, -, @, a tab or a carriage return (a spreadsheet would run it as a formula)",
+            ));
+        }
+        labels.push(label);
+    }
     let n = r.count(YoutubeId::LEN + 2)?;
     let id_bytes = r.take(n * YoutubeId::LEN)?;
     let mut ids = Vec::with_capacity(n);
@@ -433,6 +444,36 @@ mod tests {
                 problem: "invalid YouTube id"
             }
         );
+    }
+
+    #[test]
+    fn formula_like_labels_are_refused() {
+        // `parse` refuses these, so the asset is written from annotations built by hand; labels are
+        // not trimmed in an asset, so a leading tab or carriage return reaches the check here.
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "@SUM(1+1)*cmd",
+            "+1+1",
+            "-2+3",
+            "\tx",
+            "\rx",
+        ] {
+            let mut annotations = sample();
+            annotations.labels[1] = bad.to_owned();
+            let bytes = encode(&annotations);
+            let at = bytes
+                .windows(bad.len())
+                .position(|w| w == bad.as_bytes())
+                .unwrap();
+            assert_eq!(
+                decode(&bytes).unwrap_err(),
+                Error::Asset {
+                    offset: at - 1,
+                    problem: "a label begins with =, +, -, @, a tab or a carriage return (a spreadsheet would run it as a formula)"
+                },
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

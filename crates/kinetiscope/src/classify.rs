@@ -13,7 +13,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use engine::{BackendChoice, Engine, Options, PrecisionChoice};
 use i3d_core::arch::{Shape, MIN_FRAMES};
-use i3d_core::preprocess::{FrameRef, Preprocessor, Resampler, FRAME_LEN};
+use i3d_core::preprocess::{
+    check_frame_size, FrameRef, Preprocessor, Resampler, FRAME_LEN, MAX_FRAME_PIXELS,
+    MAX_FRAME_SIDE,
+};
 use serde::Serialize;
 
 /// Frames used when `--frames` is not given: 10 s at 25 fps, the length of a Kinetics clip.
@@ -231,17 +234,43 @@ fn read_safetensors(path: &Path, max_frames: usize) -> Result<Clip> {
     }
 }
 
+/// Bytes the `image` crate's GIF decoder may hold at once for a GIF whose logical screen is
+/// `width`×`height` pixels (already within [`check_frame_size`]): the composited picture kept
+/// between frames and the one being made (RGBA, 4 bytes a pixel, screen-sized), and the frame being
+/// read, up to [`MAX_FRAME_PIXELS`] RGBA. The decoder checks each frame's declared size against what
+/// is left of this before allocating it, so a frame declaring more than 4K UHD is refused unread.
+fn gif_alloc_limit(width: u32, height: u32) -> u64 {
+    let screen = u64::from(width) * u64::from(height) * 4;
+    2 * screen + MAX_FRAME_PIXELS as u64 * 4
+}
+
 /// The frames of a GIF (composited), resampled to 25 fps from their delays, pre-processed: at most `max_frames`.
 /// Frames are decoded one at a time and decoding stops once `max_frames` are out, so a long GIF costs no more
-/// memory than its output; one decoded frame may not exceed the `image` crate's default limit (512 MB).
+/// memory than its output. Sizes are checked from the header before any picture is allocated: the logical
+/// screen against [`check_frame_size`] (the limits of video frames), each frame's declared size through the
+/// decoder's memory limit ([`gif_alloc_limit`]), so a tiny file declaring 11000×11000 costs nothing.
 fn read_gif(path: &Path, max_frames: usize) -> Result<Clip> {
     use image::{AnimationDecoder, ImageDecoder};
     let file =
         BufReader::new(std::fs::File::open(path).with_context(|| path.display().to_string())?);
+    // Reads the header and the global palette only.
     let mut decoder = image::codecs::gif::GifDecoder::new(file)
         .with_context(|| format!("{} is not a readable GIF", path.display()))?;
+    let (width, height) = decoder.dimensions();
+    // The decoder allocates a screen-sized picture before the first frame: refuse its size first.
+    if check_frame_size(width as usize, height as usize).is_err() {
+        bail!(
+            "{}: the GIF declares a {width}×{height} picture; pictures larger than {MAX_FRAME_SIDE} \
+             pixels on a side or {MAX_FRAME_PIXELS} pixels in all (4K UHD) are refused",
+            path.display()
+        );
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_FRAME_SIDE as u32);
+    limits.max_image_height = Some(MAX_FRAME_SIDE as u32);
+    limits.max_alloc = Some(gif_alloc_limit(width, height));
     decoder
-        .set_limits(image::Limits::default())
+        .set_limits(limits)
         .with_context(|| format!("{}: the GIF's pictures are too large", path.display()))?;
     let mut resampler = Resampler::new(max_frames);
     let mut preprocessor = Preprocessor::new();
@@ -272,8 +301,19 @@ fn read_gif(path: &Path, max_frames: usize) -> Result<Clip> {
     // Start of the next frame, s.
     let mut t = 0.0f64;
     for frame in decoder.into_frames() {
-        let frame =
-            frame.with_context(|| format!("{}: cannot decode the GIF's frames", path.display()))?;
+        let frame = match frame {
+            Ok(frame) => frame,
+            // Raised from a frame's declared size, before its pixels are read.
+            Err(image::ImageError::Limits(_)) => bail!(
+                "{}: a frame of the GIF declares a picture larger than {MAX_FRAME_SIDE} pixels on a side \
+                 or {MAX_FRAME_PIXELS} pixels in all (4K UHD); it is refused before it is decoded",
+                path.display()
+            ),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("{}: cannot decode the GIF's frames", path.display()))
+            }
+        };
         if let Some(previous) = shown.take() {
             emit(&previous, resampler.until(t), &mut data)?;
         }
@@ -391,31 +431,85 @@ fn ffmpeg_input(path: &Path) -> Result<std::ffi::OsString> {
     Ok(input)
 }
 
-/// Refuses, with ffprobe, files that hold no video stream, and text files (which ffmpeg would
-/// render as a video through its `tty` demuxer). Without ffprobe, ffmpeg's own failure decides.
+/// What `ffprobe -show_entries stream=codec_type,codec_name,width,height:format=format_name -of json`
+/// says of a file.
+#[derive(Debug, serde::Deserialize)]
+struct Probe {
+    #[serde(default)]
+    streams: Vec<ProbeStream>,
+    format: Option<ProbeFormat>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ProbeStream {
+    codec_type: Option<String>,
+    codec_name: Option<String>,
+    /// Declared width, pixels.
+    width: Option<u64>,
+    /// Declared height, pixels.
+    height: Option<u64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ProbeFormat {
+    format_name: Option<String>,
+}
+
+impl Probe {
+    /// Why ffmpeg should not decode the file: no video stream (`Ok(Some(reason))` for the "not a
+    /// video" message), or a video stream declaring frames over [`check_frame_size`]'s limits (`Err`,
+    /// refused before ffmpeg decodes a frame of that size). Every video stream is checked, since
+    /// ffmpeg chooses among them by size.
+    fn refusal(&self, path: &Path) -> Result<Option<&'static str>> {
+        let text = self
+            .format
+            .as_ref()
+            .and_then(|f| f.format_name.as_deref())
+            .is_some_and(|f| f == "tty");
+        let videos: Vec<&ProbeStream> = self
+            .streams
+            .iter()
+            .filter(|s| {
+                s.codec_type.as_deref() == Some("video") && s.codec_name.as_deref() != Some("ansi")
+            })
+            .collect();
+        if text {
+            return Ok(Some("a text file"));
+        }
+        if videos.is_empty() {
+            return Ok(Some("no video stream"));
+        }
+        for stream in videos {
+            if let (Some(width), Some(height)) = (stream.width, stream.height) {
+                let fits = usize::try_from(width)
+                    .ok()
+                    .zip(usize::try_from(height).ok())
+                    .is_some_and(|(w, h)| check_frame_size(w, h).is_ok());
+                if !fits {
+                    bail!(
+                        "{}: the video's frames are {width}×{height}; frames larger than {MAX_FRAME_SIDE} \
+                         pixels on a side or {MAX_FRAME_PIXELS} pixels in all (4K UHD) are refused",
+                        path.display()
+                    );
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Refuses, with ffprobe, files that hold no video stream, text files (which ffmpeg would render
+/// as a video through its `tty` demuxer), and videos whose declared frame size is over
+/// [`check_frame_size`]'s limits (before ffmpeg decodes one). Without ffprobe, ffmpeg's own failure
+/// decides, and each frame's size is checked from its PPM header before its pixels are read.
 fn probe_video(path: &Path) -> Result<()> {
     let input = ffmpeg_input(path)?;
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        #[serde(default)]
-        streams: Vec<Stream>,
-        format: Option<Format>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Stream {
-        codec_type: Option<String>,
-        codec_name: Option<String>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Format {
-        format_name: Option<String>,
-    }
     let output = match Command::new("ffprobe")
         .args([
             "-v",
             "error",
             "-show_entries",
-            "stream=codec_type,codec_name:format=format_name",
+            "stream=codec_type,codec_name,width,height:format=format_name",
             "-of",
             "json",
         ])
@@ -443,19 +537,158 @@ fn probe_video(path: &Path) -> Result<()> {
     }
     let probe: Probe =
         serde_json::from_slice(&output.stdout).context("ffprobe: unexpected output")?;
-    let text = probe
-        .format
-        .and_then(|f| f.format_name)
-        .is_some_and(|f| f == "tty");
-    let video = probe.streams.iter().any(|s| {
-        s.codec_type.as_deref() == Some("video") && s.codec_name.as_deref() != Some("ansi")
-    });
-    if text || !video {
-        return Err(not_video(if text {
-            "a text file"
-        } else {
-            "no video stream"
-        }));
+    match probe.refusal(path)? {
+        Some(reason) => Err(not_video(reason)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// A GIF whose logical screen is `screen` and whose one frame declares `frame` (width, height),
+    /// cut off in the middle of the frame's pixel data: 32 bytes, whatever the sizes claim. A decoder
+    /// that reached the pixels would fail on the truncation, not on the size.
+    fn truncated_gif(screen: (u16, u16), frame: (u16, u16)) -> Vec<u8> {
+        let mut bytes = b"GIF89a".to_vec();
+        bytes.extend(screen.0.to_le_bytes());
+        bytes.extend(screen.1.to_le_bytes());
+        // A global colour table of two entries (black, white), no background, square pixels.
+        bytes.extend([0x80, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff]);
+        // Image descriptor at (0, 0), no local colour table, not interlaced.
+        bytes.extend([0x2c, 0, 0, 0, 0]);
+        bytes.extend(frame.0.to_le_bytes());
+        bytes.extend(frame.1.to_le_bytes());
+        bytes.push(0);
+        // LZW minimum code size, then a data sub-block that stops short (no terminator, no trailer).
+        bytes.extend([0x02, 0x05, 0x84]);
+        bytes
+    }
+
+    fn gif_error(bytes: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.gif");
+        std::fs::write(&path, bytes).unwrap();
+        let started = Instant::now();
+        let error = read_clip(&path, 16).unwrap_err();
+        assert!(
+            started.elapsed().as_secs_f64() < 1.0,
+            "refused from the header, not after decoding"
+        );
+        format!("{error:#}")
+    }
+
+    #[test]
+    fn a_gif_declaring_a_huge_screen_is_refused_from_its_header() {
+        let bytes = truncated_gif((11_000, 11_000), (11_000, 11_000));
+        assert!(bytes.len() < 40, "{} bytes", bytes.len());
+        let error = gif_error(&bytes);
+        assert!(
+            error.contains("the GIF declares a 11000×11000 picture"),
+            "{error}"
+        );
+        assert!(error.contains("(4K UHD) are refused"), "{error}");
+    }
+
+    #[test]
+    fn a_gif_frame_declaring_a_huge_size_is_refused_before_it_is_read() {
+        // A small screen passes; the frame's declared size is refused before its pixels are read
+        // (the data is truncated, so a decode attempt would fail as "cannot decode").
+        let error = gif_error(&truncated_gif((16, 16), (11_000, 11_000)));
+        assert!(
+            error.contains("a frame of the GIF declares a picture larger than 4096 pixels"),
+            "{error}"
+        );
+        // Under the side limit but over 4K UHD in all: refused too.
+        let error = gif_error(&truncated_gif((16, 16), (4_000, 4_000)));
+        assert!(error.contains("a frame of the GIF declares"), "{error}");
+        // Within the limits, the truncation is what fails.
+        let error = gif_error(&truncated_gif((16, 16), (16, 16)));
+        assert!(error.contains("cannot decode the GIF's frames"), "{error}");
+    }
+
+    #[test]
+    fn gifs_within_the_limits_still_decode() {
+        use image::codecs::gif::GifEncoder;
+        use image::{Delay, Frame, RgbaImage};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("small.gif");
+        {
+            let file = std::fs::File::create(&path).unwrap();
+            let mut encoder = GifEncoder::new(file);
+            for i in 0..12u8 {
+                let picture = RgbaImage::from_pixel(64, 48, image::Rgba([i * 20, 100, 200, 255]));
+                let frame = Frame::from_parts(picture, 0, 0, Delay::from_numer_denom_ms(40, 1));
+                encoder.encode_frame(frame).unwrap();
+            }
+        }
+        let clip = read_clip(&path, 250).unwrap();
+        assert_eq!(clip.frames, 12, "12 frames of 40 ms at 25 fps");
+        assert_eq!(clip.data.len(), 12 * FRAME_LEN);
+        // The real cricket clip (320×240) decodes as before.
+        let cricket = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/video/v_CricketShot_g04_c01_rgb.gif"
+        );
+        let clip = read_clip(Path::new(cricket), 250).unwrap();
+        assert!(clip.frames >= MIN_FRAMES, "{}", clip.frames);
+        // The limit leaves room for a 4K UHD screen and frame.
+        assert_eq!(gif_alloc_limit(3840, 2160), 3 * MAX_FRAME_PIXELS as u64 * 4);
+    }
+
+    fn probe(json: &str) -> Result<Option<&'static str>> {
+        let probe: Probe = serde_json::from_str(json).unwrap();
+        probe.refusal(Path::new("v.mkv"))
+    }
+
+    #[test]
+    fn probed_video_sizes_are_checked_before_decoding() {
+        let huge = r#"{"streams": [{"codec_type": "audio", "codec_name": "aac"},
+            {"codec_type": "video", "codec_name": "h264", "width": 11000, "height": 11000}],
+            "format": {"format_name": "mov,mp4,m4a,3gp,3g2,mj2"}}"#;
+        let error = format!("{:#}", probe(huge).unwrap_err());
+        assert!(
+            error.contains("v.mkv: the video's frames are 11000×11000"),
+            "{error}"
+        );
+        let fine = r#"{"streams": [{"codec_type": "video", "codec_name": "h264", "width": 320, "height": 240}],
+            "format": {"format_name": "mov,mp4,m4a,3gp,3g2,mj2"}}"#;
+        assert_eq!(probe(fine).unwrap(), None);
+        // A large second video stream (ffmpeg may pick it) is refused too.
+        let second = r#"{"streams": [{"codec_type": "video", "codec_name": "h264", "width": 320, "height": 240},
+            {"codec_type": "video", "codec_name": "mjpeg", "width": 8000, "height": 8000}]}"#;
+        assert!(probe(second).is_err());
+        let audio = r#"{"streams": [{"codec_type": "audio", "codec_name": "aac"}], "format": {"format_name": "mp3"}}"#;
+        assert_eq!(probe(audio).unwrap(), Some("no video stream"));
+        let text = r#"{"streams": [{"codec_type": "video", "codec_name": "ansi", "width": 640, "height": 400}], "format": {"format_name": "tty"}}"#;
+        assert_eq!(probe(text).unwrap(), Some("a text file"));
+    }
+
+    #[test]
+    fn an_oversized_video_is_refused_before_ffmpeg_decodes_it() {
+        if Command::new("ffmpeg").arg("-version").output().is_err()
+            || Command::new("ffprobe").arg("-version").output().is_err()
+        {
+            i3d_core::reference::missing("ffmpeg or ffprobe is not installed");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.mkv");
+        // One black 5000×4000 frame, losslessly compressed to a few kilobytes.
+        let status = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg("color=c=black:s=5000x4000:d=0.04")
+            .args(["-c:v", "ffv1"])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let error = format!("{:#}", read_clip(&path, 16).unwrap_err());
+        assert!(
+            error.contains("the video's frames are 5000×4000"),
+            "{error}"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! layer ([`Inspection::new`]) and the first layer's filters ([`FilterTiles::new`]). Pure functions
 //! of the values, so that what the page draws is tested against the executor natively.
 
-use i3d_core::anatomy::{channel_volume, quantize, strongest_channels};
+use i3d_core::anatomy::{channel_means, channel_volume, quantize, strongest_of};
 use i3d_core::arch::{Shape, INPUT_SIZE};
 use i3d_core::Backend;
 
@@ -32,7 +32,8 @@ impl Inspection {
         ms: f64,
     ) -> Self {
         let mut volume = [shape.t, shape.h, shape.w];
-        let channels = strongest_channels(values, shape, channels.min(MAX_CHANNELS))
+        let means = channel_means(values, shape);
+        let channels = strongest_of(&means, channels.min(MAX_CHANNELS))
             .into_iter()
             .map(|(index, mean)| {
                 let (cells, dims) = channel_volume(values, shape, index, MAX_CHANNEL_SIDE);
@@ -54,6 +55,7 @@ impl Inspection {
             shape: [shape.t, shape.h, shape.w, shape.c],
             volume,
             channels,
+            means,
             input: input_thumbnails(input, frames),
             input_side: INPUT_SIDE,
             ms,
@@ -154,6 +156,11 @@ mod tests {
         assert_eq!(sent.volume, [2, 3, 3]);
         let indices: Vec<usize> = sent.channels.iter().map(|c| c.index).collect();
         assert_eq!(indices, [3, 2]);
+        // Every channel's mean, in channel order: c + 0.1 · 8.5.
+        assert_eq!(sent.means.len(), 4);
+        for (c, mean) in sent.means.iter().enumerate() {
+            assert!((mean - (c as f32 + 0.85)).abs() < 1e-5, "{c}: {mean}");
+        }
         let strongest = &sent.channels[0];
         assert_eq!((strongest.min, strongest.max), (3.0, 3.0 + 0.1 * 17.0));
         assert_eq!(strongest.pixels.first(), Some(&0));

@@ -16,8 +16,9 @@ pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
 /// asks for a reload instead of exchanging messages neither side fully understands.
 ///
 /// Version 5 changed the shape of [`FromWorker`] messages (see there); [`LegacyBoot`] still reads the boot
-/// announcement of older workers, so that the page can tell them apart.
-pub const PROTOCOL_VERSION: u32 = 5;
+/// announcement of older workers, so that the page can tell them apart. Version 6 added
+/// [`FromWorker::Unstartable`].
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The name of the Cache API cache that holds the model weights. Versioned by the weights format, not by the
 /// app build, so that app updates (and the service worker's clean-up of old app caches) keep the weights.
@@ -25,6 +26,62 @@ pub const MODEL_CACHE: &str = "kinetiscope-model-v1";
 
 /// Window lengths the app offers, frames at 25 fps.
 pub const WINDOW_LENGTHS: [usize; 3] = [16, 32, 64];
+
+/// The most frames one message may carry (a window, or a clip for [`ToWorker::Run`]): four times the longest
+/// window the app offers, room for the reference clips (79 frames) and benchmarks. What a message can make the
+/// worker allocate is bounded by it: 256 × 224×224×3 f32 is 154 MB.
+pub const MAX_MESSAGE_FRAMES: usize = 256;
+
+/// Checks the frame count of a `what` (window, clip) sent by the page: [`MIN_FRAMES`] to
+/// [`MAX_MESSAGE_FRAMES`]. Every size the worker computes from a count is computed after this check.
+pub fn check_frame_count(what: &str, count: usize) -> Result<(), String> {
+    if count < MIN_FRAMES {
+        return Err(format!(
+            "a {what} needs at least {MIN_FRAMES} frames, got {count}"
+        ));
+    }
+    if count > MAX_MESSAGE_FRAMES {
+        return Err(format!(
+            "a {what} may hold at most {MAX_MESSAGE_FRAMES} frames, got {count}"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one RGBA frame of a [`ToWorker::Classify`] window before its pixels are copied: `width`×`height`
+/// within the preprocessing's bounds (`i3d_core::preprocess::check_frame_size`, overflow-free on wasm32) and
+/// exactly 4 bytes a pixel in `bytes`.
+pub fn check_window_frame(width: u32, height: u32, bytes: usize) -> Result<(), String> {
+    let (width, height) = (width as usize, height as usize);
+    if width == 0 || height == 0 {
+        return Err(format!("empty frame {width}×{height}"));
+    }
+    let pixels =
+        i3d_core::preprocess::check_frame_size(width, height).map_err(|e| e.to_string())?;
+    // At most MAX_FRAME_PIXELS · 4 bytes: no overflow.
+    let expected = pixels * 4;
+    if bytes != expected {
+        return Err(format!(
+            "a {width}×{height} RGBA frame is {expected} bytes, got {bytes}"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a pre-processed clip of [`ToWorker::Run`]: `count` frames (see [`check_frame_count`]) sent as `bytes`
+/// bytes of f32; returns the number of f32 values (`count`×224×224×3).
+pub fn check_clip(count: usize, bytes: usize) -> Result<usize, String> {
+    check_frame_count("clip", count)?;
+    // count ≤ MAX_MESSAGE_FRAMES: no overflow.
+    let floats = count * i3d_core::preprocess::FRAME_LEN;
+    if bytes != floats * 4 {
+        return Err(format!(
+            "a clip of {count} frames is {} bytes of f32, got {bytes}",
+            floats * 4
+        ));
+    }
+    Ok(floats)
+}
 
 /// From the app to the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +173,9 @@ pub struct Inspection {
     pub volume: [usize; 3],
     /// The strongest channels, strongest first.
     pub channels: Vec<ChannelView>,
+    /// Every channel's mean activation over the window, channel order (C values): what the ranking is made
+    /// from, exported with the page's JSON so that runs and backends can be compared value by value.
+    pub means: Vec<f32>,
     /// The window's frames as the network saw them (centre crop), `frames`×side×side×3 RGB bytes.
     pub input: Vec<u8>,
     /// Side of each input frame in `input`, pixels.
@@ -288,6 +348,15 @@ pub enum FromWorker {
         /// The filters.
         tiles: FilterTiles,
     },
+    /// This build of the worker cannot run here: the threaded build's pool of threads did not start (a thread
+    /// worker that failed or never answered, a worker that could not be created). Sent instead of loading the
+    /// model; the page then starts the single-threaded build and shows `message` as the reason. (A threaded
+    /// build whose module cannot even load says nothing: its loader throws, and the page reads the worker's
+    /// `error` event.)
+    Unstartable {
+        /// Why, in words.
+        message: String,
+    },
     /// Something failed; `id` is set when it is a window's classification.
     Failed {
         /// The request's id, if any.
@@ -380,6 +449,27 @@ mod tests {
         let other: LegacyBoot =
             serde_json::from_str(r#"{"kind":"ready","backend":"cpu"}"#).unwrap();
         assert_eq!(other.version(), None);
+    }
+
+    #[test]
+    fn sizes_from_the_page_are_bounded_before_anything_is_allocated() {
+        // `Run { frames: 7134 }` with a 499,712-byte buffer once passed and then asked for 4.3 GB.
+        let err = check_clip(7134, 499_712).unwrap_err();
+        assert!(err.contains("at most 256 frames"), "{err}");
+        // 28,533 frames: `count * FRAME_LEN` wraps on wasm32; refused by count first.
+        assert!(check_frame_count("window", 28_533).is_err());
+        assert!(check_frame_count("window", usize::MAX).is_err());
+        assert!(check_frame_count("window", MIN_FRAMES - 1).is_err());
+        assert_eq!(check_frame_count("window", 64), Ok(()));
+        let floats = i3d_core::preprocess::FRAME_LEN * 16;
+        assert_eq!(check_clip(16, floats * 4), Ok(floats));
+        assert!(check_clip(16, floats * 4 - 4).is_err());
+        assert_eq!(check_window_frame(320, 240, 320 * 240 * 4), Ok(()));
+        assert!(check_window_frame(320, 240, 320 * 240 * 3).is_err());
+        // Sides whose product wraps a 32-bit usize, and a zero side.
+        let err = check_window_frame(65_536, 65_536, 0).unwrap_err();
+        assert!(err.contains("refused"), "{err}");
+        assert!(check_window_frame(0, 240, 0).is_err());
     }
 
     fn ready(warmup_ms: f64) -> ModelReady {

@@ -195,16 +195,21 @@ pub async fn cameras() -> Vec<(String, String)> {
 /// Resolves at the video's next frame: `requestVideoFrameCallback` where the browser has it,
 /// else after 1/50 s.
 pub async fn next_frame(video: &HtmlVideoElement) {
-    let request = Reflect::get(video, &"requestVideoFrameCallback".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    match request {
-        Some(request) => {
-            let promise = Promise::new(&mut |resolve, _| {
-                let _ = request.call1(video, &resolve);
-            });
-            let _ = JsFuture::from(promise).await;
+    match frame_presented(video) {
+        Some(presented) => {
+            let _ = JsFuture::from(presented).await;
         }
         None => gloo_timers::future::TimeoutFuture::new(20).await,
     }
+}
+
+/// A promise of the video's next presented frame, asked for now (`requestVideoFrameCallback`); `None` where the
+/// browser has no such callback.
+pub fn frame_presented(video: &HtmlVideoElement) -> Option<Promise> {
+    let request = Reflect::get(video, &"requestVideoFrameCallback".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())?;
+    Some(Promise::new(&mut |resolve, _| {
+        let _ = request.call1(video, &resolve);
+    }))
 }

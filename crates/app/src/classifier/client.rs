@@ -18,7 +18,7 @@ use protocol::{
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{ErrorEvent, Event, MessageEvent, Worker};
 
 /// Where trunk writes the single-threaded worker's loader (`data-loader-shim` in index.html).
 /// Absolute: the page may be at `/classify` or deeper.
@@ -36,6 +36,10 @@ pub const MANIFEST_URL: &str = "/model/i3d-kinetics-400.json";
 
 /// How long the worker may take to start its WASM, ms.
 const BOOT_TIMEOUT_MS: u32 = 60_000;
+
+/// How long the threaded build may take to start its WASM before the single-threaded build is started
+/// instead, ms: its module (about 4 MB) downloads and compiles in a few seconds on a slow connection.
+const THREADED_BOOT_TIMEOUT_MS: u32 = 20_000;
 
 /// How long a window may take before the worker is taken for hung, ms: twenty times what the
 /// warm-up (16 frames) predicts for `frames` frames, and at least a minute.
@@ -170,17 +174,23 @@ type Reply = oneshot::Sender<Result<WindowResult, String>>;
 /// The reply owed to a request other than a window ([`ModelClient::ask`]): the worker's answer.
 type OtherReply = oneshot::Sender<Result<FromWorker, String>>;
 
-/// What the worker's callbacks and the client share: the requests in flight and who waits for none.
-#[derive(Default)]
+/// What the worker's callbacks and the client share: the worker, the requests in flight and who waits for
+/// none.
 struct Shared {
+    /// The worker, terminated when closed.
+    worker: Worker,
     /// Replies owed, by request id.
     pending: RefCell<HashMap<u32, Reply>>,
     /// Replies owed to [`ModelClient::ask`], by request id.
     others: RefCell<HashMap<u32, OtherReply>>,
+    /// The next request's id.
+    next_id: Cell<u32>,
     /// Fired (and emptied) whenever `pending` becomes empty.
     idle: RefCell<Vec<oneshot::Sender<()>>>,
     /// The worker said `Booted`.
     booted: Cell<bool>,
+    /// The worker said `Ready` (its model loaded): from then on a failure is the model's, not the build's.
+    ready: Cell<bool>,
     /// The worker is stopped or unusable: nothing more is sent to it, and every reply is settled.
     closed: Cell<bool>,
 }
@@ -216,11 +226,25 @@ impl Shared {
         }
     }
 
-    /// Marks the worker unusable and settles every window in flight with `message`, or their callers
-    /// would wait forever.
+    /// Terminates the worker (with its model, and the threaded build's pool and shared memory) and settles
+    /// every request in flight with `message`, or their callers would wait forever. A closed worker gets
+    /// nothing more, and nothing it might still send is read.
     fn close(&self, message: &str) {
-        self.closed.set(true);
+        if self.closed.replace(true) {
+            return;
+        }
+        self.worker.terminate();
         self.settle_all(message);
+    }
+
+    /// Gives up on the worker after a request (`what`) went unanswered for `limit_ms`: stops it and says so.
+    fn give_up(&self, status: Status, what: &str, limit_ms: u32) {
+        let message = format!(
+            "the classifier did not answer {what} within {} s and was stopped. Press “Try again” to restart it, or pick a shorter window in the settings.",
+            limit_ms / 1000
+        );
+        self.close(&message);
+        status.set(ModelStatus::Failed(message));
     }
 
     /// Settles every window in flight with `message` (an error the worker could not tie to one).
@@ -239,12 +263,10 @@ impl Shared {
 
 /// The worker and the requests in flight.
 pub struct ModelClient {
-    worker: Worker,
-    next_id: Cell<u32>,
     shared: Rc<Shared>,
     status: Status,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
 }
 
 impl Drop for ModelClient {
@@ -363,18 +385,25 @@ impl ModelClient {
             format!("the classifier worker could not start ({e:?}); reload the page")
         })?;
         status.set(ModelStatus::Starting);
-        let shared: Rc<Shared> = Rc::default();
-        // A threaded build that fails before it booted hands over to the single-threaded one.
-        let boot_failed = {
+        let shared = Rc::new(Shared {
+            worker: worker.clone(),
+            next_id: Cell::new(1),
+            pending: RefCell::default(),
+            others: RefCell::default(),
+            idle: RefCell::default(),
+            booted: Cell::new(false),
+            ready: Cell::new(false),
+            closed: Cell::new(false),
+        });
+        // A threaded build that cannot start (its module or its pool of threads fails, or it stops, before its
+        // model is ready) hands over to the single-threaded one. Returns whether it did.
+        let start_failed = {
             let shared = shared.clone();
-            let worker = worker.clone();
             move |message: String| -> bool {
-                let Some(fallback) = on_boot_failure.clone().filter(|_| !shared.booted.get())
-                else {
+                let Some(fallback) = on_boot_failure.clone().filter(|_| !shared.ready.get()) else {
                     return false;
                 };
                 shared.close(&message);
-                worker.terminate();
                 gloo_timers::callback::Timeout::new(0, move || fallback(message)).forget();
                 true
             }
@@ -384,7 +413,7 @@ impl ModelClient {
         let on_message = {
             let worker = worker.clone();
             let shared = shared.clone();
-            let boot_failed = boot_failed.clone();
+            let start_failed = start_failed.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 if shared.closed.get() {
                     return;
@@ -419,7 +448,6 @@ impl ModelClient {
                 match message {
                     FromWorker::Booted { version } if version != PROTOCOL_VERSION => {
                         shared.booted.set(true);
-                        worker.terminate();
                         let message = version_mismatch(version);
                         shared.close(&message);
                         status.set(ModelStatus::Failed(message));
@@ -449,6 +477,7 @@ impl ModelClient {
                         status.set(ModelStatus::WarmingUp { backend })
                     }
                     FromWorker::Ready(mut ready) => {
+                        shared.ready.set(true);
                         if let Some(why) = &single_because {
                             ready.threads.note = format!("one thread: {why}");
                         }
@@ -491,53 +520,74 @@ impl ModelClient {
                                 .into(),
                         ),
                     ),
-                    FromWorker::Failed { id: None, message } => {
-                        if !boot_failed(message.clone()) {
-                            // An error tied to no window still ends the windows in flight.
-                            shared.settle_all(&message);
+                    FromWorker::Unstartable { message } => {
+                        if !start_failed(message.clone()) {
+                            shared.close(&message);
                             status.set(ModelStatus::Failed(message))
                         }
+                    }
+                    FromWorker::Failed { id: None, message } => {
+                        // An error tied to no window still ends the windows in flight.
+                        shared.settle_all(&message);
+                        status.set(ModelStatus::Failed(message))
                     }
                 }
             })
         };
         let on_error = {
             let shared = shared.clone();
-            Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            let start_failed = start_failed.clone();
+            // An `ErrorEvent` for an uncaught error in the worker; a plain `Event` when its script could not be
+            // loaded at all (a 404).
+            Closure::<dyn FnMut(Event)>::new(move |event: Event| {
                 if shared.closed.get() {
                     return;
                 }
-                if boot_failed(event.message()) {
+                let what = match event.dyn_ref::<ErrorEvent>() {
+                    Some(error) => error.message(),
+                    None => "its script could not be loaded".to_owned(),
+                };
+                if start_failed(what.clone()) {
                     return;
                 }
                 let message = format!(
-                    "the classifier worker stopped: {}. Press “Try again” to restart it.",
-                    event.message()
+                    "the classifier worker stopped: {what}. Press “Try again” to restart it."
                 );
                 shared.close(&message);
                 status.set(ModelStatus::Failed(message));
             })
         };
-        // A worker whose WASM fails to load never says `Booted`, and no error event reaches the page.
+        // A worker whose WASM fails to load may never say `Booted`, and no error event reach the page: the
+        // threaded build then hands over to the single-threaded one, which is given longer.
         // Weak: a client replaced meanwhile (another backend) is not this timeout's business.
         let watched: Weak<Shared> = Rc::downgrade(&shared);
-        gloo_timers::callback::Timeout::new(BOOT_TIMEOUT_MS, move || {
+        let limit = if plan.threaded() {
+            THREADED_BOOT_TIMEOUT_MS
+        } else {
+            BOOT_TIMEOUT_MS
+        };
+        gloo_timers::callback::Timeout::new(limit, move || {
             let Some(shared) = watched.upgrade() else {
                 return;
             };
-            if !shared.booted.get() && !shared.closed.get() {
-                let message =
-                    "the classifier worker did not start within 60 s. Press “Try again”, or reload the page.";
-                shared.close(message);
-                status.set(ModelStatus::Failed(message.into()));
+            if shared.booted.get() || shared.closed.get() {
+                return;
+            }
+            let message = format!(
+                "the classifier worker did not start within {} s",
+                limit / 1000
+            );
+            if !start_failed(message.clone()) {
+                shared.close(&message);
+                status.set(ModelStatus::Failed(format!(
+                    "{message}. Press “Try again”, or reload the page."
+                )));
             }
         })
         .forget();
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Self {
-            worker,
-            next_id: Cell::new(1),
             shared,
             status,
             _on_message: on_message,
@@ -548,11 +598,25 @@ impl ModelClient {
     /// Terminates the worker: its windows in flight fail, and nothing it might still have sent
     /// reaches the model's status. Also done when the client is dropped.
     pub fn stop(&self) {
-        if !self.shared.closed.get() {
-            self.worker.terminate();
-            self.shared
-                .close("the classifier was restarted; the window was not classified");
-        }
+        self.shared
+            .close("the classifier was restarted; the window was not classified");
+    }
+
+    /// A new request id.
+    fn next_id(&self) -> u32 {
+        let id = self.shared.next_id.get();
+        self.shared.next_id.set(id.wrapping_add(1));
+        id
+    }
+
+    /// The longest a request over `frames` frames may take before the worker is taken for hung, ms
+    /// ([`request_timeout_ms`] with this model's warm-up time).
+    fn limit_ms(&self, frames: usize) -> u32 {
+        let warmup_ms = match self.status.get_untracked() {
+            ModelStatus::Ready(ready) => ready.warmup_ms,
+            _ => 0.0,
+        };
+        request_timeout_ms(warmup_ms, frames)
     }
 
     /// Whether a window is being classified (new camera windows are then dropped, not queued).
@@ -572,7 +636,9 @@ impl ModelClient {
 
     /// Sends a request that is not a window (`make` builds it from its id: an inspection, a timing,
     /// the filters) once the worker is idle, and returns the worker's answer (a `Failed` answer
-    /// becomes `Err`).
+    /// becomes `Err`). A worker that does not answer within [`request_timeout_ms`] for a window of the
+    /// longest length offered (each such request runs the network at most once on the last window,
+    /// layer by layer for a timing) is stopped, like a hung window.
     pub async fn ask(&self, make: impl FnOnce(u32) -> ToWorker) -> Result<FromWorker, String> {
         // The worker runs one request at a time: a window still in it would make this one fail.
         self.idle().await;
@@ -582,13 +648,24 @@ impl ModelClient {
                     .into(),
             );
         }
-        let id = self.next_id.get();
-        self.next_id.set(id.wrapping_add(1));
+        let id = self.next_id();
         let (reply, answer) = oneshot::channel();
         self.shared.others.borrow_mut().insert(id, reply);
-        if let Err(e) = post(&self.worker, &make(id), &[]) {
+        if let Err(e) = post(&self.shared.worker, &make(id), &[]) {
             self.shared.settle_other(id, Err(e));
         }
+        let longest = protocol::WINDOW_LENGTHS.iter().copied().max().unwrap_or(64);
+        let limit = self.limit_ms(longest);
+        let watched = Rc::downgrade(&self.shared);
+        let status = self.status;
+        gloo_timers::callback::Timeout::new(limit, move || {
+            if let Some(shared) = watched.upgrade() {
+                if !shared.closed.get() && shared.others.borrow().contains_key(&id) {
+                    shared.give_up(status, "a question from this page", limit);
+                }
+            }
+        })
+        .forget();
         answer
             .await
             .map_err(|_| "the classifier worker went away".to_owned())?
@@ -609,8 +686,7 @@ impl ModelClient {
                 "the classifier worker stopped; press “Try again” above to restart it".into(),
             );
         }
-        let id = self.next_id.get();
-        self.next_id.set(id.wrapping_add(1));
+        let id = self.next_id();
         let (reply, answer) = oneshot::channel();
         self.shared.pending.borrow_mut().insert(id, reply);
         let message = ToWorker::Classify {
@@ -620,34 +696,21 @@ impl ModelClient {
             cam,
         };
         let count = frames.len();
-        if let Err(e) = post(&self.worker, &message, &frames) {
+        if let Err(e) = post(&self.shared.worker, &message, &frames) {
             self.shared.settle(id, Err(e.clone()));
             return Err(e);
         }
         // A worker that never answers (hung, or a device far slower than its warm-up said) is stopped,
         // and every window in flight settled, rather than leaving the page busy forever.
-        let warmup_ms = match self.status.get_untracked() {
-            ModelStatus::Ready(ready) => ready.warmup_ms,
-            _ => 0.0,
-        };
-        let limit = request_timeout_ms(warmup_ms, count);
+        let limit = self.limit_ms(count);
         let watched = Rc::downgrade(&self.shared);
-        let worker = self.worker.clone();
         let status = self.status;
         gloo_timers::callback::Timeout::new(limit, move || {
-            let Some(shared) = watched.upgrade() else {
-                return;
-            };
-            if shared.closed.get() || !shared.pending.borrow().contains_key(&id) {
-                return;
+            if let Some(shared) = watched.upgrade() {
+                if !shared.closed.get() && shared.pending.borrow().contains_key(&id) {
+                    shared.give_up(status, "a window", limit);
+                }
             }
-            worker.terminate();
-            let message = format!(
-                "the classifier did not answer within {} s and was stopped. Press “Try again” to restart it, or pick a shorter window in the settings.",
-                limit / 1000
-            );
-            shared.close(&message);
-            status.set(ModelStatus::Failed(message));
         })
         .forget();
         Ok(answer)
@@ -697,6 +760,7 @@ pub fn requested_model(
     let backend = match backend {
         None | Some("") => BackendChoice::Auto,
         Some(text) => text.parse().map_err(|_| {
+            let text = shown(text);
             format!(
                 "The address asks for the backend “{text}”, which does not exist: use ?backend=auto, ?backend=cpu or ?backend=wgpu (webgpu also works), or leave it out."
             )
@@ -705,6 +769,7 @@ pub fn requested_model(
     let precision = match precision {
         None | Some("") => PrecisionChoice::Auto,
         Some(text) => text.parse().map_err(|_| {
+            let text = shown(text);
             format!(
                 "The address asks for the precision “{text}”, which does not exist: use ?precision=auto, ?precision=f32 or ?precision=f16, or leave it out."
             )
@@ -715,9 +780,10 @@ pub fn requested_model(
         Some(text) => match text.parse::<u32>() {
             Ok(n) if (1..=MAX_THREADS).contains(&n) => Some(n),
             _ => {
+                let text = shown(text);
                 return Err(format!(
                     "The address asks for “{text}” threads: use ?threads= with a number from 1 to {MAX_THREADS}, or leave it out."
-                ))
+                ));
             }
         },
     };
@@ -726,6 +792,18 @@ pub fn requested_model(
         precision,
         threads,
     })
+}
+
+/// The most characters of a value from the address that a message repeats.
+const SHOWN_CHARS: usize = 40;
+
+/// `text` from the address as a message repeats it: at most [`SHOWN_CHARS`] characters, then "…" (an address
+/// can carry megabytes).
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// `JsValue` to text for messages.
@@ -781,6 +859,21 @@ mod tests {
         for bad in ["0", "17", "two", "-1"] {
             let err = requested_model(None, None, Some(bad)).unwrap_err();
             assert!(err.contains("from 1 to 16"), "{bad}: {err}");
+        }
+        // A value of any length is repeated in 40 characters at most.
+        let long = "é".repeat(100_000);
+        for err in [
+            requested_model(Some(&long), None, None),
+            requested_model(None, Some(&long), None),
+            requested_model(None, None, Some(&long)),
+        ] {
+            let err = err.unwrap_err();
+            assert!(err.contains(&format!("“{}…”", "é".repeat(40))), "{err}");
+            assert!(
+                err.chars().count() < 400,
+                "{} characters",
+                err.chars().count()
+            );
         }
     }
 

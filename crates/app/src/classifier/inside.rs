@@ -549,6 +549,7 @@ fn export(
             "channels": i.channels.iter().map(|c| serde_json::json!({
                 "index": c.index, "mean": c.mean, "min": c.min, "max": c.max,
             })).collect::<Vec<_>>(),
+            "means": i.means,
         })
     });
     let times = timings.map(|t| {

@@ -126,13 +126,46 @@ pub async fn open(video: &HtmlVideoElement, src: &str) -> Result<f64, String> {
 }
 
 /// Shows the frame at `seconds`.
+///
+/// `seeked` alone is not enough: Chromium may fire it before the new frame reaches the element's picture, and a
+/// frame drawn then is the one shown before the seek (seen: 2 of 16 frames of a clip repeated, depending on how
+/// busy the machine was, and I3D's activations with them). So the seek also waits for the element's next
+/// presented frame (`requestVideoFrameCallback`, asked for before the seek), which Chromium sends for every seek
+/// that moves the time, even within the same video frame; at most [`PRESENTED_WAIT_MS`] after `seeked`, for a
+/// browser that might not, and not at all where the browser has no such callback.
 pub async fn seek(video: &HtmlVideoElement, seconds: f64) -> Result<(), String> {
     if (video.current_time() - seconds).abs() < 1e-6 {
         return Ok(());
     }
+    let presented = super::camera::frame_presented(video);
     video.set_current_time(seconds);
-    wait_for(video, "seeked").await
+    wait_for(video, "seeked").await?;
+    if let Some(presented) = presented {
+        let waited = Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_1(
+                    &resolve,
+                    PRESENTED_WAIT_MS,
+                    &false.into(),
+                );
+            }
+        });
+        let first = JsFuture::from(Promise::race(&js_sys::Array::of2(&presented, &waited))).await;
+        // The frame callback resolves with its time (a number), the wait with `false`.
+        if !first.is_ok_and(|v| v.as_f64().is_some()) {
+            web_sys::console::warn_1(
+                &format!(
+                    "no new video frame {PRESENTED_WAIT_MS} ms after seeking to {seconds:.3} s"
+                )
+                .into(),
+            );
+        }
+    }
+    Ok(())
 }
+
+/// How long a seek waits, after `seeked`, for the sought frame to be presented, ms.
+pub const PRESENTED_WAIT_MS: i32 = 1000;
 
 /// The time to show frame `index` of a video of `duration` seconds: the middle of its 1/25 s.
 pub fn frame_time(index: usize, duration: f64) -> f64 {

@@ -1,8 +1,12 @@
 //! `/compare?a=&b=&v=`: two classes side by side (a confusion pair of the paper, say): their labels,
 //! groups and counts, and their validation clips to play (as thumbnails once the visitor opts in), with
 //! a link that verifies both in one session.
+//!
+//! `a` and `b` come from the address: a name that is not a class is shown cut to
+//! [`kinetics::teach::MAX_SHOWN_NAME_CHARS`] characters, never whole, and always as text.
 
-use kinetics::{Clip, Split};
+use kinetics::teach::{shown_name, verify_pair};
+use kinetics::{Clip, Split, Version};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -41,13 +45,20 @@ pub fn Compare() -> impl IntoView {
             .map(|c| view! { <option value=*c></option> })
             .collect_view()
     };
-    let verify = move || {
-        let classes = format!("{}|{}", a.get(), b.get());
-        format!(
-            "/verify?classes={}&v={}",
-            encode(&classes),
-            view.get().param()
-        )
+    // A link only for two different classes: `yoga|yoga` would be a session without negatives.
+    let verify = move || match verify_href(&a.get(), &b.get(), view.get()) {
+        Ok(href) => view! {
+            <p>
+                <a href=href data-testid="verify-both">
+                    "Verify both classes in the annotators' task →"
+                </a>
+            </p>
+        }
+        .into_any(),
+        Err(why) => view! {
+            <p class="muted" data-testid="verify-both-unavailable">{why}</p>
+        }
+        .into_any(),
     };
     let (playing, set_playing) = signal(None::<Clip>);
     view! {
@@ -60,17 +71,17 @@ pub fn Compare() -> impl IntoView {
             </p>
             <form class="compare-pickers" on:submit=|ev| ev.prevent_default()>
                 <label>"First class "
-                    <input type="text" list="compare-classes" data-testid="compare-a" prop:value=a
+                    <input type="text" list="compare-classes" data-testid="compare-a" prop:value=move || shown_name(&a.get())
                         on:change=move |ev| go("a", event_target_value(&ev))/>
                 </label>
                 <label>"Second class "
-                    <input type="text" list="compare-classes" data-testid="compare-b" prop:value=b
+                    <input type="text" list="compare-classes" data-testid="compare-b" prop:value=move || shown_name(&b.get())
                         on:change=move |ev| go_b("b", event_target_value(&ev))/>
                 </label>
                 <datalist id="compare-classes">{names}</datalist>
                 <ThumbnailToggle/>
             </form>
-            <p><a href=verify data-testid="verify-both">"Verify both classes in the annotators' task →"</a></p>
+            {verify}
             <div class="compare-columns">
                 <ClassColumn name=a view playing set_playing/>
                 <ClassColumn name=b view playing set_playing/>
@@ -78,6 +89,19 @@ pub fn Compare() -> impl IntoView {
             <DataPanel/>
         </section>
     }
+}
+
+/// `/verify?classes=A|B&v=…` for the pair, or why there is none (a side empty or not a class, or
+/// both the same class). `/verify` reads `v` as its dataset, Kinetics-400 unless `600`, so the
+/// names are checked in that version.
+fn verify_href(a: &str, b: &str, view: View) -> Result<String, String> {
+    let version = view.version().unwrap_or(Version::K400);
+    let (a, b) = verify_pair(a, b, version).map_err(|why| why.to_string())?;
+    Ok(format!(
+        "/verify?classes={}&v={}",
+        encode(&format!("{a}|{b}")),
+        view.param()
+    ))
 }
 
 /// `/compare?a=…&b=…&v=…`.
@@ -110,7 +134,7 @@ fn ClassColumn(
             let Some(id) = index.classes().id(&name) else {
                 return view! {
                     <div class="compare-column" data-testid="compare-column">
-                        <h2>{name.clone()}</h2>
+                        <h2>{shown_name(&name)}</h2>
                         <p class="error" data-testid="unknown-class">"No Kinetics class has this name."</p>
                     </div>
                 }
@@ -158,5 +182,25 @@ fn ClassColumn(
             }
             .into_any()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn verify_both_needs_two_different_classes_of_the_version() {
+        assert_eq!(
+            verify_href("long jump", "triple jump", View::K400).unwrap(),
+            "/verify?classes=long%20jump%7Ctriple%20jump&v=400"
+        );
+        let same = verify_href("yoga", "yoga", View::K400).unwrap_err();
+        assert!(same.contains("the same class"), "{same}");
+        let long = "x".repeat(2_000_000);
+        let unknown = verify_href("yoga", &long, View::K600).unwrap_err();
+        assert!(unknown.len() < 200, "the unknown name is cut");
+        assert!(unknown.contains("not a Kinetics-600 class"), "{unknown}");
     }
 }

@@ -6,10 +6,14 @@
 //!
 //! Query: `v=400|600`, `classes=a|b` (only these classes), `group=NAME` (only this parent group),
 //! `n=` (clips), `time=` (seconds per clip, 0 for untimed), `seed=` (the same questions again).
+//!
+//! The `classes=` list is read by [`kinetics::teach::class_list`]: repeats count once, unknown names are
+//! left out with a notice, a list over [`kinetics::teach::MAX_CLASS_LIST_BYTES`] is ignored with a
+//! notice, and a list of one class says so.
 
 use std::time::Duration;
 
-use kinetics::teach::{draw_questions, Answer, Question, Summary};
+use kinetics::teach::{class_list, draw_questions, shown_name, Answer, Question, Summary};
 use kinetics::{taxonomy, Clip, Version};
 use leptos::ev;
 use leptos::prelude::*;
@@ -40,21 +44,31 @@ struct Settings {
     seed: Option<u64>,
 }
 
+/// The distinct classes of `version` in a `classes=a|b` list, and what the page should say about it
+/// (names left out, repeats, a single class, a list too long to read).
+fn read_classes(list: &str, version: Version) -> (Vec<String>, Option<String>) {
+    match class_list(list, version) {
+        Ok(read) => (
+            read.classes.iter().map(|c| (*c).to_owned()).collect(),
+            read.notice(),
+        ),
+        Err(e) => (
+            Vec::new(),
+            Some(format!("The address's classes= list was ignored: {e}.")),
+        ),
+    }
+}
+
 impl Settings {
-    fn from_query(get: impl Fn(&str) -> Option<String>) -> Settings {
+    /// The settings of the address, and a notice about its `classes=` list.
+    fn from_query(get: impl Fn(&str) -> Option<String>) -> (Settings, Option<String>) {
         let version = View::parse(get("v").as_deref())
             .version()
             .unwrap_or(Version::K400);
-        let classes = get("classes")
-            .map(|list| {
-                list.split('|')
-                    .map(str::trim)
-                    .filter(|c| version.classes().contains(c))
-                    .map(str::to_owned)
-                    .collect()
-            })
+        let (classes, notice) = get("classes")
+            .map(|list| read_classes(&list, version))
             .unwrap_or_default();
-        Settings {
+        let settings = Settings {
             version,
             classes,
             group: get("group")
@@ -68,7 +82,17 @@ impl Settings {
                 .filter(|t| TIME_LIMITS.contains(t))
                 .unwrap_or(0),
             seed: get("seed").and_then(|s| s.parse().ok()),
-        }
+        };
+        (settings, notice)
+    }
+
+    /// Changes the classes (in the form), returning the notice about them: the list is read again as
+    /// one from the address, so the same rules hold (at most the version's classes, each once).
+    fn set_classes(&mut self, classes: &[String], version: Version) -> Option<String> {
+        let (classes, notice) = read_classes(&classes.join("|"), version);
+        self.version = version;
+        self.classes = classes;
+        notice
     }
 
     /// The classes a session draws from, as names of its version.
@@ -119,8 +143,9 @@ fn fresh_seed() -> u64 {
 pub fn VerifyPage() -> impl IntoView {
     let data = use_data();
     let params = use_query_map();
-    let initial = params.with_untracked(|p| Settings::from_query(|k| p.get(k)));
+    let (initial, notice) = params.with_untracked(|p| Settings::from_query(|k| p.get(k)));
     let settings = RwSignal::new(initial);
+    let notice = RwSignal::new(notice);
     crate::explorer::want_bundles(move || match settings.with(|s| s.version) {
         Version::K400 => View::K400,
         Version::K600 => View::K600,
@@ -291,7 +316,7 @@ pub fn VerifyPage() -> impl IntoView {
                     </p>
                 </Show>
             }>
-                <SetupForm settings start problem/>
+                <SetupForm settings notice start problem/>
             </Show>
         </section>
     }
@@ -301,6 +326,7 @@ pub fn VerifyPage() -> impl IntoView {
 #[component]
 fn SetupForm(
     settings: RwSignal<Settings>,
+    notice: RwSignal<Option<String>>,
     start: impl Fn() + Copy + Send + Sync + 'static,
     problem: ReadSignal<Option<String>>,
 ) -> impl IntoView {
@@ -318,7 +344,10 @@ fn SetupForm(
                 <label>"Dataset "
                     <select data-testid="verify-version" on:change=move |ev| {
                         let v = if event_target_value(&ev) == "600" { Version::K600 } else { Version::K400 };
-                        settings.update(|s| { s.version = v; s.classes.retain(|c| v.classes().contains(&c.as_str())); });
+                        // The notice is set after the update, not while `settings` is borrowed by it.
+                        let mut said = None;
+                        settings.update(|s| { let classes = s.classes.clone(); said = s.set_classes(&classes, v); });
+                        notice.set(said);
                     }>
                         <option value="400" selected=move || settings.with(|s| s.version == Version::K400)>"Kinetics-400"</option>
                         <option value="600" selected=move || settings.with(|s| s.version == Version::K600)>"Kinetics-600"</option>
@@ -329,22 +358,34 @@ fn SetupForm(
                     (!classes.is_empty()).then(|| view! {
                         <p data-testid="verify-classes">
                             "Only " {classes.join(" and ")} " "
-                            <button type="button" class="link" on:click=move |_| settings.update(|s| s.classes.clear())>"(any class)"</button>
+                            <button type="button" class="link" on:click=move |_| { settings.update(|s| s.classes.clear()); notice.set(None); }>"(any class)"</button>
                         </p>
                     })
                 }}
+                {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="verify-classes-notice">{n}</p> })}
                 <label>"Add a class "
                     <input type="text" list="verify-class-names" data-testid="verify-add-class"
                         placeholder="e.g. salsa dancing"
                         on:change=move |ev| {
                             let input: web_sys::HtmlInputElement = event_target(&ev);
                             let name = input.value().trim().to_owned();
-                            settings.update(|s| {
-                                if s.version.classes().contains(&name.as_str()) && !s.classes.contains(&name) {
-                                    s.classes.push(name);
-                                }
-                            });
                             input.set_value("");
+                            if name.is_empty() {
+                                return;
+                            }
+                            let version = settings.with_untracked(|s| s.version);
+                            if version.label_index(&name).is_none() {
+                                // Said, not added: the classes chosen so far stay.
+                                notice.set(Some(format!("“{}” is not a {version} class.", shown_name(&name))));
+                                return;
+                            }
+                            let mut said = None;
+                            settings.update(|s| {
+                                let mut classes = s.classes.clone();
+                                classes.push(name);
+                                said = s.set_classes(&classes, version);
+                            });
+                            notice.set(said);
                         }/>
                     <datalist id="verify-class-names">
                         {move || settings.with(|s| s.version).classes().iter().map(|c| view! { <option value=*c></option> }).collect_view()}
@@ -568,5 +609,59 @@ fn SummaryView(run: RwSignal<Option<Run>>, answers: RwSignal<Vec<Answer>>) -> im
             </div>
         }
         .into_any()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// `Settings::from_query` over pairs (a `ParamsMap` decodes with `js_sys`, which only runs in a browser).
+    fn read(pairs: &[(&str, String)]) -> (Settings, Option<String>) {
+        Settings::from_query(|key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn repeated_classes_count_once_and_one_class_says_so() {
+        let (settings, notice) = read(&[("classes", "yoga|yoga".into())]);
+        assert_eq!(settings.classes, ["yoga"]);
+        let notice = notice.unwrap();
+        assert!(notice.contains("one class only, “yoga”"), "{notice}");
+        let (settings, notice) =
+            read(&[("classes", "long jump|triple jump|long jump|nope".into())]);
+        assert_eq!(settings.classes, ["long jump", "triple jump"]);
+        let notice = notice.unwrap();
+        assert!(notice.contains("“nope”"), "{notice}");
+        assert!(notice.contains("1 repeated name counted once"), "{notice}");
+        let (_, notice) = read(&[("classes", "long jump|triple jump".into())]);
+        assert_eq!(notice, None);
+    }
+
+    #[test]
+    fn a_huge_class_list_is_ignored_with_a_notice() {
+        let (settings, notice) = read(&[("classes", "yoga|".repeat(400_000))]);
+        assert!(settings.classes.is_empty());
+        let notice = notice.unwrap();
+        assert!(
+            notice.starts_with("The address's classes= list was ignored: the list of classes is 2000000 bytes long"),
+            "{notice}"
+        );
+    }
+
+    #[test]
+    fn changing_the_version_reads_the_classes_again() {
+        let (mut settings, _) = read(&[("classes", "dying hair|yoga".into())]);
+        assert_eq!(settings.classes, ["dying hair", "yoga"]);
+        let classes = settings.classes.clone();
+        let notice = settings.set_classes(&classes, Version::K600).unwrap();
+        assert_eq!(settings.classes, ["yoga"]);
+        assert!(notice.contains("“dying hair”"), "{notice}");
+        assert!(notice.contains("one class only"), "{notice}");
     }
 }

