@@ -10,6 +10,9 @@ import { launch, modelReady, screenshot, BASE_URL } from './browser.mjs';
 
 /** The single-threaded build's loader (trunk's worker loader shim), requested when it takes over. */
 const SINGLE_LOADER = '/worker_loader.js';
+/** The threaded loader, whose routed copies say they are alive on this channel every 50 ms until terminated. */
+const THREADED_LOADER = '/worker-mt/loader.js';
+const HEARTBEAT = 'kinetiscope-test-threaded-alive';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -20,12 +23,13 @@ after(async () => { await browser?.close(); });
  * with `path` of the threaded build answered by `fault(route)`; returns the page and the times (ms since the
  * epoch) at which the fault was served and the single-threaded build was requested.
  */
-async function openWithFault(path, fault, { clock = false } = {}) {
+async function openWithFault(path, fault, { clock = false, heartbeat = true } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, serviceWorkers: 'block' });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(`${e}\n${e.stack}`));
-  const times = { fault: null, single: null };
+  const times = { fault: null, single: null, heartbeat };
+  if (heartbeat && path !== THREADED_LOADER) await context.route(`**${THREADED_LOADER}`, edited((js) => js));
   // The context's routes also see what the workers fetch (their wasm, the pool's thread script).
   await context.route(`**${path}`, async (route) => {
     times.fault ??= Date.now();
@@ -40,12 +44,25 @@ async function openWithFault(path, fault, { clock = false } = {}) {
   return { page, times };
 }
 
-/** The threaded build's script `name`, changed by `edit(text)`. */
+/**
+ * The threaded loader changed by `edit(text)`, and made to say it is alive (see [`HEARTBEAT`]) while it runs, so
+ * that a test can tell whether it was terminated.
+ */
 function edited(edit) {
   return async (route) => {
     const response = await route.fetch();
-    await route.fulfill({ response, body: edit(await response.text()) });
+    const alive = `setInterval(() => new BroadcastChannel('${HEARTBEAT}').postMessage(1), 50);\n`;
+    await route.fulfill({ response, body: alive + edit(await response.text()) });
   };
+}
+
+/** Whether a routed threaded loader still runs: a heartbeat within `ms`. */
+async function threadedAlive(page, ms = 1_000) {
+  return page.evaluate(([name, ms]) => new Promise((resolve) => {
+    const channel = new BroadcastChannel(name);
+    channel.onmessage = () => { channel.close(); resolve(true); };
+    setTimeout(() => { channel.close(); resolve(false); }, ms);
+  }), [HEARTBEAT, ms]);
 }
 
 /**
@@ -63,11 +80,10 @@ async function landsOnOneThread(page, times, why, within = 5_000) {
   const took = times.single - times.fault;
   console.log(`# ${note} (the single-threaded build requested ${took} ms after the fault)`);
   assert.ok(took <= within, `the single-threaded build was requested ${took} ms after the fault`);
-  // Exactly one classifier worker is left: the threaded one was terminated (which the browser reports a moment
-  // later when it still had workers of its own to end).
-  const classifiers = () => page.workers().map((w) => new URL(w.url()).pathname).filter((p) => /worker_loader\.js|worker-mt\/loader\.js/.test(p));
-  for (let waited = 0; classifiers().length > 1 && waited < 5_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(classifiers(), [SINGLE_LOADER]);
+  // The threaded worker was terminated: it no longer says it is alive. (Playwright's list of the page's workers
+  // may keep a terminated worker that had workers of its own for a while, so the worker is asked itself.)
+  if (times.heartbeat) assert.equal(await threadedAlive(page), false, 'the threaded worker still runs');
+  assert.ok(page.workers().some((w) => new URL(w.url()).pathname === SINGLE_LOADER), 'the single-threaded worker runs');
   assert.deepEqual(page.errors, []);
 }
 
@@ -79,7 +95,7 @@ test("the threaded build's wasm missing (404): one thread, said why", async () =
 });
 
 test("the threaded build's loader missing (404): one thread, said why", async () => {
-  const { page, times } = await openWithFault('/worker-mt/loader.js', (route) => route.fulfill({ status: 404, body: 'not here' }));
+  const { page, times } = await openWithFault('/worker-mt/loader.js', (route) => route.fulfill({ status: 404, body: 'not here' }), { heartbeat: false });
   await landsOnOneThread(page, times, /its script could not be loaded/);
   await page.context().close();
 });
@@ -124,6 +140,8 @@ test("the threads' script throwing: one thread, said why", async () => {
 
 test('a pool thread that never answers: one thread after the 10 s start limit, said why', async () => {
   const { page, times } = await openWithFault('/worker-mt/loader.js', threadScript({ body: 'self.onmessage = () => {}; // never says it is ready' }));
+  // Meanwhile the threaded worker runs (and says so), waiting for its threads.
+  assert.equal(await threadedAlive(page), true, 'the threaded worker runs while it waits');
   await landsOnOneThread(page, times, /not all started within 10 s/, 10_000 + 5_000);
   await page.context().close();
 });

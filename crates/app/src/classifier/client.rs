@@ -234,6 +234,10 @@ impl Shared {
             return;
         }
         self.worker.terminate();
+        // Events the worker queued before it was terminated may still be dispatched; its handlers go now, before
+        // the client (which owns their closures) may be dropped, or they would call a dropped closure.
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
         self.settle_all(message);
     }
 
@@ -609,14 +613,29 @@ impl ModelClient {
         id
     }
 
-    /// The longest a request over `frames` frames may take before the worker is taken for hung, ms
-    /// ([`request_timeout_ms`] with this model's warm-up time).
-    fn limit_ms(&self, frames: usize) -> u32 {
+    /// Stops the worker if request `id` (a `what`: a window, a question) over `frames` frames is still owed
+    /// after [`request_timeout_ms`] (with this model's warm-up time): a worker that never answers (hung, or a
+    /// device far slower than its warm-up said) is stopped, and every request in flight settled, rather than
+    /// leaving the page busy forever.
+    fn watch(&self, id: u32, frames: usize, what: &'static str) {
         let warmup_ms = match self.status.get_untracked() {
             ModelStatus::Ready(ready) => ready.warmup_ms,
             _ => 0.0,
         };
-        request_timeout_ms(warmup_ms, frames)
+        let limit = request_timeout_ms(warmup_ms, frames);
+        let watched = Rc::downgrade(&self.shared);
+        let status = self.status;
+        gloo_timers::callback::Timeout::new(limit, move || {
+            let Some(shared) = watched.upgrade() else {
+                return;
+            };
+            let owed = shared.pending.borrow().contains_key(&id)
+                || shared.others.borrow().contains_key(&id);
+            if owed && !shared.closed.get() {
+                shared.give_up(status, what, limit);
+            }
+        })
+        .forget();
     }
 
     /// Whether a window is being classified (new camera windows are then dropped, not queued).
@@ -655,17 +674,7 @@ impl ModelClient {
             self.shared.settle_other(id, Err(e));
         }
         let longest = protocol::WINDOW_LENGTHS.iter().copied().max().unwrap_or(64);
-        let limit = self.limit_ms(longest);
-        let watched = Rc::downgrade(&self.shared);
-        let status = self.status;
-        gloo_timers::callback::Timeout::new(limit, move || {
-            if let Some(shared) = watched.upgrade() {
-                if !shared.closed.get() && shared.others.borrow().contains_key(&id) {
-                    shared.give_up(status, "a question from this page", limit);
-                }
-            }
-        })
-        .forget();
+        self.watch(id, longest, "a question from this page");
         answer
             .await
             .map_err(|_| "the classifier worker went away".to_owned())?
@@ -700,19 +709,7 @@ impl ModelClient {
             self.shared.settle(id, Err(e.clone()));
             return Err(e);
         }
-        // A worker that never answers (hung, or a device far slower than its warm-up said) is stopped,
-        // and every window in flight settled, rather than leaving the page busy forever.
-        let limit = self.limit_ms(count);
-        let watched = Rc::downgrade(&self.shared);
-        let status = self.status;
-        gloo_timers::callback::Timeout::new(limit, move || {
-            if let Some(shared) = watched.upgrade() {
-                if !shared.closed.get() && shared.pending.borrow().contains_key(&id) {
-                    shared.give_up(status, "a window", limit);
-                }
-            }
-        })
-        .forget();
+        self.watch(id, count, "a window");
         Ok(answer)
     }
 
