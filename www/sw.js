@@ -1,22 +1,24 @@
 // Kinetiscope's service worker: the app works offline once visited.
 //
-// `cargo xtask` (xtask/src/site.rs) writes the two placeholders below after each release build: the version
-// (a hash of every file of the build) and the list of files to precache. So any change to the build changes this
-// file, the browser installs the new worker, and the page offers to reload.
+// The build (crates/site, run by `cargo xtask`) fills the placeholders below: the site contract (cache names and
+// messages shared with the app, crates/protocol/src/site.rs), the version (a hash of every file of the build) and
+// the list of files to precache. So any change to the build changes this file, the browser installs the new
+// worker, and the page offers to reload. Served without that build, this file is a syntax error, not a worker
+// running on values of its own.
 //
-// - App shell, data, icons, sample clip: precached in `kinetiscope-app-<version>`.
+// - App shell, data, icons, sample clip: precached in the app cache (its prefix and the version).
 // - Hashed files (`app-<hash>.js`, …): cache first; a name never changes content.
 // - Everything else, navigations included: network first, the cache when offline or when the server answers
 //   with an error. Unhashed files (the worker's
 //   `worker.js`, the data assets) must come from the same build as the page that loads them, and the network has
 //   the newest build. Navigations fall back to the cached index.html (every route is the same single-page app).
-// - Model weights: in `kinetiscope-model-v1`, written by the classifier's worker; never touched by updates.
+// - Model weights: in the model cache, written by the classifier's worker; never touched by updates.
 // - Old app caches are deleted when a new version activates, which waits for the visitor's "reload".
+const CONTRACT = __KINETISCOPE_CONTRACT__;
 const VERSION = '__KINETISCOPE_VERSION__';
 const PRECACHE = __KINETISCOPE_PRECACHE__;
-const APP_CACHE = `kinetiscope-app-${VERSION}`;
-const APP_PREFIX = 'kinetiscope-app-';
-const MODEL_CACHE = 'kinetiscope-model-v1';
+const APP_CACHE = `${CONTRACT.appCachePrefix}${VERSION}`;
+const MODEL_CACHE = CONTRACT.modelCache;
 
 self.addEventListener('install', (event) => {
   // `cache: 'reload'`: straight from the server, never an older copy from the HTTP cache. A failure (storage
@@ -30,7 +32,7 @@ self.addEventListener('install', (event) => {
       await caches.delete(APP_CACHE);
       const reason = `${error?.name ?? 'Error'}: ${error?.message ?? error}`;
       for (const client of await self.clients.matchAll({ includeUncontrolled: true, type: 'window' })) {
-        client.postMessage({ precacheFailed: reason });
+        client.postMessage({ [CONTRACT.swPrecacheFailed]: reason });
       }
       throw error;
     }
@@ -40,15 +42,15 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
-      if (name.startsWith(APP_PREFIX) && name !== APP_CACHE) await caches.delete(name);
+      if (name.startsWith(CONTRACT.appCachePrefix) && name !== APP_CACHE) await caches.delete(name);
     }
     await self.clients.claim();
   })());
 });
 
 self.addEventListener('message', (event) => {
-  if (event.data === 'skip-waiting') self.skipWaiting();
-  if (event.data === 'version') event.source?.postMessage({ version: VERSION });
+  if (event.data === CONTRACT.swSkipWaiting) self.skipWaiting();
+  if (event.data === CONTRACT.swVersion) event.source?.postMessage({ [CONTRACT.swVersion]: VERSION });
 });
 
 // A navigation: the network's page, or the cached app when the network fails or the server errs (5xx).

@@ -1,5 +1,5 @@
 // `cargo xtask bench-browser`: the classifier's model-only time per T=16 clip in headless Chromium, the shipped
-// worker builds (single-threaded /worker_loader.js, threaded /worker-mt/loader.js at each thread count) side by
+// worker builds (single-threaded, threaded at each thread count; their scripts from the site contract) side by
 // side with onnxruntime-web's WASM at the same thread counts (../shared/peers/web/bench.html), alternated round by
 // round in one browser session so that the machine's noise hits all alike. A measurement, not a test.
 //
@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launch, newPage, SHARED_DIR } from '../e2e/browser.mjs';
+import { contract } from '../support/contract.mjs';
+import { installWorkerClient } from '../support/protocol.mjs';
 
 const [site, peer, threadList = '1,2', roundsArg = '3', repsArg = '3'] = process.argv.slice(2);
 const threads = threadList.split(',').map(Number);
@@ -18,22 +20,10 @@ const FRAMES = 16;
 
 /** Milliseconds of the network alone for `reps` clips of 16 random 224×224 frames on our worker. */
 async function ours(page, script, count) {
+  await installWorkerClient(page);
   return page.evaluate(async ({ script, count, reps, frames }) => {
-    const worker = new Worker(script);
-    const next = (kind) => new Promise((resolve, reject) => {
-      worker.onmessage = (e) => {
-        // Messages from the worker are `{ <kind>: { <fields> } }` (protocol::FromWorker).
-        const m = e.data;
-        if (m.failed) reject(new Error(m.failed.message));
-        else if (m[kind]) resolve(m[kind]);
-      };
-      worker.onerror = (e) => reject(new Error(e.message));
-    });
-    await next('booted');
-    const ready = next('ready');
-    worker.postMessage({ message: { kind: 'load', backend: { only: 'cpu' }, precision: 'auto',
-      manifest_url: '/model/i3d-kinetics-400.json', threads: count }, frames: [] });
-    const info = await ready;
+    const client = new KinetiscopeWorker(script);
+    const info = await client.load({ backend: 'cpu', threads: count });
     let seed = 1;
     const times = [];
     for (let i = 0; i < reps; i++) {
@@ -43,11 +33,9 @@ async function ours(page, script, count) {
         for (let j = 0; j < px.length; j++) { seed = (seed * 1103515245 + 12345) & 0x7fffffff; px[j] = seed >>> 23; }
         buffers.push(px.buffer);
       }
-      const done = next('classified');
-      worker.postMessage({ message: { kind: 'classify', id: i, width: 224, height: 224, cam: false }, frames: buffers }, buffers);
-      times.push((await done).model_ms);
+      times.push((await client.classify(224, 224, buffers)).model_ms);
     }
-    worker.terminate();
+    client.terminate();
     return { times, threads: info.threads.count, note: info.threads.note, warmup: info.warmup_ms };
   }, { script, count, reps, frames: FRAMES });
 }
@@ -65,9 +53,9 @@ async function ort(page, count) {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 const configs = [];
-configs.push({ name: 'kinetiscope single-threaded build', threads: 1, run: (p) => ours(p, '/worker_loader.js', 1) });
+configs.push({ name: 'kinetiscope single-threaded build', threads: 1, run: (p) => ours(p, contract.singleThreadedWorker, 1) });
 for (const n of threads) {
-  configs.push({ name: `kinetiscope threaded build`, threads: n, run: (p) => ours(p, '/worker-mt/loader.js', n) });
+  configs.push({ name: `kinetiscope threaded build`, threads: n, run: (p) => ours(p, contract.threadedWorker, n) });
 }
 if (peer && peer !== '-') {
   for (const n of threads) configs.push({ name: 'onnxruntime-web 1.30 wasm', threads: n, run: (p) => ort(p, n) });

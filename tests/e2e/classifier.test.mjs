@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launch, modelReady, screenshot, ASSETS_URL, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
+import { contract } from '../support/contract.mjs';
+import { installWorkerClient } from '../support/protocol.mjs';
 
 const GIF = path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif');
 const Y4M = path.join(SCREENSHOT_DIR, 'cricket.y4m');
@@ -50,8 +52,7 @@ async function open(browser, url, { isolated = true } = {}) {
     await context.route('**/*', async (route) => {
       const response = await route.fetch();
       const headers = { ...response.headers() };
-      delete headers['cross-origin-opener-policy'];
-      delete headers['cross-origin-embedder-policy'];
+      for (const name of Object.keys(contract.isolationHeaders)) delete headers[name];
       await route.fulfill({ response, headers });
     });
   }
@@ -156,34 +157,22 @@ test('threaded worker: the reference logits (rel. L2 < 1e-4) with the f32 weight
   const n = Number(fixture.readBigUInt64LE(0));
   const header = JSON.parse(fixture.subarray(8, 8 + n).toString('utf8'));
   const tensor = (name) => fixture.subarray(8 + n + header[name].data_offsets[0], 8 + n + header[name].data_offsets[1]);
-  const report = await page.evaluate(async ({ assets, threads, inputBase64, logitsBase64, frames }) => {
+  await installWorkerClient(page);
+  const report = await page.evaluate(async ({ manifestUrl, threads, inputBase64, logitsBase64, frames }) => {
     const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
     const input = bytes(inputBase64);
     const reference = new Float32Array(bytes(logitsBase64));
-    const header = { input: { shape: [1, frames] } };
-    const worker = new Worker('/worker-mt/loader.js');
-    const next = (kind) => new Promise((resolve, reject) => {
-      // Messages from the worker are `{ <kind>: { <fields> } }` (protocol::FromWorker).
-      worker.onmessage = ({ data }) => {
-        if (data.failed) reject(new Error(data.failed.message));
-        else if (data[kind]) resolve(data[kind]);
-      };
-    });
-    await next('booted');
-    const loaded = next('ready');
-    worker.postMessage({ message: { kind: 'load', backend: { only: 'cpu' }, precision: { only: 'f32' },
-      manifest_url: `${assets}/weights/i3d-kinetics-400.json`, threads }, frames: [] });
-    const ready = await loaded;
-    const done = next('logits');
-    worker.postMessage({ message: { kind: 'run', id: 1, frames: header.input.shape[1] }, frames: [input] }, [input]);
-    const { logits, model_ms } = await done;
-    worker.terminate();
+    const client = new KinetiscopeWorker(KinetiscopeContract.threadedWorker);
+    const ready = await client.load({ backend: 'cpu', precision: 'f32', manifestUrl, threads });
+    const { logits, model_ms } = await client.run(frames, input);
+    client.terminate();
     let diff = 0, norm = 0;
     for (let i = 0; i < reference.length; i++) { diff += (logits[i] - reference[i]) ** 2; norm += reference[i] ** 2; }
     const top = (xs) => [...xs.keys()].sort((a, b) => xs[b] - xs[a]).slice(0, 5);
     return { relL2: Math.sqrt(diff / norm), top5: top(logits), refTop5: top([...reference]), threads: ready.threads, precision: ready.precision, model_ms };
   }, {
-    assets: ASSETS_URL,
+    // The asset server's weights folder holds the f32 weights with the manifest the site's model has.
+    manifestUrl: `${ASSETS_URL}/weights/${path.basename(contract.modelManifest)}`,
     threads: await expectedThreads(page),
     inputBase64: tensor('input').toString('base64'),
     logitsBase64: tensor('logits').toString('base64'),

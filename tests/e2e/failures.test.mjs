@@ -8,11 +8,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launch, modelReady, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
+import { contract, isClassifierWorker, WORKER_SCRIPTS } from '../support/contract.mjs';
+import { isMessage } from '../support/protocol.mjs';
 
 const GIF = path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif');
 const SHORT_WEBM = path.join(SCREENSHOT_DIR, 'cricket-short.webm');
-/** Both builds of the worker: the threaded one (cross-origin isolated pages) and the single-threaded one. */
-const WORKER_SCRIPTS = ['**/worker-mt/loader.js', '**/worker_loader.js'];
 
 let browser;
 before(async () => {
@@ -39,8 +39,8 @@ async function open({ worker, clock = false } = {}) {
 }
 
 async function routeWorker(page, worker) {
-  for (const pattern of WORKER_SCRIPTS) {
-    await page.route(pattern, async (route) => {
+  for (const script of WORKER_SCRIPTS) {
+    await page.route(`**${script}`, async (route) => {
       const response = await route.fetch();
       try {
         await route.fulfill({ response, body: worker(await response.text()) });
@@ -53,7 +53,7 @@ async function routeWorker(page, worker) {
 }
 
 async function unrouteWorker(page) {
-  for (const pattern of WORKER_SCRIPTS) await page.unroute(pattern);
+  for (const script of WORKER_SCRIPTS) await page.unroute(`**${script}`);
 }
 
 async function modelError(page) {
@@ -88,7 +88,7 @@ test('WebGPU asked for by name with no adapter: a clear error, and the CPU one c
 test('a worker that crashes mid-analysis: the analysis and the model say so, "Try again" restarts it', async () => {
   // A trap in the worker while it classifies (as a WASM out-of-memory or `unreachable` would be): an uncaught
   // error in its message handler.
-  const crash = (js) => `${js}\nself.addEventListener('message', (e) => { if (e.data?.message?.kind === 'classify') throw new Error('simulated crash'); });`;
+  const crash = (js) => `${js}\nself.addEventListener('message', (e) => { if (${isMessage('e', 'classify')}) throw new Error('simulated crash'); });`;
   const page = await open({ worker: crash });
   await page.goto(`${BASE_URL}/classify?backend=cpu`);
   await modelReady(page, 'cpu', 120_000);
@@ -102,14 +102,14 @@ test('a worker that crashes mid-analysis: the analysis and the model say so, "Tr
   await page.getByTestId('model-retry').click();
   await modelReady(page, 'cpu', 120_000);
   // The crashed worker was terminated: one classifier worker is alive, the new one.
-  const classifiers = page.workers().filter((w) => /worker_loader\.js|worker-mt\/loader\.js/.test(w.url()));
+  const classifiers = page.workers().filter((w) => isClassifierWorker(w.url()));
   assert.equal(classifiers.length, 1, classifiers.map((w) => w.url()).join(', '));
   await page.context().close();
 });
 
 test('a worker that never starts: after 60 s a message and "Try again", which starts it', async () => {
   const page = await open({ worker: () => '// this worker never boots\n', clock: true });
-  const single = page.waitForRequest('**/worker_loader.js');
+  const single = page.waitForRequest(`**${contract.singleThreadedWorker}`);
   await page.goto(`${BASE_URL}/classify?backend=cpu`);
   await page.getByTestId('model-status').filter({ hasText: 'Starting the classifier' }).waitFor();
   // The threaded build (the page is isolated) is given 20 s, then the single-threaded build 60 s.
@@ -175,7 +175,7 @@ test('files the browser cannot use: an unplayable video, a too-short one, an ima
 test('a question the worker never answers (/inside): the worker is stopped, the page says so and works again', async () => {
   // The worker drops every inspection request before its handler sees it: a request that is never answered,
   // as a hung pool thread would leave it.
-  const drop = (js) => `self.addEventListener('message', (e) => { if (e.data?.message?.kind === 'inspect') e.stopImmediatePropagation(); });\n${js}`;
+  const drop = (js) => `self.addEventListener('message', (e) => { if (${isMessage('e', 'inspect')}) e.stopImmediatePropagation(); });\n${js}`;
   const page = await open({ worker: drop, clock: true });
   await page.goto(`${BASE_URL}/classify?backend=cpu&threads=1`);
   await modelReady(page, 'cpu', 120_000);
@@ -192,7 +192,7 @@ test('a question the worker never answers (/inside): the worker is stopped, the 
   await page.getByRole('link', { name: 'Classifier' }).first().click();
   await page.waitForURL(/\/classify/);
   await modelReady(page, 'cpu', 120_000);
-  const classifiers = page.workers().filter((w) => /worker_loader\.js|worker-mt\/loader\.js/.test(w.url()));
+  const classifiers = page.workers().filter((w) => isClassifierWorker(w.url()));
   assert.equal(classifiers.length, 1, classifiers.map((w) => w.url()).join(', '));
   await page.context().close();
 });

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launch, modelReady, newPage, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
+import { contract } from '../support/contract.mjs';
 
 const LAYERS = ['Conv3d_1a_7x7', 'Mixed_3b', 'Mixed_5c'];
 const GIF = path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif');
@@ -61,16 +62,16 @@ test("a video's frames reach the model as the file holds them, each once (agains
   const decoded = execFileSync('ffmpeg', ['-v', 'error', '-i', CUT, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 27 });
   assert.equal(decoded.length, 16 * FRAME);
   const page = await newPage(browser);
-  await page.addInitScript(() => {
+  await page.addInitScript((key) => {
     // A copy of each window's frames as the page sends them to the worker (which then owns the buffers).
     window.sentWindows = [];
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (message, transfer) {
-      const frames = message?.frames;
+      const frames = message?.[key];
       if (Array.isArray(frames) && frames.length) window.sentWindows.push(frames.map((b) => Array.from(new Uint8Array(b.slice(0)))));
       return post.call(this, message, transfer);
     };
-  });
+  }, contract.envelope.frames);
   await page.goto(`${BASE_URL}/classify?backend=cpu`);
   await modelReady(page, 'cpu', 240_000);
   await page.getByTestId('window-length').selectOption('16');

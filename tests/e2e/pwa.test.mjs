@@ -1,56 +1,18 @@
 // The installable offline app: manifest and installability, everything working with the server gone, and the
-// update prompt after a new build is deployed. These tests serve a copy of the release build (dist/) from their
-// own server so that they can stop it and deploy a changed build.
+// update prompt after a new build is deployed. These tests serve a copy of the release build (dist/) with the
+// site's own server and its fault switch (tests/support/server.mjs), so that they can make it fail, stop it and
+// deploy a changed build.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { launch, modelReady, screenshot, CHROMIUM, CHROMIUM_ARGS } from './browser.mjs';
+import { contract } from '../support/contract.mjs';
+import { serve } from '../support/server.mjs';
 
 const DIST = process.env.DIST_DIR ?? path.resolve('../dist');
-const WEIGHTS = /\/model\/.*\.safetensors$/;
-const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
-  '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.png': 'image/png',
-  '.svg': 'image/svg+xml', '.webm': 'video/webm',
-};
-
-/** Serves `root` like `cargo xtask serve` (COOP/COEP, index.html fallback) on an ephemeral port. */
-async function serve(root) {
-  const served = { weights: 0, failing: false, down: false };
-  const server = http.createServer((req, res) => {
-    // Down: connections are cut, as when the network is gone (the browser sees a network error, not an answer).
-    if (served.down) {
-      req.socket.destroy();
-      return;
-    }
-    if (served.failing) {
-      res.writeHead(503, { 'content-type': 'text/plain' });
-      res.end('down for maintenance');
-      return;
-    }
-    if (WEIGHTS.test(req.url)) served.weights += 1;
-    const pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
-    let file = path.join(root, path.normalize(pathname));
-    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(root, 'index.html');
-    res.writeHead(200, {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'credentialless',
-    });
-    res.end(fs.readFileSync(file));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    /** Requests for weight files that reached this server. */
-    served,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
-  };
-}
 
 /** A private copy of the build. */
 function copyOfDist() {
@@ -123,7 +85,7 @@ test('installable: the manifest parses without errors and Chromium reports no in
 test('offline: with the server stopped, the explorer, a class page and the sample classification work', async () => {
   const { root, server, context, log, page } = await firstVisit();
   // First the server answers every request with 503: the cached app, data and clip are served instead.
-  server.served.failing = true;
+  await server.mode('fail');
   await page.goto(`${server.url}/classes?v=400`);
   await page.locator('[data-testid="class-row"]').first().waitFor({ timeout: 30_000 });
   const ranges = await page.evaluate(async () => {
@@ -139,7 +101,8 @@ test('offline: with the server stopped, the explorer, a class page and the sampl
   assert.equal(ranges.suffix.range, `bytes ${size - 100}-${size - 1}/${size}`);
   assert.equal(ranges.open.bytes, size - 10);
   assert.equal(ranges.closed.range, `bytes 0-9/${size}`);
-  server.served.failing = false;
+  await server.mode('serve');
+  const weights = await server.weights();
   // The sample clip and the data are in the precache; the weights in the model cache.
   await server.close();
   await context.setOffline(true);
@@ -155,7 +118,7 @@ test('offline: with the server stopped, the explorer, a class page and the sampl
   await page.goto(`${server.url}/classify?backend=cpu`);
   await classifySample(page);
   await screenshot(page, 'pwa-offline-classified');
-  assert.equal(server.served.weights, 1, 'the weights were downloaded once, before going offline');
+  assert.equal(weights, 1, 'the weights were downloaded once, before going offline');
   assert.deepEqual(log.errors, []);
   await context.close();
   fs.rmSync(root, { recursive: true, force: true });
@@ -170,7 +133,7 @@ test('update: a new build brings a "new version" prompt, reloading serves it, th
     fs.rmSync(root, { recursive: true, force: true });
   });
   const oldCaches = await page.evaluate(() => caches.keys());
-  const oldApp = oldCaches.find((c) => c.startsWith('kinetiscope-app-'));
+  const oldApp = oldCaches.find((c) => c.startsWith(contract.appCachePrefix));
   assert.ok(oldApp, JSON.stringify(oldCaches));
 
   // Deploy a changed build: a changed page, hence a new service worker version.
@@ -197,19 +160,19 @@ test('update: a new build brings a "new version" prompt, reloading serves it, th
   assert.equal(await other.evaluate(() => window.__loadedHere), true, 'the other tab was reloaded');
   await other.close();
   await page.bringToFront();
-  await page.waitForFunction((v) => caches.keys().then((k) => k.includes(`kinetiscope-app-${v}next`)), version, { timeout: 30_000 });
+  await page.waitForFunction((name) => caches.keys().then((k) => k.includes(name)), `${contract.appCachePrefix}${version}next`, { timeout: 30_000 });
   const caches = await page.evaluate(() => caches.keys());
   assert.ok(!caches.includes(oldApp), `old app cache kept: ${caches}`);
-  assert.ok(caches.includes('kinetiscope-model-v1'), `model cache lost: ${caches}`);
+  assert.ok(caches.includes(contract.modelCache), `model cache lost: ${caches}`);
   assert.equal(await page.locator('meta[name="deploy"]').getAttribute('content'), 'next');
   // The page is controlled by the new version's service worker.
-  const active = await page.evaluate(() => new Promise((resolve) => {
-    navigator.serviceWorker.addEventListener('message', (e) => resolve(e.data.version), { once: true });
-    navigator.serviceWorker.controller.postMessage('version');
-  }));
+  const active = await page.evaluate((ask) => new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener('message', (e) => resolve(e.data[ask]), { once: true });
+    navigator.serviceWorker.controller.postMessage(ask);
+  }), contract.swVersion);
   assert.equal(active, `${version}next`);
   await modelReady(page, 'cpu', 120_000);
-  assert.equal(server.served.weights, 1, 'the weights were downloaded again');
+  assert.equal(await server.weights(), 1, 'the weights were downloaded again');
   assert.deepEqual(log.errors, []);
   await context.close();
   await server.close();
@@ -229,31 +192,31 @@ test('a corrupt or truncated cached model is deleted, downloaded again, and the 
     await server.close().catch(() => {});
     fs.rmSync(root, { recursive: true, force: true });
   });
-  assert.equal(server.served.weights, 1);
+  assert.equal(await server.weights(), 1);
   const damages = [
     ['flip', /unusable \(.*\.safetensors is corrupt: SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}\): it was deleted and downloaded again\./],
     ['cut', /unusable \(.*\.safetensors is truncated or wrong: \d+ bytes, the manifest says \d+\): it was deleted and downloaded again\./],
   ];
   for (const [damage, said] of damages) {
-    await page.evaluate(async (how) => {
-      const cache = await caches.open('kinetiscope-model-v1');
+    await page.evaluate(async ([how, name]) => {
+      const cache = await caches.open(name);
       const [request] = await cache.keys();
       const bytes = new Uint8Array(await (await cache.match(request)).arrayBuffer());
       if (how === 'flip') bytes[bytes.length >> 1] ^= 0xff;
       await cache.put(request, new Response(how === 'flip' ? bytes : bytes.slice(0, bytes.length >> 1)));
-    }, damage);
+    }, [damage, contract.modelCache]);
     await page.reload();
     await modelReady(page, 'cpu', 120_000);
     assert.match(await modelNotes(page), said);
   }
   await screenshot(page, 'pwa-cache-repaired');
-  assert.equal(server.served.weights, 3, 'downloaded once, then once after each damage');
+  assert.equal(await server.weights(), 3, 'downloaded once, then once after each damage');
   // The copy downloaded again is whole: the next visit reads it from the cache, with nothing to say.
   await page.reload();
   await modelReady(page, 'cpu', 120_000);
   assert.match(await page.getByTestId('model-status').locator('xpath=..').innerText(), /from the cache/);
   assert.equal(await modelNotes(page), '');
-  assert.equal(server.served.weights, 3);
+  assert.equal(await server.weights(), 3);
   assert.deepEqual(log.errors, []);
 });
 
@@ -280,7 +243,7 @@ test('storage full: the page says the app cannot be saved offline, and the model
   await screenshot(page, 'pwa-storage-full');
   await page.reload();
   await modelReady(page, 'cpu', 120_000);
-  assert.equal(server.served.weights, 2, 'not cached, so downloaded again');
+  assert.equal(await server.weights(), 2, 'not cached, so downloaded again');
   assert.deepEqual(log.errors, []);
 });
 
@@ -299,16 +262,16 @@ test('offline on the first visit to the classifier: it says so, and loads by its
   await page.goto(`${server.url}/`);
   await serviceWorkerReady(page);
   await context.setOffline(true);
-  server.served.down = true;
+  await server.mode('down');
   await page.goto(`${server.url}/classify?backend=cpu`);
   const error = page.getByTestId('model-error');
   await error.waitFor({ timeout: 120_000 });
   assert.match(await error.innerText(), /You are offline, and the model has not been downloaded to this device yet\. It loads by itself as soon as you are back online/);
   assert.equal(await page.getByTestId('model-retry').count(), 1);
   await screenshot(page, 'pwa-offline-first-classify');
-  server.served.down = false;
+  await server.mode('serve');
   await context.setOffline(false);
   await modelReady(page, 'cpu', 120_000);
-  assert.equal(server.served.weights, 1);
+  assert.equal(await server.weights(), 1);
   assert.deepEqual(log.errors, []);
 });

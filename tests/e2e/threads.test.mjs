@@ -7,11 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, modelReady, screenshot, BASE_URL } from './browser.mjs';
+import { contract, threaded } from '../support/contract.mjs';
 
 /** The single-threaded build's loader (trunk's worker loader shim), requested when it takes over. */
-const SINGLE_LOADER = '/worker_loader.js';
+const SINGLE_LOADER = contract.singleThreadedWorker;
 /** The threaded loader, whose routed copies say they are alive on this channel every 50 ms until terminated. */
-const THREADED_LOADER = '/worker-mt/loader.js';
+const THREADED_LOADER = contract.threadedWorker;
 const HEARTBEAT = 'kinetiscope-test-threaded-alive';
 
 let browser;
@@ -88,21 +89,21 @@ async function landsOnOneThread(page, times, why, within = 5_000) {
 }
 
 test("the threaded build's wasm missing (404): one thread, said why", async () => {
-  const { page, times } = await openWithFault('/worker-mt/worker_bg.wasm', (route) => route.fulfill({ status: 404, body: 'not here' }));
+  const { page, times } = await openWithFault(threaded(contract.threadedWasm), (route) => route.fulfill({ status: 404, body: 'not here' }));
   await landsOnOneThread(page, times, /the threaded classifier did not start/);
   await screenshot(page, 'threads-wasm-missing');
   await page.context().close();
 });
 
 test("the threaded build's loader missing (404): one thread, said why", async () => {
-  const { page, times } = await openWithFault('/worker-mt/loader.js', (route) => route.fulfill({ status: 404, body: 'not here' }), { heartbeat: false });
+  const { page, times } = await openWithFault(THREADED_LOADER, (route) => route.fulfill({ status: 404, body: 'not here' }), { heartbeat: false });
   await landsOnOneThread(page, times, /its script could not be loaded/);
   await page.context().close();
 });
 
 test('a shared WebAssembly.Memory refused: one thread, said why', async () => {
   const refuse = "WebAssembly.Memory = function () { throw new RangeError('WebAssembly.Memory(): could not allocate memory (simulated)'); };\n";
-  const { page, times } = await openWithFault('/worker-mt/loader.js', edited((js) => refuse + js));
+  const { page, times } = await openWithFault(THREADED_LOADER, edited((js) => refuse + js));
   await landsOnOneThread(page, times, /could not allocate memory \(simulated\)/);
   await page.context().close();
 });
@@ -119,7 +120,7 @@ function threadScript(script) {
   return edited((js) => `{
   const RealWorker = self.Worker;
   self.Worker = function (url, options) {
-    const thread = new URL(url, self.location.href).pathname.endsWith('/worker-mt/thread.js');
+    const thread = new URL(url, self.location.href).pathname === ${JSON.stringify(threaded(contract.threadScript))};
     return new RealWorker(thread ? ${url} : url, options);
   };
 }
@@ -127,19 +128,19 @@ ${js}`);
 }
 
 test("the threads' script missing (404): one thread, said why", async () => {
-  const { page, times } = await openWithFault('/worker-mt/loader.js', threadScript('/worker-mt/no-such-thread.js'));
+  const { page, times } = await openWithFault(THREADED_LOADER, threadScript(threaded('missing-thread-script.js')));
   await landsOnOneThread(page, times, /the thread workers failed \(its script could not be loaded\)/);
   await page.context().close();
 });
 
 test("the threads' script throwing: one thread, said why", async () => {
-  const { page, times } = await openWithFault('/worker-mt/loader.js', threadScript({ body: "throw new Error('thread script failed (simulated)');" }));
+  const { page, times } = await openWithFault(THREADED_LOADER, threadScript({ body: "throw new Error('thread script failed (simulated)');" }));
   await landsOnOneThread(page, times, /the thread workers failed \(.*thread script failed \(simulated\)/);
   await page.context().close();
 });
 
 test('a pool thread that never answers: one thread after the 10 s start limit, said why', async () => {
-  const { page, times } = await openWithFault('/worker-mt/loader.js', threadScript({ body: 'self.onmessage = () => {}; // never says it is ready' }));
+  const { page, times } = await openWithFault(THREADED_LOADER, threadScript({ body: 'self.onmessage = () => {}; // never says it is ready' }));
   // Meanwhile the threaded worker runs (and says so), waiting for its threads.
   assert.equal(await threadedAlive(page), true, 'the threaded worker runs while it waits');
   await landsOnOneThread(page, times, /not all started within 10 s/, 10_000 + 5_000);
@@ -157,13 +158,13 @@ test('the second thread worker cannot be created: one thread, said why', async (
   };
 }
 `;
-  const { page, times } = await openWithFault('/worker-mt/loader.js', edited((js) => refuseSecond + js));
+  const { page, times } = await openWithFault(THREADED_LOADER, edited((js) => refuseSecond + js));
   await landsOnOneThread(page, times, /thread worker 2 of \d+ could not be created \(refused \(simulated\)\)/);
   await page.context().close();
 });
 
 test('a threaded build that never boots: after 20 s the single-threaded build, said why', async () => {
-  const { page, times } = await openWithFault('/worker-mt/loader.js', edited(() => '// this worker never boots\n'), { clock: true });
+  const { page, times } = await openWithFault(THREADED_LOADER, edited(() => '// this worker never boots\n'), { clock: true });
   await page.getByTestId('model-status').filter({ hasText: 'Starting the classifier' }).waitFor();
   const before = Date.now();
   await page.clock.fastForward('00:21');

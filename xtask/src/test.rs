@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 
 use crate::passed::{self, Inputs};
 use crate::setup::{self, Toolchain};
-use crate::{run_cmd, server, site, weights};
+use crate::{run_cmd, server, web, weights};
 
 /// Set for the test runs: tests fail, rather than skip, when weights, fixtures or an adapter are missing
 /// (`i3d_core::reference::REQUIRE_ENV`; xtask does not depend on the model crates, so the name is repeated here
@@ -192,11 +192,11 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage, e2e: &[String]) -
             run_cmd(&mut cmd)
         }
         Stage::E2e => {
-            site::build(root, toolchain, None)?;
+            web::build(root, toolchain, None)?;
             let bytes = site::app_wasm_bytes(&root.join("dist"))?;
             if bytes > site::APP_WASM_BUDGET {
                 bail!(
-                    "the app's wasm is {bytes} bytes, over its budget of {} (xtask/src/site.rs): \
+                    "the app's wasm is {bytes} bytes, over its budget of {} (crates/site/src/lib.rs): \
                      the first visit of every visitor downloads it",
                     site::APP_WASM_BUDGET
                 );
@@ -316,6 +316,11 @@ fn end_to_end(root: &Path, only: &[String]) -> Result<()> {
         .env("SCREENSHOT_DIR", &screenshots)
         .env("SHARED_DIR", root.join("../shared"))
         .env("DIST_DIR", root.join("dist"))
+        .env(
+            "KINETISCOPE_CONTRACT",
+            root.join(site::contract::TEST_CONTRACT),
+        )
+        .env("KINETISCOPE_XTASK", std::env::current_exe()?)
         .env("TMPDIR", browser_tmpdir(root)?)
         .status()?;
     if !status.success() {

@@ -18,8 +18,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::fetch;
 
-/// Frames of the warm-up pass.
-const WARMUP_FRAMES: usize = 16;
+use protocol::site::WARMUP_FRAMES;
 
 /// A loaded model.
 struct Model {
@@ -86,8 +85,9 @@ pub fn start() {
     let state = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
-        let message = Reflect::get(&data, &JsValue::from_str("message")).unwrap_or(data.clone());
-        let frames = Reflect::get(&data, &JsValue::from_str("frames"))
+        let message = Reflect::get(&data, &JsValue::from_str(protocol::site::ENVELOPE_MESSAGE))
+            .unwrap_or(data.clone());
+        let frames = Reflect::get(&data, &JsValue::from_str(protocol::site::ENVELOPE_FRAMES))
             .ok()
             .filter(Array::is_array)
             .map(|f| Array::from(&f))

@@ -27,7 +27,7 @@ use web_sys::{DedicatedWorkerGlobalScope, Worker, WorkerOptions};
 pub const THREAD_NAME_PREFIX: &str = "kinetiscope-thread-";
 
 /// The thread workers' script, next to this worker's loader.
-const THREAD_SCRIPT: &str = "thread.js";
+use protocol::site::THREAD_SCRIPT;
 
 /// How long the pool's workers may take to start, ms. They fetch only `thread.js` and instantiate the
 /// module they are sent (compiled already) on the shared memory: well under a second where it works, so a

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod inside;
+pub mod site;
 
 pub use i3d_core::arch::MIN_FRAMES;
 pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
@@ -20,9 +21,7 @@ pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
 /// [`FromWorker::Unstartable`].
 pub const PROTOCOL_VERSION: u32 = 6;
 
-/// The name of the Cache API cache that holds the model weights. Versioned by the weights format, not by the
-/// app build, so that app updates (and the service worker's clean-up of old app caches) keep the weights.
-pub const MODEL_CACHE: &str = "kinetiscope-model-v1";
+pub use site::MODEL_CACHE;
 
 /// Window lengths the app offers, frames at 25 fps.
 pub const WINDOW_LENGTHS: [usize; 3] = [16, 32, 64];
@@ -232,7 +231,7 @@ pub struct ModelReady {
     pub reason: String,
     /// The storage precision (arithmetic is f32).
     pub precision: Precision,
-    /// Wall time of the warm-up pass at 16 frames, ms.
+    /// Wall time of the warm-up pass at [`site::WARMUP_FRAMES`] frames, ms.
     pub warmup_ms: f64,
     /// Wall time of fetching and building the model, ms.
     pub load_ms: f64,
@@ -256,7 +255,7 @@ impl ModelReady {
     /// but not the default: on the shared cricket clip only 4 of 9 16-frame windows rank "playing cricket" first,
     /// against 8 of 9 32-frame windows (`kinetiscope classify`, CPU).
     pub fn default_window(&self) -> usize {
-        let per_frame_ms = self.warmup_ms / 16.0;
+        let per_frame_ms = self.warmup_ms / site::WARMUP_FRAMES as f64;
         if per_frame_ms * 64.0 < 1500.0 {
             64
         } else {

@@ -1,9 +1,11 @@
-//! Building the web app with trunk (release, offline: trunk must never download tools here).
+//! Building the web app: cargo, wasm-bindgen and trunk (release, offline: trunk must never download tools here)
+//! write `dist/`, then [`site::finish`] makes it the deployable site (what ships is defined there, not here).
 
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use protocol::site::{THREADED_DIR, THREADED_GLUE, THREADED_WORKER, THREAD_SCRIPT};
 
 use crate::run_cmd;
 use crate::setup::Toolchain;
@@ -100,13 +102,16 @@ fn prepare_sample(root: &Path) {
     }
 }
 
-/// `trunk build --release --offline` into `dist/`, with the wasm32 toolchain's environment.
+/// `trunk build --release --offline` into `dist/`, with the wasm32 toolchain's environment, then
+/// [`site::finish`]; the site contract for the tests' helpers goes to [`site::contract::TEST_CONTRACT`].
 ///
 /// trunk passes `--offline` on to cargo, which then cannot fetch the crates that `-Zbuild-std` needs for std
 /// itself; so cargo builds the app first, online, with the very arguments trunk uses (trunk's own build is
 /// then a no-op), and trunk runs offline so that it never tries to download wasm-bindgen or wasm-opt.
 /// `installs` are trunk's and wasm-bindgen's installations when they may still be running in the background: everything
 /// that needs neither (the data, the model, the three cargo builds) is done first, then they are waited for.
+/// `KINETISCOPE_BUILD` (the version shown in the app) is also what `Trunk.toml`'s hook requires, so that `trunk`
+/// run alone stops and says to use `cargo xtask`.
 pub fn build(
     root: &Path,
     toolchain: &Toolchain,
@@ -115,6 +120,7 @@ pub fn build(
     crate::data::prepare(root)?;
     prepare_model(root)?;
     prepare_sample(root);
+    write_test_contract(root)?;
     let version = build_version(root);
     // The same cargo invocations as trunk's for the two `rel="rust"` links of index.html.
     // The app is built for size (`app-release`, see Cargo.toml and `data-cargo-profile-release` in
@@ -154,90 +160,31 @@ pub fn build(
         .env("KINETISCOPE_BUILD", &version);
     run_cmd(&mut trunk)?;
     place_threaded_worker(root)?;
-    add_content_security_policy(&root.join("dist"))?;
-    finish_service_worker(&root.join("dist"))?;
-    let bytes = app_wasm_bytes(&root.join("dist"))?;
-    eprintln!("site: the app's wasm is {bytes} bytes (budget {APP_WASM_BUDGET})");
-    Ok(())
-}
-
-/// What the explorer's wasm may weigh, in bytes before compression: every visitor downloads it before seeing a
-/// class list. `cargo xtask test` fails above it.
-pub const APP_WASM_BUDGET: u64 = 1_200_000;
-
-/// The size in bytes of the app's wasm in `dist` (`app-<hash>_bg.wasm`, trunk's name).
-pub fn app_wasm_bytes(dist: &Path) -> Result<u64> {
-    for entry in std::fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("app-") && name.ends_with("_bg.wasm") {
-            return Ok(entry.metadata()?.len());
-        }
-    }
-    bail!("no app-*_bg.wasm in {}", dist.display())
-}
-
-/// The site's Content-Security-Policy, less the hash of trunk's inline loader (added per build): its
-/// own scripts and WebAssembly only; styles of its own (and `style` attributes, which the charts use);
-/// images and media of its own or the visitor's (blob:), YouTube's thumbnails; YouTube's privacy embed
-/// as the only frame; data fetched from itself or any https URL the visitor gives; no plugins, no
-/// base or form targets elsewhere. A meta tag, so that it holds on any static host; the workers (not
-/// covered by a document's meta policy) load only same-origin scripts.
-const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {inline}; \
-    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https://i.ytimg.com; media-src 'self' blob:; \
-    connect-src 'self' https:; frame-src https://www.youtube-nocookie.com; worker-src 'self' blob:; \
-    object-src 'none'; base-uri 'self'; form-action 'self'";
-
-/// Puts [`CSP`] into `dist/index.html` as a meta tag, with the SHA-256 of each inline script trunk wrote.
-fn add_content_security_policy(dist: &Path) -> Result<()> {
-    use base64::Engine as _;
-    use sha2::{Digest, Sha256};
-    let path = dist.join("index.html");
-    let html =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut hashes = Vec::new();
-    let mut rest = html.as_str();
-    while let Some(start) = rest.find("<script") {
-        let after = &rest[start..];
-        let open_end = after
-            .find('>')
-            .context("index.html: unclosed <script> tag")?;
-        let tag = &after[..open_end];
-        let body_start = open_end + 1;
-        let close = after[body_start..]
-            .find("</script>")
-            .context("index.html: <script> without </script>")?;
-        if !tag.contains(" src=") {
-            let body = &after[body_start..body_start + close];
-            let digest = Sha256::digest(body.as_bytes());
-            hashes.push(format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            ));
-        }
-        rest = &after[body_start + close..];
-    }
-    let policy = CSP
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace("{inline}", &hashes.join(" "));
-    let meta = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\" />");
-    let Some(at) = html.find("<meta charset=\"utf-8\" />") else {
-        anyhow::bail!(
-            "{}: no <meta charset> to put the policy after",
-            path.display()
-        );
-    };
-    let insert = at + "<meta charset=\"utf-8\" />".len();
-    let filled = format!("{}\n    {meta}{}", &html[..insert], &html[insert..]);
-    std::fs::write(&path, filled).with_context(|| format!("writing {}", path.display()))?;
+    let finished = site::finish(&root.join("dist"))?;
     println!(
-        "site: Content-Security-Policy with {} inline script hash(es)",
-        hashes.len()
+        "site: Content-Security-Policy with {} inline script hash(es); service worker version {}, {} files precached",
+        finished.inline_scripts, finished.version, finished.precached
+    );
+    eprintln!(
+        "site: the app's wasm is {} bytes (budget {})",
+        finished.app_wasm_bytes,
+        site::APP_WASM_BUDGET
     );
     Ok(())
+}
+
+/// Writes the site contract with a sample of every message ([`site::contract::for_tests`]) where the browser tests'
+/// and benchmarks' helpers read it.
+fn write_test_contract(root: &Path) -> Result<()> {
+    let path = root.join(site::contract::TEST_CONTRACT);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&site::contract::for_tests())?,
+    )
+    .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `PATH` with the wasm-opt that setup installed first.
@@ -251,8 +198,6 @@ fn tools_path(root: &Path) -> Result<std::ffi::OsString> {
 
 /// Its own target folder: the threaded build's std and flags differ from the single-threaded one's.
 const THREADED_TARGET_DIR: &str = "target/wasm-threads";
-/// Where the threaded worker goes in the site, with its loader and thread script (`www/worker-mt/`).
-const THREADED_DIST: &str = "dist/worker-mt";
 
 /// The classifier worker built a second time with WebAssembly threads (see
 /// `crates/classifier-worker/src/threads.rs`), for `dist/worker-mt/` ([`place_threaded_worker`]). trunk
@@ -278,29 +223,26 @@ fn compile_threaded_worker(root: &Path, toolchain: &Toolchain, version: &str) ->
     run_cmd(&mut cargo)
 }
 
-/// `dist/worker-mt/{worker.js, worker_bg.wasm, loader.js, thread.js}` from [`compile_threaded_worker`]'s
-/// build (after trunk, which empties `dist/`).
+/// `dist/worker-mt/`: wasm-bindgen's glue and module of [`compile_threaded_worker`]'s build, its loader and
+/// thread script from `www/worker-mt/` (after trunk, which empties `dist/`).
 fn place_threaded_worker(root: &Path) -> Result<()> {
-    let out = root.join(THREADED_DIST);
+    let out = root.join("dist").join(THREADED_DIR);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let glue = THREADED_GLUE.trim_end_matches(".js");
     let mut bindgen = Command::new("wasm-bindgen");
     bindgen
-        .args([
-            "--target",
-            "no-modules",
-            "--no-typescript",
-            "--out-name",
-            "worker",
-            "--out-dir",
-        ])
+        .args(["--target", "no-modules", "--no-typescript", "--out-name"])
+        .arg(glue)
+        .arg("--out-dir")
         .arg(&out)
         .arg(
             root.join(THREADED_TARGET_DIR)
                 .join("wasm32-unknown-unknown/release/worker.wasm"),
         );
     run_cmd(&mut bindgen)?;
-    for script in ["loader.js", "thread.js"] {
-        let from = root.join("www/worker-mt").join(script);
+    let loader = THREADED_WORKER.rsplit('/').next().unwrap_or_default();
+    for script in [loader, THREAD_SCRIPT] {
+        let from = root.join("www").join(THREADED_DIR).join(script);
         std::fs::copy(&from, out.join(script))
             .with_context(|| format!("copying {}", from.display()))?;
     }
@@ -308,73 +250,39 @@ fn place_threaded_worker(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Files of the build the service worker does not precache: itself, and the weights (the
-/// classifier's worker caches those in their own cache, which app updates keep).
-fn precached(relative: &str) -> bool {
-    relative != "sw.js" && !relative.ends_with(".safetensors")
-}
-
-/// Every file under `dir`, as `/`-separated paths relative to it, sorted.
-fn files_under(dir: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
+/// Copies the built site `dist` into `out` (created if needed), to deploy: refused when `out` has files already,
+/// so that no stale file of an older build is deployed beside the new one.
+pub fn copy_site(dist: &Path, out: &Path) -> Result<()> {
+    if out.exists() {
+        let mut entries =
+            std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))?;
+        anyhow::ensure!(
+            entries.next().is_none(),
+            "{} is not empty: give a new or empty folder",
+            out.display()
+        );
+    }
+    let mut stack = vec![dist.to_path_buf()];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        let relative = dir.strip_prefix(dist)?;
+        std::fs::create_dir_all(out.join(relative))
+            .with_context(|| format!("creating {}", out.join(relative).display()))?;
         for entry in
-            std::fs::read_dir(&current).with_context(|| format!("reading {}", current.display()))?
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
         {
             let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if let Ok(relative) = path.strip_prefix(dir) {
-                let parts: Vec<_> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect();
-                out.push(parts.join("/"));
+            } else {
+                let to = out.join(path.strip_prefix(dist)?);
+                std::fs::copy(&path, &to)
+                    .with_context(|| format!("copying {} to {}", path.display(), to.display()))?;
+                files += 1;
             }
         }
     }
-    out.sort();
-    Ok(out)
-}
-
-/// Writes the version (a hash of the names and contents of every precached file) and the precache
-/// list into `dist/sw.js`, so that any change to the build changes the service worker.
-fn finish_service_worker(dist: &Path) -> Result<()> {
-    use sha2::{Digest, Sha256};
-    let sw = dist.join("sw.js");
-    let template =
-        std::fs::read_to_string(&sw).with_context(|| format!("reading {}", sw.display()))?;
-    let files: Vec<String> = files_under(dist)?
-        .into_iter()
-        .filter(|f| precached(f))
-        .collect();
-    let mut hash = Sha256::new();
-    for file in &files {
-        hash.update(file.as_bytes());
-        hash.update(std::fs::read(dist.join(file)).with_context(|| format!("reading {file}"))?);
-    }
-    let version: String = hash
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let urls: Vec<String> = files.iter().map(|f| format!("/{f}")).collect();
-    let filled = template
-        .replace("'__KINETISCOPE_VERSION__'", &format!("'{version}'"))
-        .replace("__KINETISCOPE_PRECACHE__", &serde_json::to_string(&urls)?);
-    if filled == template {
-        anyhow::bail!(
-            "{}: no placeholders to fill (already filled?)",
-            sw.display()
-        );
-    }
-    std::fs::write(&sw, filled).with_context(|| format!("writing {}", sw.display()))?;
-    println!(
-        "site: service worker version {version}, {} files precached",
-        urls.len()
-    );
+    println!("site: {files} files in {}", out.display());
     Ok(())
 }
 

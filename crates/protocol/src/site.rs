@@ -1,0 +1,118 @@
+//! The site contract: every value that the Rust code (the app, the classifier worker, the build and the server in
+//! `xtask`) and the site's JavaScript (`www/`, the browser tests and benchmarks) must agree on, defined once.
+//!
+//! Rust reads these constants. JavaScript never restates them: the build (`crates/site`) writes them, as one JSON
+//! object, over the `__KINETISCOPE_CONTRACT__` placeholder of each script it ships (`www/sw.js`,
+//! `www/worker-mt/*.js`), and into `target/site/contract.json` (with a sample of every message of the protocol) for
+//! the test and benchmark helpers (`tests/support/`). A JavaScript file that restates one of them fails
+//! `cargo xtask test` (the `contract` lint of `xtask`).
+
+/// The name of the Cache API cache that holds the model weights. Versioned by the weights format, not by the
+/// app build, so that app updates (and the service worker's clean-up of old app caches) keep the weights.
+pub const MODEL_CACHE: &str = "kinetiscope-model-v1";
+
+/// The prefix of the service worker's app caches; the build's version follows it (`kinetiscope-app-<hash>`).
+pub const APP_CACHE_PREFIX: &str = "kinetiscope-app-";
+
+/// The service worker's script, registered by the app (absolute: the page may be at any route).
+pub const SERVICE_WORKER: &str = "/sw.js";
+
+/// What the app posts to a waiting service worker to make it take over (the visitor accepted the update).
+pub const SW_SKIP_WAITING: &str = "skip-waiting";
+
+/// What a page posts to the service worker to learn its version; it answers `{ <SW_VERSION>: "<hash>" }`.
+pub const SW_VERSION: &str = "version";
+
+/// The key of the service worker's message to its pages when it could not precache the app
+/// (`{ <SW_PRECACHE_FAILED>: "<reason>" }`): the app is then not available offline, and says so.
+pub const SW_PRECACHE_FAILED: &str = "precacheFailed";
+
+/// The weights manifest, put into the site by the build (absolute, like the worker scripts).
+pub const MODEL_MANIFEST: &str = "/model/i3d-kinetics-400.json";
+
+/// The single-threaded classifier worker's loader, where trunk writes it (`data-loader-shim` in `index.html`).
+pub const SINGLE_THREADED_WORKER: &str = "/worker_loader.js";
+
+/// The folder of the threaded build of the classifier worker (`+atomics`, shared memory), from the site's root.
+pub const THREADED_DIR: &str = "worker-mt";
+
+/// The threaded build's loader (`www/worker-mt/loader.js`), the script the page starts.
+pub const THREADED_WORKER: &str = "/worker-mt/loader.js";
+
+/// The script of each of the threaded build's pool threads (`www/worker-mt/thread.js`), next to the loader.
+pub const THREAD_SCRIPT: &str = "thread.js";
+
+/// wasm-bindgen's glue of the threaded build (`no-modules`), next to the loader.
+pub const THREADED_GLUE: &str = "worker.js";
+
+/// The threaded build's WebAssembly module, next to the loader.
+pub const THREADED_WASM: &str = "worker_bg.wasm";
+
+/// The threaded build's export that a pool thread calls to run its rayon thread (`threads.rs`).
+pub const THREAD_ENTRY: &str = "kinetiscope_thread_run";
+
+/// The key of the page's messages to the worker that holds the protocol's message (`{ message, frames }`: see the
+/// crate's docs).
+pub const ENVELOPE_MESSAGE: &str = "message";
+
+/// The key of the page's messages to the worker that holds the frames' buffers, transferred beside the message.
+pub const ENVELOPE_FRAMES: &str = "frames";
+
+/// Frames of the warm-up clip that the worker runs before it says it is ready; its time predicts a window's
+/// (`ModelReady::warmup_ms` is measured on this many frames).
+pub const WARMUP_FRAMES: usize = 16;
+
+/// The `Content-Security-Policy` header of every response: no page, ours included, may show the site in a frame
+/// (clickjacking). Only a header can say so: browsers ignore `frame-ancestors` in the `<meta>` policy
+/// ([`CONTENT_SECURITY_POLICY`]) that the build writes into `index.html`. The app frames none of its own pages (its
+/// only frames are YouTube's embeds, frames *of* YouTube). Browsers enforce it together with the meta policy.
+pub const FRAME_ANCESTORS: &str = "frame-ancestors 'none'";
+
+/// The `X-Frame-Options` header of every response: [`FRAME_ANCESTORS`] for browsers that predate it.
+pub const X_FRAME_OPTIONS: &str = "DENY";
+
+/// The two headers that make a page cross-origin isolated (lowercase names), so that WebAssembly threads and
+/// precise timers are available. `credentialless` rather than `require-corp`: YouTube's thumbnails and embeds
+/// send no `Cross-Origin-Resource-Policy`.
+pub const ISOLATION_HEADERS: [(&str, &str); 2] = [
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-embedder-policy", "credentialless"),
+];
+
+/// The headers (lowercase names) that a host of the site sends with every response, whatever its status:
+/// [`ISOLATION_HEADERS`], no framing, and revalidation of every file (names without a hash change content).
+pub const SITE_HEADERS: [(&str, &str); 5] = [
+    ISOLATION_HEADERS[0],
+    ISOLATION_HEADERS[1],
+    ("content-security-policy", FRAME_ANCESTORS),
+    ("x-frame-options", X_FRAME_OPTIONS),
+    ("cache-control", "no-cache"),
+];
+
+/// The site's Content-Security-Policy, put into `index.html` as a meta tag (so that it holds on any static host)
+/// with `{inline}` replaced by the hashes of the inline scripts trunk wrote: its own scripts and WebAssembly
+/// only; styles of its own (and `style` attributes, which the charts use); images and media of its own or the
+/// visitor's (blob:), YouTube's thumbnails; YouTube's privacy embed as the only frame; data fetched from itself or
+/// any https URL the visitor gives; no plugins, no base or form targets elsewhere. The workers (not covered by a
+/// document's meta policy) load only same-origin scripts.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {inline}; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https://i.ytimg.com; media-src 'self' blob:; \
+    connect-src 'self' https:; frame-src https://www.youtube-nocookie.com; worker-src 'self' blob:; \
+    object-src 'none'; base-uri 'self'; form-action 'self'";
+
+/// The placeholder that the build replaces, in each script it ships from `www/`, with the contract as a JSON
+/// object. A script served without the build (e.g. by `trunk serve` alone) is then a syntax error rather than a
+/// script running on values of its own.
+pub const PLACEHOLDER: &str = "__KINETISCOPE_CONTRACT__";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threaded_worker_is_in_its_folder() {
+        assert_eq!(THREADED_WORKER, format!("/{THREADED_DIR}/loader.js"));
+        assert!(SITE_HEADERS.starts_with(&ISOLATION_HEADERS));
+        assert!(CONTENT_SECURITY_POLICY.contains("{inline}"));
+    }
+}
