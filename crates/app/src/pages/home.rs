@@ -29,7 +29,7 @@ pub fn Home() -> impl IntoView {
                     <p>"The annotators' task as a scored exercise, a quiz for the room, the papers' findings."</p>
                 </A>
             </div>
-            <crate::teach::TeachPath/>
+            <crate::classroom::TeachPath/>
             <CapabilitiesPanel/>
         </section>
     }
