@@ -90,8 +90,8 @@ pub fn ClassifierPage() -> impl IntoView {
         <section class="page classifier">
             <h1>"Action classifier"</h1>
             <p class="lede">
-                "I3D (Kinetics-400) runs in your browser, on WebGPU or the CPU: nothing leaves your device. "
-                "Point your camera at an action, or open a video."
+                "I3D (Kinetics-400) runs in your browser, on WebGPU or the CPU: nothing leaves your device. \
+                 Point your camera at an action, or open a video."
             </p>
             <ModelPanel model=model/>
             <div class="inputs">

@@ -146,9 +146,9 @@ pub fn InsidePage() -> impl IntoView {
         <section class="page inside">
             <h1>"Inside I3D"</h1>
             <p class="lede">
-                "I3D is Inception-v1, a 2D network trained on ImageNet, “inflated” into 3D: every N×N filter became "
-                "N×N×N (its weights copied along time and divided by N), then the whole network was trained on Kinetics "
-                "videos. Below: its layers, what they compute on the last window the classifier saw, and what each costs."
+                "I3D is Inception-v1, a 2D network trained on ImageNet, “inflated” into 3D: every N×N filter became \
+                 N×N×N (its weights copied along time and divided by N), then the whole network was trained on Kinetics \
+                 videos. Below: its layers, what they compute on the last window the classifier saw, and what each costs."
             </p>
             <p class="muted" data-testid="inside-status">
                 {move || match model.status.get() {
