@@ -5,10 +5,10 @@ use js_sys::Reflect;
 
 /// Where trunk writes the single-threaded worker's loader (`data-loader-shim` in index.html).
 /// Absolute: the page may be at `/classify` or deeper.
-pub(super) const WORKER_URL: &str = "/worker_loader.js";
+const WORKER_URL: &str = "/worker_loader.js";
 /// The threaded build of the worker (`+atomics`, shared memory; built by `cargo xtask`, see
 /// `xtask/src/site.rs`), with its loader and the script of its pool's threads (`www/worker-mt/`).
-pub(super) const THREADED_WORKER_URL: &str = "/worker-mt/loader.js";
+const THREADED_WORKER_URL: &str = "/worker-mt/loader.js";
 /// Threads asked for by default: the logical cores the browser reports, at most this many (past
 /// it, a layer's chunks are too few to keep more threads busy, and each costs a Web Worker).
 pub const DEFAULT_MAX_THREADS: u32 = 8;
