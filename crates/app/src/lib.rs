@@ -1,14 +1,24 @@
 //! Kinetiscope web app: Leptos client-side rendering, built by trunk.
 //!
-//! `main.rs` only mounts [`App`]; each page lives in [`routes`]; the explorer's shared data and widgets in
-//! [`explorer`]; browser feature detection in [`capabilities`].
+//! `main.rs` only mounts [`App`]; each page is a module of [`pages`], and what pages share is a module of
+//! its own:
+//! - [`classifier`]: the model client (the worker, the model's status, the thread plan, the address's
+//!   request), the analysis of a file or the camera, and their outputs;
+//! - [`explorer`]: the explorer's data, loading, URL state and widgets;
+//! - [`classroom`]: the lesson path and the clips the exercises draw from;
+//! - [`links`]: the internal addresses (a class page, a group, a comparison, a verification);
+//! - [`download`]: files offered as downloads; [`js`]: JavaScript values as text;
+//! - [`capabilities`]: browser feature detection; [`pwa`]: the service worker and the update prompt.
 
 pub mod capabilities;
 pub mod classifier;
+pub mod classroom;
+pub mod download;
 pub mod explorer;
+pub mod js;
+pub mod links;
+pub mod pages;
 pub mod pwa;
-pub mod routes;
-pub mod teach;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -38,21 +48,21 @@ pub fn App() -> impl IntoView {
             </header>
             <pwa::PwaBanner/>
             <main>
-                <Routes fallback=routes::NotFound>
-                    <Route path=path!("/") view=routes::home::Home/>
-                    <Route path=path!("/classes") view=routes::classes::Classes/>
-                    <Route path=path!("/classes/:label") view=routes::class::ClassPage/>
-                    <Route path=path!("/groups") view=routes::group::Groups/>
-                    <Route path=path!("/groups/:name") view=routes::group::GroupPage/>
-                    <Route path=path!("/stats") view=routes::stats::Stats/>
-                    <Route path=path!("/compare") view=routes::compare::Compare/>
-                    <Route path=path!("/teach") view=teach::TeachPage/>
-                    <Route path=path!("/verify") view=teach::verify::VerifyPage/>
-                    <Route path=path!("/quiz") view=teach::quiz::QuizPage/>
-                    <Route path=path!("/findings") view=teach::findings::FindingsIndex/>
-                    <Route path=path!("/findings/:topic") view=teach::findings::FindingPage/>
-                    <Route path=path!("/classify") view=classifier::ClassifierPage/>
-                    <Route path=path!("/inside") view=classifier::inside::InsidePage/>
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::home::Home/>
+                    <Route path=path!("/classes") view=pages::classes::Classes/>
+                    <Route path=path!("/classes/:label") view=pages::class::ClassPage/>
+                    <Route path=path!("/groups") view=pages::group::Groups/>
+                    <Route path=path!("/groups/:name") view=pages::group::GroupPage/>
+                    <Route path=path!("/stats") view=pages::stats::Stats/>
+                    <Route path=path!("/compare") view=pages::compare::Compare/>
+                    <Route path=path!("/teach") view=pages::teach::TeachPage/>
+                    <Route path=path!("/verify") view=pages::verify::VerifyPage/>
+                    <Route path=path!("/quiz") view=pages::quiz::QuizPage/>
+                    <Route path=path!("/findings") view=pages::findings::FindingsIndex/>
+                    <Route path=path!("/findings/:topic") view=pages::findings::FindingPage/>
+                    <Route path=path!("/classify") view=pages::classify::ClassifierPage/>
+                    <Route path=path!("/inside") view=pages::inside::InsidePage/>
                 </Routes>
             </main>
         </Router>

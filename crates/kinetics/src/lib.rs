@@ -36,6 +36,7 @@ pub mod export;
 pub mod index;
 pub mod parse;
 pub mod search;
+#[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
 pub mod taxonomy;
 pub mod teach;

@@ -7,12 +7,36 @@
 
 use crate::taxonomy::{self, Version};
 
+/// A class confusion the Kinetics-400 paper names, with its words on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamedConfusion {
+    /// A Kinetics-400 class.
+    pub class: &'static str,
+    /// The Kinetics-400 class it is confused with.
+    pub confused_with: &'static str,
+    /// What the paper says of the pair (quoted where it is quoted, for the findings page).
+    pub note: &'static str,
+}
+
 /// The class confusions named in the text of the Kinetics-400 paper (seed `001_e637b2814c92c261.txt`,
-/// §4.5 "Class confusion", which refers to its Table 5; the table's body is not in the seed's text).
-pub const NAMED_CONFUSIONS: [(&str, &str); 3] = [
-    ("long jump", "triple jump"),
-    ("eating burger", "eating doughnuts"),
-    ("swing dancing", "salsa dancing"),
+/// §4.5 "Class confusion", which refers to its Table 5; the table's body is not in the seed's text):
+/// the hard negatives of the classroom exercises and the pairs of the app's findings page.
+pub const NAMED_CONFUSIONS: [NamedConfusion; 3] = [
+    NamedConfusion {
+        class: "long jump",
+        confused_with: "triple jump",
+        note: "a fine-grained distinction that one would expect to be hard",
+    },
+    NamedConfusion {
+        class: "eating burger",
+        confused_with: "eating doughnuts",
+        note: "“confusing burger with doughnuts” (the classes eating burger and eating doughnuts): eating classes need what is eaten, which may be small and half gone",
+    },
+    NamedConfusion {
+        class: "swing dancing",
+        confused_with: "salsa dancing",
+        note: "“‘swing dancing’ is typically much faster-paced and has a peculiar style that makes it easy for humans to distinguish from salsa”",
+    },
 ];
 
 /// Why a class was offered as a hard negative for another.
@@ -59,7 +83,12 @@ fn k400_name(class: &str, version: Version) -> Option<&'static str> {
 pub fn hard_negatives(class: &str, version: Version) -> Vec<(&'static str, Relation)> {
     let in_version = |name: &str| version.classes().iter().copied().find(|&c| c == name);
     let mut out: Vec<(&'static str, Relation)> = Vec::new();
-    for (a, b) in NAMED_CONFUSIONS {
+    for NamedConfusion {
+        class: a,
+        confused_with: b,
+        ..
+    } in NAMED_CONFUSIONS
+    {
         let other = if a == class {
             b
         } else if b == class {
@@ -522,6 +551,16 @@ pub fn choices(class: &str, version: Version, rng: &mut fastrand::Rng) -> Vec<St
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn named_confusions_are_kinetics_400_classes() {
+        for confusion in NAMED_CONFUSIONS {
+            for name in [confusion.class, confusion.confused_with] {
+                assert!(Version::K400.classes().contains(&name), "{name}");
+            }
+            assert!(!confusion.note.is_empty());
+        }
+    }
 
     #[test]
     fn hard_negatives_are_named_confusions_then_group_members() {

@@ -10,12 +10,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::HtmlVideoElement;
 
-use super::client::{answer_of, js_text};
+use super::client::answer_of;
 use super::frames::Grabber;
 use super::model::Model;
 use super::output::{self, rank, RankedList, Timeline, WindowRow};
 use super::session::{CancelToken, Session, Source};
 use super::{gif, video};
+use crate::js::js_text;
 
 /// The bundled sample clip (made by `cargo xtask` from the shared cricket GIF with ffmpeg).
 pub const SAMPLE_URL: &str = "/sample/cricket.webm";
@@ -302,7 +303,7 @@ pub fn VideoResults(session: Session) -> impl IntoView {
             .to_owned();
         let done = if json {
             output::to_json(&name, rows.first().map_or(0, |r| r.frames), &rows).and_then(|text| {
-                output::download(
+                crate::download::text(
                     &format!("{stem}-predictions.json"),
                     "application/json",
                     &text,
@@ -310,7 +311,7 @@ pub fn VideoResults(session: Session) -> impl IntoView {
             })
         } else {
             output::to_csv(&rows).and_then(|text| {
-                output::download(&format!("{stem}-predictions.csv"), "text/csv", &text)
+                crate::download::text(&format!("{stem}-predictions.csv"), "text/csv", &text)
             })
         };
         if let Err(e) = done {

@@ -6,7 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlVideoElement, MediaDeviceInfo, MediaDeviceKind, MediaStream};
 
-use super::client::js_text;
+use crate::js::js_text;
 
 /// Why the camera did not start, or stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]

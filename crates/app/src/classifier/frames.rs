@@ -9,7 +9,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement};
 
 use i3d_core::preprocess::check_frame_size;
 
-use super::client::js_text;
+use crate::js::js_text;
 
 /// Frames are captured at their own size up to this shorter side; larger sources are scaled down
 /// by the browser to a shorter side of [`SCALED_SHORT_SIDE`] first (the model's preprocessing

@@ -6,9 +6,9 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::client::js_text;
 use super::frames::{Frame, Grabber};
 use super::video::FPS;
+use crate::js::js_text;
 
 /// The longest GIF analysed, frames at 25 fps (30 s): decoded frames are held in memory.
 pub const MAX_FRAMES: usize = 750;

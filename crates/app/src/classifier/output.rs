@@ -8,7 +8,9 @@ use serde::Serialize;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-use crate::explorer::query::encode;
+use kinetics::Version;
+
+use crate::links::class_page;
 
 /// A ranked class.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,11 +52,6 @@ pub fn mean(all: &[Vec<f32>]) -> Vec<f32> {
     out
 }
 
-/// The explorer page of a class.
-pub fn class_href(label: &str) -> String {
-    format!("/classes/{}?v=400", encode(label))
-}
-
 /// An ordered list of classes with bars; each name links to its explorer page.
 #[component]
 pub fn RankedList(
@@ -70,7 +67,7 @@ pub fn RankedList(
             let width = format!("width: {:.1}%", (r.prob * 100.0).clamp(0.0, 100.0));
             view! {
                 <li>
-                    <a href=class_href(&r.label) title="Real Kinetics clips of this class">{r.label.clone()}</a>
+                    <a href=class_page(&r.label, Version::K400) title="Real Kinetics clips of this class">{r.label.clone()}</a>
                     <span class="bar"><span class="fill" style=width></span></span>
                     <span class="prob">{percent}</span>
                 </li>
@@ -149,33 +146,6 @@ pub fn to_json(source: &str, window: usize, rows: &[WindowRow]) -> Result<String
         "windows": rows,
     }))
     .map_err(|e| e.to_string())
-}
-
-/// Offers `text` as a download named `name`.
-pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&text.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|e| super::client::js_text(&e))?;
-    let url =
-        web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| super::client::js_text(&e))?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let anchor: web_sys::HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(|e| super::client::js_text(&e))?
-        .unchecked_into();
-    anchor.set_href(&url);
-    anchor.set_download(name);
-    anchor.click();
-    // Revoked once the download has started (revoking at once cancels it in some browsers).
-    gloo_timers::callback::Timeout::new(10_000, move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    })
-    .forget();
-    Ok(())
 }
 
 /// A colour per class, stable across renders.
@@ -259,7 +229,7 @@ pub fn draw_cam(
     }
     let context: CanvasRenderingContext2d = canvas
         .get_context("2d")
-        .map_err(|e| super::client::js_text(&e))?
+        .map_err(|e| crate::js::js_text(&e))?
         .ok_or("no 2D canvas")?
         .unchecked_into();
     context.clear_rect(0.0, 0.0, f64::from(cw), f64::from(ch));
@@ -288,28 +258,28 @@ pub fn draw_cam(
         map.width as u32,
         map.height as u32,
     )
-    .map_err(|e| super::client::js_text(&e))?;
+    .map_err(|e| crate::js::js_text(&e))?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
     let small: HtmlCanvasElement = document
         .create_element("canvas")
-        .map_err(|e| super::client::js_text(&e))?
+        .map_err(|e| crate::js::js_text(&e))?
         .unchecked_into();
     small.set_width(map.width as u32);
     small.set_height(map.height as u32);
     let small_context: CanvasRenderingContext2d = small
         .get_context("2d")
-        .map_err(|e| super::client::js_text(&e))?
+        .map_err(|e| crate::js::js_text(&e))?
         .ok_or("no 2D canvas")?
         .unchecked_into();
     small_context
         .put_image_data(&image, 0.0, 0.0)
-        .map_err(|e| super::client::js_text(&e))?;
+        .map_err(|e| crate::js::js_text(&e))?;
     context.set_image_smoothing_enabled(true);
     context
         .draw_image_with_html_canvas_element_and_dw_and_dh(&small, x, y, side, side)
-        .map_err(|e| super::client::js_text(&e))?;
+        .map_err(|e| crate::js::js_text(&e))?;
     context.set_stroke_style_str("rgba(255,255,255,0.6)");
     context.stroke_rect(x, y, side, side);
     Ok(())

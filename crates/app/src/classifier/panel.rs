@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::client::{js_text, ModelStatus};
+use super::client::ModelStatus;
 use super::model::Model;
+use crate::js::js_text;
 
 /// `bytes` as megabytes (10^6 bytes) with one decimal, e.g. `25.3 MB`.
 fn megabytes(bytes: f64) -> String {

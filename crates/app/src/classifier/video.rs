@@ -37,7 +37,7 @@ pub const VIDEO_TIMEOUT_MS: i32 = 20_000;
 /// becomes a message that says what to do.
 async fn wait_for(video: &HtmlVideoElement, ok: &str) -> Result<(), String> {
     // Both listeners go when either fires (an `AbortController` signal), so none pile up across seeks.
-    let abort = web_sys::AbortController::new().map_err(|e| super::client::js_text(&e))?;
+    let abort = web_sys::AbortController::new().map_err(|e| crate::js::js_text(&e))?;
     let promise = Promise::new(&mut |resolve, reject| {
         let done = abort.clone();
         let on_ok = Closure::once_into_js(move || {

@@ -5,7 +5,9 @@ use kinetics::{SourceId, Version};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::data::{fetch_bytes, name_from_url, thousands, use_data, Bundle, LoadStatus, Mode};
+use super::data::{
+    fetch_bytes, name_from_url, thousands, use_data, Bundle, Data, LoadStatus, Mode,
+};
 use super::query::View;
 use super::use_explorer_query;
 
@@ -160,6 +162,34 @@ fn Sources() -> impl IntoView {
     }
 }
 
+/// Loads the bytes of the file `name` as read (from the device or an address), with the `mode` and `skip_bad`
+/// chosen by then; or says why they could not be read, naming the file `failed` (its name, or its address).
+async fn load_read(
+    data: Data,
+    read: Result<Vec<u8>, String>,
+    name: String,
+    failed: String,
+    mode: ReadSignal<Mode>,
+    skip_bad: ReadSignal<bool>,
+) {
+    match read {
+        Ok(bytes) => {
+            // Let the browser paint "Reading…" before a long parse.
+            gloo_timers::future::TimeoutFuture::new(16).await;
+            data.load_file(
+                &name,
+                &bytes,
+                mode.get_untracked(),
+                skip_bad.get_untracked(),
+            );
+        }
+        Err(error) => data.status.set(Some(LoadStatus::Failed {
+            name: failed,
+            error,
+        })),
+    }
+}
+
 /// File picker, drop zone and URL field, with the extend/replace choice and the outcome.
 #[component]
 fn LoadAnnotations() -> impl IntoView {
@@ -174,19 +204,8 @@ fn LoadAnnotations() -> impl IntoView {
         data.status
             .set(Some(LoadStatus::Busy(format!("Reading {name}…"))));
         leptos::task::spawn_local(async move {
-            match read_file(&file).await {
-                Ok(bytes) => {
-                    // Let the browser paint "Reading…" before a long parse.
-                    gloo_timers::future::TimeoutFuture::new(16).await;
-                    data.load_file(
-                        &name,
-                        &bytes,
-                        mode.get_untracked(),
-                        skip_bad.get_untracked(),
-                    );
-                }
-                Err(error) => data.status.set(Some(LoadStatus::Failed { name, error })),
-            }
+            let read = read_file(&file).await;
+            load_read(data, read, name.clone(), name, mode, skip_bad).await;
         });
     };
     let on_pick = move |ev: leptos::ev::Event| {
@@ -222,20 +241,8 @@ fn LoadAnnotations() -> impl IntoView {
         data.status
             .set(Some(LoadStatus::Busy(format!("Fetching {url}…"))));
         leptos::task::spawn_local(async move {
-            match fetch_bytes(&url).await {
-                Ok(bytes) => {
-                    gloo_timers::future::TimeoutFuture::new(16).await;
-                    data.load_file(
-                        &name,
-                        &bytes,
-                        mode.get_untracked(),
-                        skip_bad.get_untracked(),
-                    );
-                }
-                Err(error) => data
-                    .status
-                    .set(Some(LoadStatus::Failed { name: url, error })),
-            }
+            let read = fetch_bytes(&url).await;
+            load_read(data, read, name, url, mode, skip_bad).await;
         });
     };
 

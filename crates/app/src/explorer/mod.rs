@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 pub use data::{thousands, use_data, Data};
 pub use load::DataPanel;
-pub use query::{class_href, group_href, page_count, Query, Sort, View};
+pub use query::{page_count, Query, Sort, View};
 
 /// Fetches the bundled annotation assets of the view a page shows, once the manifest is there (the
 /// explorer's pages do it through [`ExplorerNav`]; the classroom pages call it themselves).
@@ -226,7 +226,7 @@ pub fn group_chips(index: &Index, class: ClassId, query: &Query) -> impl IntoVie
         .into_iter()
         .filter_map(|g| groups.get(g))
         .map(|group| {
-            let href = group_href(group.name, query);
+            let href = crate::links::group_href(group.name, query);
             view! { <a class="chip" href=href>{group.name}</a> }
         })
         .collect_view()

@@ -1,4 +1,4 @@
-//! The explorer's URL state: `?q=&v=600&split=val&page=&sort=`, and the links between its pages.
+//! The explorer's URL state: `?q=&v=600&split=val&page=&sort=` (the links between pages are [`crate::links`]).
 //!
 //! Pure functions (no browser), so they are unit-tested natively.
 
@@ -215,16 +215,6 @@ impl Query {
     }
 }
 
-/// `/classes/NAME` with the version and split of `query`.
-pub fn class_href(name: &str, query: &Query) -> String {
-    query.carried().href(&format!("/classes/{}", encode(name)))
-}
-
-/// `/groups/NAME` with the version and split of `query`.
-pub fn group_href(name: &str, query: &Query) -> String {
-    query.carried().href(&format!("/groups/{}", encode(name)))
-}
-
 /// The number of pages of `per_page` items that `total` items fill (at least 1).
 pub fn page_count(total: usize, per_page: usize) -> usize {
     total.div_ceil(per_page.max(1)).max(1)
@@ -278,29 +268,6 @@ mod tests {
         assert_eq!(read(&[("page", "0")]).page, 0, "page=0 is the first page");
         assert_eq!(View::parse(Some("all")), View::All);
         assert_eq!(View::parse(Some("k600")), View::K600);
-    }
-
-    #[test]
-    fn class_links_escape_names_and_carry_version_and_split() {
-        let query = Query {
-            q: "x".into(),
-            view: View::K600,
-            split: Some(Split::Val),
-            page: 4,
-            sort: Sort::Fewest,
-        };
-        assert_eq!(
-            class_href("massaging person's head", &query),
-            "/classes/massaging%20person%27s%20head?v=600&split=val"
-        );
-        assert_eq!(
-            group_href("athletics – jumping", &Query::default()),
-            "/groups/athletics%20%E2%80%93%20jumping"
-        );
-        assert_eq!(
-            class_href("hugging (not baby)", &Query::default()),
-            "/classes/hugging%20%28not%20baby%29"
-        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ pub fn Home() -> impl IntoView {
         <section class="page home">
             <h1>"Kinetiscope"</h1>
             <p class="lede">
-                "Explore DeepMind's Kinetics human action datasets and recognise actions with the I3D network, "
-                "entirely in your browser: nothing is uploaded."
+                "Explore DeepMind's Kinetics human action datasets and recognise actions with the I3D network, \
+                 entirely in your browser: nothing is uploaded."
             </p>
             <div class="cards">
                 <A href="/classes" attr:class="card">
@@ -29,7 +29,7 @@ pub fn Home() -> impl IntoView {
                     <p>"The annotators' task as a scored exercise, a quiz for the room, the papers' findings."</p>
                 </A>
             </div>
-            <crate::teach::TeachPath/>
+            <crate::classroom::TeachPath/>
             <CapabilitiesPanel/>
         </section>
     }

@@ -7,9 +7,10 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use crate::explorer::{
-    class_href, filter, group_chips, group_href, split_columns, thousands, total_of, use_data,
-    use_explorer_query, view_classes, DataPanel, ExplorerNav, Pager, Query, Sort, View,
+    filter, group_chips, split_columns, thousands, total_of, use_data, use_explorer_query,
+    view_classes, DataPanel, ExplorerNav, Pager, Query, Sort, View,
 };
+use crate::links::{class_href, group_href};
 
 /// Classes shown per page.
 const PER_PAGE: usize = 100;

@@ -11,8 +11,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::explorer::clips::{segment_text, use_thumbnails, ClipThumb, Player, ThumbnailToggle};
-use crate::explorer::query::encode;
 use crate::explorer::{filter, group_chips, thousands, use_data, DataPanel, Query, View};
+use crate::links::{class_path, compare_href};
 
 /// Clips shown per class.
 const CLIPS_SHOWN: usize = 12;
@@ -97,21 +97,7 @@ pub fn Compare() -> impl IntoView {
 fn verify_href(a: &str, b: &str, view: View) -> Result<String, String> {
     let version = view.version().unwrap_or(Version::K400);
     let (a, b) = verify_pair(a, b, version).map_err(|why| why.to_string())?;
-    Ok(format!(
-        "/verify?classes={}&v={}",
-        encode(&format!("{a}|{b}")),
-        view.param()
-    ))
-}
-
-/// `/compare?a=…&b=…&v=…`.
-pub fn compare_href(a: &str, b: &str, view: View) -> String {
-    format!(
-        "/compare?a={}&b={}&v={}",
-        encode(a),
-        encode(b),
-        view.param()
-    )
+    Ok(crate::links::verify_href(a, b, view))
 }
 
 /// One side: the class's facts and its first validation clips.
@@ -152,7 +138,7 @@ fn ClassColumn(
                 .map(|s| format!("{s} {}", thousands(u64::from(counts[s.index()]))))
                 .collect::<Vec<_>>()
                 .join(" · ");
-            let href = query.href(&format!("/classes/{}", encode(&name)));
+            let href = query.href(&class_path(&name));
             let shown = clips.len();
             let items = clips
                 .into_iter()

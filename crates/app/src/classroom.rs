@@ -1,13 +1,7 @@
-//! For educators: the papers' material made teachable.
-//! - [`verify`]: `/verify`, the annotators' verification task on real validation clips, scored;
-//! - [`quiz`]: `/quiz`, "which action is this?" for a room, you against I3D on local videos;
-//! - [`findings`]: `/findings`, the papers' tables and claims with their sources;
-//! - and [`TeachPath`], the way through them (on `/` and `/teach`). The class comparison
-//!   (`/compare`) and the explorer's thumbnails and CSV export live with the explorer.
-
-pub mod findings;
-pub mod quiz;
-pub mod verify;
+//! What the classroom pages share: [`TeachPath`], the way through them (on `/` and `/teach`), and
+//! [`validation_clips`], the clips the verification task (`/verify`) and the quiz (`/quiz`) draw from.
+//! The pages themselves are [`crate::pages::teach`], [`crate::pages::verify`], [`crate::pages::quiz`] and
+//! [`crate::pages::findings`].
 
 use kinetics::{Clip, Index, Split};
 use leptos::prelude::*;
@@ -58,21 +52,6 @@ pub fn TeachPath() -> impl IntoView {
                     ": which action is this? Then see what I3D says, and where it looked."
                 </li>
             </ol>
-        </section>
-    }
-}
-
-/// `/teach`: the path on its own page.
-#[component]
-pub fn TeachPage() -> impl IntoView {
-    view! {
-        <section class="page teach">
-            <h1>"For educators"</h1>
-            <p class="lede">
-                "Kinetics was built by people: names of actions, YouTube searches, and thousands of annotators \
-                 answering one question per clip. These pages put that, and what the papers found, in front of a class."
-            </p>
-            <TeachPath/>
         </section>
     }
 }

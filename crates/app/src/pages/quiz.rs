@@ -17,7 +17,7 @@ use crate::classifier::panel::ModelPanel;
 use crate::classifier::{Model, Session};
 use crate::explorer::clips::Player;
 use crate::explorer::{use_data, View};
-use crate::teach::findings::class_page;
+use crate::links::class_page;
 
 /// Rounds of a YouTube quiz unless changed.
 const DEFAULT_ROUNDS: usize = 5;
@@ -131,9 +131,9 @@ pub fn QuizPage() -> impl IntoView {
         let made: Vec<Round> = match kind.get_untracked() {
             Kind::YouTube => {
                 let names = Version::K400.classes().iter().map(|c| (*c).to_owned());
-                let pool = data
-                    .index
-                    .with_untracked(|index| super::validation_clips(index, View::K400, names));
+                let pool = data.index.with_untracked(|index| {
+                    crate::classroom::validation_clips(index, View::K400, names)
+                });
                 let drawn = kinetics::teach::draw_questions(
                     &pool,
                     wanted.get_untracked(),

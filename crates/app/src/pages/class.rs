@@ -6,11 +6,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::explorer::clips::{segment_text, use_thumbnails, ClipThumb, Player, ThumbnailToggle};
-use crate::explorer::query::encode;
 use crate::explorer::{
     change_note, filter, group_chips, page_count, thousands, use_data, use_explorer_query,
     DataPanel, ExplorerNav, Pager, View,
 };
+use crate::links::class_path;
 
 /// Clips shown per page: a class with 30,000 clips renders 50 rows at a time.
 const PER_PAGE: usize = 50;
@@ -48,7 +48,7 @@ pub fn ClassPage() -> impl IntoView {
 #[component]
 fn ClassDetails(id: kinetics::ClassId, name: String) -> impl IntoView {
     let data = use_data();
-    let base = format!("/classes/{}", encode(&name));
+    let base = class_path(&name);
     let name_for_export = name.clone();
     let query = use_explorer_query();
     let (playing, set_playing) = signal(None::<Clip>);
@@ -158,7 +158,7 @@ fn ClassDetails(id: kinetics::ClassId, name: String) -> impl IntoView {
             let shown = filter(q.view, q.split);
             kinetics::export::to_csv(&file, index.clips(Some(id), &shown), index.classes())
                 .map_err(|e| e.to_string())
-                .and_then(|text| crate::classifier::output::download(&file, "text/csv", &text))
+                .and_then(|text| crate::download::text(&file, "text/csv", &text))
         });
         set_export_error.set(result.err());
     };

@@ -7,9 +7,10 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use crate::explorer::{
-    class_href, filter, thousands, use_data, use_explorer_query, view_classes, DataPanel,
-    ExplorerNav, Query, View,
+    filter, thousands, use_data, use_explorer_query, view_classes, DataPanel, ExplorerNav, Query,
+    View,
 };
+use crate::links::class_href;
 
 /// Width of the charts' coordinate system (they scale to the page width).
 const WIDTH: f64 = 1000.0;
@@ -170,6 +171,21 @@ fn SplitChart(splits: Memo<Vec<(Split, u64, u64)>>) -> impl IntoView {
     }
 }
 
+/// A chart's horizontal grid lines and their labels (`label` of each tick), for a vertical axis from 0 to
+/// `max`, `plot` high below `top`, its labels left of `left`.
+fn y_grid(max: f64, left: f64, top: f64, plot: f64, label: fn(u64) -> String) -> impl IntoView {
+    axis_ticks(max as u64)
+        .into_iter()
+        .map(|t| {
+            let y = top + plot - t as f64 / max * plot;
+            view! {
+                <line x1=left x2=WIDTH y1=y y2=y class="grid"></line>
+                <text x=left - 6.0 y=y class="axis-label" text-anchor="end" dominant-baseline="middle">{label(t)}</text>
+            }
+        })
+        .collect_view()
+}
+
 /// One bar per class, most clips first; a click (or Enter) opens the class.
 #[component]
 fn ClassBars<F>(per_class: Memo<PerClass>, open: F) -> impl IntoView
@@ -187,16 +203,7 @@ where
         let max = bars.first().map_or(1, |b| b.1).max(1) as f64;
         let step = (WIDTH - left) / bars.len() as f64;
         let gap = if step > 3.0 { 1.0 } else { 0.0 };
-        let ticks = axis_ticks(max as u64)
-            .into_iter()
-            .map(|t| {
-                let y = top + plot - t as f64 / max * plot;
-                view! {
-                    <line x1=left x2=WIDTH y1=y y2=y class="grid"></line>
-                    <text x=left - 6.0 y=y class="axis-label" text-anchor="end" dominant-baseline="middle">{thousands(t)}</text>
-                }
-            })
-            .collect_view();
+        let ticks = y_grid(max, left, top, plot, thousands);
         let columns = bars
             .iter()
             .enumerate()
@@ -277,16 +284,7 @@ fn Histogram(per_class: Memo<PerClass>) -> impl IntoView {
         let plot = height - top - bottom;
         let tallest = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
         let step = (WIDTH - left) / bins as f64;
-        let ticks = axis_ticks(tallest as u64)
-            .into_iter()
-            .map(|t| {
-                let y = top + plot - t as f64 / tallest * plot;
-                view! {
-                    <line x1=left x2=WIDTH y1=y y2=y class="grid"></line>
-                    <text x=left - 6.0 y=y class="axis-label" text-anchor="end" dominant-baseline="middle">{t}</text>
-                }
-            })
-            .collect_view();
+        let ticks = y_grid(tallest, left, top, plot, |t| t.to_string());
         let label_every = bins.div_ceil(10).max(1);
         let columns = counts
             .iter()

@@ -7,9 +7,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::explorer::{
-    change_note, class_href, filter, group_href, split_columns, thousands, total_of, use_data,
-    use_explorer_query, DataPanel, ExplorerNav, View,
+    change_note, filter, split_columns, thousands, total_of, use_data, use_explorer_query,
+    DataPanel, ExplorerNav, View,
 };
+use crate::links::{class_href, group_href};
 
 /// The classes of a group as seen from a view: Kinetics-400 members, their Kinetics-600 successors, or both.
 fn members(group: &Group, view: View) -> Vec<&'static str> {

@@ -1,0 +1,118 @@
+//! The thread plan: which build of the worker to start (single-threaded or threaded) and with how many
+//! threads, and why ([`WorkerPlan`]).
+
+use js_sys::Reflect;
+
+/// Where trunk writes the single-threaded worker's loader (`data-loader-shim` in index.html).
+/// Absolute: the page may be at `/classify` or deeper.
+const WORKER_URL: &str = "/worker_loader.js";
+/// The threaded build of the worker (`+atomics`, shared memory; built by `cargo xtask`, see
+/// `xtask/src/site.rs`), with its loader and the script of its pool's threads (`www/worker-mt/`).
+const THREADED_WORKER_URL: &str = "/worker-mt/loader.js";
+/// Threads asked for by default: the logical cores the browser reports, at most this many (past
+/// it, a layer's chunks are too few to keep more threads busy, and each costs a Web Worker).
+pub const DEFAULT_MAX_THREADS: u32 = 8;
+/// The most threads `?threads=` may ask for.
+pub const MAX_THREADS: u32 = 16;
+
+/// Which build of the worker to start and with how many threads, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerPlan {
+    /// The worker's script.
+    pub script: &'static str,
+    /// Threads to ask the worker for.
+    pub threads: u32,
+    /// Why the single-threaded build, when it is the one (shown in the model panel).
+    pub single_because: Option<String>,
+}
+
+impl WorkerPlan {
+    /// The plan for a page that is (or not) cross-origin `isolated`, in a browser that has (or not)
+    /// `shared_memory` (`SharedArrayBuffer`), reporting `cores` logical cores, with `requested`
+    /// threads from the address (`?threads=`).
+    pub fn new(isolated: bool, shared_memory: bool, cores: u32, requested: Option<u32>) -> Self {
+        let single = |why: &str| WorkerPlan {
+            script: WORKER_URL,
+            threads: 1,
+            single_because: Some(why.to_owned()),
+        };
+        if requested == Some(1) {
+            return single("one thread was asked for (?threads=1)");
+        }
+        if !isolated {
+            return single(
+                "the page is not cross-origin isolated, so WebAssembly threads are off (the host must send \
+                 Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: credentialless)",
+            );
+        }
+        if !shared_memory {
+            return single("this browser has no SharedArrayBuffer, so WebAssembly threads are off");
+        }
+        let threads = requested.unwrap_or_else(|| cores.clamp(1, DEFAULT_MAX_THREADS));
+        WorkerPlan {
+            script: THREADED_WORKER_URL,
+            threads: threads.clamp(1, MAX_THREADS),
+            single_because: None,
+        }
+    }
+
+    /// The plan for this browser and page.
+    pub fn for_this_page(requested: Option<u32>) -> Self {
+        use crate::capabilities::{cross_origin_isolated, hardware_concurrency};
+        let shared_memory =
+            Reflect::has(&js_sys::global(), &"SharedArrayBuffer".into()).unwrap_or(false);
+        Self::new(
+            cross_origin_isolated(),
+            shared_memory,
+            hardware_concurrency(),
+            requested,
+        )
+    }
+
+    /// The single-threaded build, after the threaded one failed to start for `why`.
+    pub fn single_after(why: &str) -> Self {
+        WorkerPlan {
+            script: WORKER_URL,
+            threads: 1,
+            single_because: Some(format!("the threaded build could not start ({why})")),
+        }
+    }
+
+    /// Whether this is the threaded build.
+    pub fn threaded(&self) -> bool {
+        self.script == THREADED_WORKER_URL
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn threads_need_an_isolated_page_and_shared_memory() {
+        let plan = WorkerPlan::new(true, true, 4, None);
+        assert_eq!((plan.script, plan.threads), (THREADED_WORKER_URL, 4));
+        assert!(plan.single_because.is_none() && plan.threaded());
+        // Many cores: capped by default, not when asked for.
+        assert_eq!(
+            WorkerPlan::new(true, true, 64, None).threads,
+            DEFAULT_MAX_THREADS
+        );
+        assert_eq!(WorkerPlan::new(true, true, 2, Some(12)).threads, 12);
+        let not_isolated = WorkerPlan::new(false, true, 8, None);
+        assert_eq!((not_isolated.script, not_isolated.threads), (WORKER_URL, 1));
+        assert!(not_isolated
+            .single_because
+            .as_deref()
+            .is_some_and(|w| w.contains("not cross-origin isolated")));
+        let no_shared = WorkerPlan::new(true, false, 8, None);
+        assert!(!no_shared.threaded());
+        assert!(no_shared
+            .single_because
+            .unwrap()
+            .contains("SharedArrayBuffer"));
+        let one = WorkerPlan::new(true, true, 8, Some(1));
+        assert!(!one.threaded() && one.single_because.unwrap().contains("?threads=1"));
+    }
+}
