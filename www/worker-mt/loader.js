@@ -4,7 +4,7 @@
 //
 // A module that cannot start (its files missing, no shared memory here, an older browser) throws: the error
 // reaches the page as this worker's `error` event, and the page starts the single-threaded build instead
-// (crates/app/src/classifier/client.rs). This file sends no message of its own, so it restates nothing of the
+// (crates/app/src/classifier/client/boot.rs). This file sends no message of its own, so it restates nothing of the
 // protocol between the page and the worker (crates/protocol): once the module runs, it speaks for itself. The names
 // of the files beside it come from the site contract, which the build (crates/site) writes below.
 const CONTRACT = __KINETISCOPE_CONTRACT__;

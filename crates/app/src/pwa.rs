@@ -77,12 +77,13 @@ impl Pwa {
         });
         container.set_oncontrollerchange(Some(reload.as_ref().unchecked_ref()));
         reload.forget();
-        // The service worker says when its precache failed (`{ precacheFailed: reason }`, sw.js).
+        // The service worker says when its precache failed (`{ [SW_PRECACHE_FAILED]: reason }`, sw.js).
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
-                let reason = js_sys::Reflect::get(&event.data(), &"precacheFailed".into())
-                    .ok()
-                    .and_then(|r| r.as_string());
+                let reason =
+                    js_sys::Reflect::get(&event.data(), &protocol::site::SW_PRECACHE_FAILED.into())
+                        .ok()
+                        .and_then(|r| r.as_string());
                 if let Some(reason) = reason {
                     self.offline_unavailable.set(Some(reason));
                 }
@@ -91,7 +92,7 @@ impl Pwa {
         container.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         leptos::task::spawn_local(async move {
-            let promise = container.register("/sw.js");
+            let promise = container.register(protocol::site::SERVICE_WORKER);
             // Some browsers (or policies) disable service workers: then the app just works online.
             let registration = match wasm_bindgen_futures::JsFuture::from(promise).await {
                 Ok(r) => match r.dyn_into::<ServiceWorkerRegistration>() {
@@ -139,7 +140,7 @@ impl Pwa {
             .with_value(|r| r.as_ref().and_then(ServiceWorkerRegistration::waiting));
         match waiting {
             Some(worker) => {
-                let _ = worker.post_message(&JsValue::from_str("skip-waiting"));
+                let _ = worker.post_message(&JsValue::from_str(protocol::site::SW_SKIP_WAITING));
             }
             None => {
                 if let Some(w) = web_sys::window() {

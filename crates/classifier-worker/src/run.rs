@@ -357,11 +357,11 @@ async fn load(
         let t = now();
         if t - last_post > 50.0 || loaded == total {
             last_post = t;
-            post(&FromWorker::Progress {
+            post(&FromWorker::Progress(protocol::Progress {
                 loaded,
                 total,
                 from_cache,
-            });
+            }));
         }
     })
     .await?;

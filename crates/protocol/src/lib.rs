@@ -222,6 +222,17 @@ pub struct ActivationMap {
     pub index: usize,
 }
 
+/// How far the weights have arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Bytes so far.
+    pub loaded: u64,
+    /// Bytes in all, from the manifest.
+    pub total: u64,
+    /// Whether the bytes come from the Cache API rather than the network.
+    pub from_cache: bool,
+}
+
 /// A model ready to classify: what it runs on, why, and what loading it cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelReady {
@@ -280,15 +291,8 @@ pub enum FromWorker {
         #[serde(default)]
         version: u32,
     },
-    /// Weights download (or cache read) progress.
-    Progress {
-        /// Bytes so far.
-        loaded: u64,
-        /// Bytes in all, from the manifest.
-        total: u64,
-        /// Whether the bytes come from the Cache API rather than the network.
-        from_cache: bool,
-    },
+    /// Weights download (or cache read) progress (the same message as a struct variant's: `{ "progress": {…} }`).
+    Progress(Progress),
     /// The weights are in; the warm-up pass is running.
     WarmingUp {
         /// Where it runs.

@@ -79,6 +79,11 @@ pub const ISOLATION_HEADERS: [(&str, &str); 2] = [
     ("cross-origin-embedder-policy", "credentialless"),
 ];
 
+/// [`ISOLATION_HEADERS`] as a host's configuration names them, for a visitor told why a page is not isolated (the
+/// test below keeps the two the same).
+pub const ISOLATION_ADVICE: &str =
+    "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: credentialless";
+
 /// The headers (lowercase names) that a host of the site sends with every response, whatever its status:
 /// [`ISOLATION_HEADERS`], no framing, and revalidation of every file (names without a hash change content).
 pub const SITE_HEADERS: [(&str, &str); 5] = [
@@ -114,5 +119,14 @@ mod tests {
         assert_eq!(THREADED_WORKER, format!("/{THREADED_DIR}/loader.js"));
         assert!(SITE_HEADERS.starts_with(&ISOLATION_HEADERS));
         assert!(CONTENT_SECURITY_POLICY.contains("{inline}"));
+    }
+
+    #[test]
+    fn the_advice_names_the_isolation_headers() {
+        let said: Vec<String> = ISOLATION_HEADERS
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}"))
+            .collect();
+        assert_eq!(ISOLATION_ADVICE.to_lowercase(), said.join(" and "));
     }
 }

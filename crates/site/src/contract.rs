@@ -9,7 +9,8 @@
 use protocol::site::*;
 use protocol::{
     Backend, BackendChoice, FilterTiles, FromWorker, Inspection, ModelReady, Precision,
-    PrecisionChoice, Threads, ToWorker, MAX_MESSAGE_FRAMES, PROTOCOL_VERSION, WINDOW_LENGTHS,
+    PrecisionChoice, Progress, Threads, ToWorker, MAX_MESSAGE_FRAMES, PROTOCOL_VERSION,
+    WINDOW_LENGTHS,
 };
 use serde_json::{json, Map, Value};
 
@@ -160,11 +161,11 @@ pub fn from_worker_samples() -> Vec<FromWorker> {
         FromWorker::Booted {
             version: PROTOCOL_VERSION,
         },
-        FromWorker::Progress {
+        FromWorker::Progress(Progress {
             loaded: 0,
             total: 0,
             from_cache: false,
-        },
+        }),
         FromWorker::WarmingUp {
             backend: Backend::Cpu,
         },
@@ -225,7 +226,7 @@ pub fn from_worker_samples() -> Vec<FromWorker> {
 pub fn from_worker_kind(message: &FromWorker) -> usize {
     match message {
         FromWorker::Booted { .. } => 0,
-        FromWorker::Progress { .. } => 1,
+        FromWorker::Progress(_) => 1,
         FromWorker::WarmingUp { .. } => 2,
         FromWorker::Ready(_) => 3,
         FromWorker::Classified { .. } => 4,

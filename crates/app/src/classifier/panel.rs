@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use super::client::ModelStatus;
 use super::model::Model;
 use crate::js::js_text;
+use protocol::Progress;
 
 /// `bytes` as megabytes (10^6 bytes) with one decimal, e.g. `25.3 MB`.
 fn megabytes(bytes: f64) -> String {
@@ -58,11 +59,11 @@ pub fn ModelPanel(model: Model) -> impl IntoView {
         ModelStatus::Idle | ModelStatus::Starting => {
             view! { <p data-testid="model-status">"Starting the classifier…"</p> }.into_any()
         }
-        ModelStatus::Loading {
+        ModelStatus::Loading(Progress {
             loaded,
             total,
             from_cache,
-        } => view! {
+        }) => view! {
             <p data-testid="model-status">
                 {if from_cache { "Reading the model from this device's cache: " } else { "Downloading the model: " }}
                 {format!("{} of {}", megabytes(loaded as f64), megabytes(total as f64))}

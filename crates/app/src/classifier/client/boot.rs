@@ -22,8 +22,8 @@ const BOOT_TIMEOUT_MS: u32 = 60_000;
 /// instead, ms: its module (about 4 MB) downloads and compiles in a few seconds on a slow connection.
 const THREADED_BOOT_TIMEOUT_MS: u32 = 20_000;
 
-/// The weights manifest, copied into the site by `cargo xtask` (see `xtask/src/site.rs`).
-pub const MANIFEST_URL: &str = "/model/i3d-kinetics-400.json";
+/// The weights manifest, put into the site by its build.
+pub use protocol::site::MODEL_MANIFEST as MANIFEST_URL;
 
 /// The message shown when the worker speaks another protocol version than this page.
 pub fn version_mismatch(worker_version: u32) -> String {
@@ -133,15 +133,7 @@ impl ModelClient {
                             status.set(ModelStatus::Failed(e));
                         }
                     }
-                    FromWorker::Progress {
-                        loaded,
-                        total,
-                        from_cache,
-                    } => status.set(ModelStatus::Loading {
-                        loaded,
-                        total,
-                        from_cache,
-                    }),
+                    FromWorker::Progress(progress) => status.set(ModelStatus::Loading(progress)),
                     FromWorker::WarmingUp { backend } => {
                         status.set(ModelStatus::WarmingUp { backend })
                     }

@@ -2,13 +2,7 @@
 //! threads, and why ([`WorkerPlan`]).
 
 use js_sys::Reflect;
-
-/// Where trunk writes the single-threaded worker's loader (`data-loader-shim` in index.html).
-/// Absolute: the page may be at `/classify` or deeper.
-const WORKER_URL: &str = "/worker_loader.js";
-/// The threaded build of the worker (`+atomics`, shared memory; built by `cargo xtask`, see
-/// `xtask/src/site.rs`), with its loader and the script of its pool's threads (`www/worker-mt/`).
-const THREADED_WORKER_URL: &str = "/worker-mt/loader.js";
+use protocol::site::{ISOLATION_ADVICE, SINGLE_THREADED_WORKER, THREADED_WORKER};
 /// Threads asked for by default: the logical cores the browser reports, at most this many (past
 /// it, a layer's chunks are too few to keep more threads busy, and each costs a Web Worker).
 pub const DEFAULT_MAX_THREADS: u32 = 8;
@@ -32,7 +26,7 @@ impl WorkerPlan {
     /// threads from the address (`?threads=`).
     pub fn new(isolated: bool, shared_memory: bool, cores: u32, requested: Option<u32>) -> Self {
         let single = |why: &str| WorkerPlan {
-            script: WORKER_URL,
+            script: SINGLE_THREADED_WORKER,
             threads: 1,
             single_because: Some(why.to_owned()),
         };
@@ -40,17 +34,17 @@ impl WorkerPlan {
             return single("one thread was asked for (?threads=1)");
         }
         if !isolated {
-            return single(
+            return single(&format!(
                 "the page is not cross-origin isolated, so WebAssembly threads are off (the host must send \
-                 Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: credentialless)",
-            );
+                 {ISOLATION_ADVICE})"
+            ));
         }
         if !shared_memory {
             return single("this browser has no SharedArrayBuffer, so WebAssembly threads are off");
         }
         let threads = requested.unwrap_or_else(|| cores.clamp(1, DEFAULT_MAX_THREADS));
         WorkerPlan {
-            script: THREADED_WORKER_URL,
+            script: THREADED_WORKER,
             threads: threads.clamp(1, MAX_THREADS),
             single_because: None,
         }
@@ -72,7 +66,7 @@ impl WorkerPlan {
     /// The single-threaded build, after the threaded one failed to start for `why`.
     pub fn single_after(why: &str) -> Self {
         WorkerPlan {
-            script: WORKER_URL,
+            script: SINGLE_THREADED_WORKER,
             threads: 1,
             single_because: Some(format!("the threaded build could not start ({why})")),
         }
@@ -80,7 +74,7 @@ impl WorkerPlan {
 
     /// Whether this is the threaded build.
     pub fn threaded(&self) -> bool {
-        self.script == THREADED_WORKER_URL
+        self.script == THREADED_WORKER
     }
 }
 
@@ -92,7 +86,7 @@ mod tests {
     #[test]
     fn threads_need_an_isolated_page_and_shared_memory() {
         let plan = WorkerPlan::new(true, true, 4, None);
-        assert_eq!((plan.script, plan.threads), (THREADED_WORKER_URL, 4));
+        assert_eq!((plan.script, plan.threads), (THREADED_WORKER, 4));
         assert!(plan.single_because.is_none() && plan.threaded());
         // Many cores: capped by default, not when asked for.
         assert_eq!(
@@ -101,7 +95,10 @@ mod tests {
         );
         assert_eq!(WorkerPlan::new(true, true, 2, Some(12)).threads, 12);
         let not_isolated = WorkerPlan::new(false, true, 8, None);
-        assert_eq!((not_isolated.script, not_isolated.threads), (WORKER_URL, 1));
+        assert_eq!(
+            (not_isolated.script, not_isolated.threads),
+            (SINGLE_THREADED_WORKER, 1)
+        );
         assert!(not_isolated
             .single_because
             .as_deref()

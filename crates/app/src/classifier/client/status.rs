@@ -2,7 +2,7 @@
 
 use futures_channel::oneshot;
 use leptos::prelude::*;
-use protocol::{Backend, ModelReady};
+use protocol::{Backend, ModelReady, Progress};
 
 /// The model as the page shows it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -13,14 +13,7 @@ pub enum ModelStatus {
     /// The worker is starting.
     Starting,
     /// Weights arriving.
-    Loading {
-        /// Bytes so far.
-        loaded: u64,
-        /// Bytes in all.
-        total: u64,
-        /// From the Cache API rather than the network.
-        from_cache: bool,
-    },
+    Loading(Progress),
     /// Weights in, warm-up pass running.
     WarmingUp {
         /// Where the warm-up runs.

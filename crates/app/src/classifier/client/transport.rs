@@ -15,9 +15,9 @@ use web_sys::{Event, MessageEvent, Worker};
 use super::status::{ModelStatus, Status};
 
 /// How long a window may take before the worker is taken for hung, ms: twenty times what the
-/// warm-up (16 frames) predicts for `frames` frames, and at least a minute.
+/// warm-up ([`protocol::site::WARMUP_FRAMES`] frames) predicts for `frames` frames, and at least a minute.
 pub fn request_timeout_ms(warmup_ms: f64, frames: usize) -> u32 {
-    let expected = warmup_ms.max(0.0) / 16.0 * frames as f64;
+    let expected = warmup_ms.max(0.0) / protocol::site::WARMUP_FRAMES as f64 * frames as f64;
     (20.0 * expected).clamp(60_000.0, 3_600_000.0) as u32
 }
 
