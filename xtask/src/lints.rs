@@ -1,5 +1,6 @@
-//! Tests that the workspace's lints (`[workspace.lints]` of the root `Cargo.toml`: no `unsafe`, no `unwrap` or
-//! `expect`) hold for every crate of the project.
+//! Tests of the workspace as a whole: the crate boundaries that ARCHITECTURE.md states hold, and the workspace's
+//! lints (`[workspace.lints]` of the root `Cargo.toml`: no `unsafe`, no `unwrap` or `expect`) hold for every crate
+//! of the project.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -69,4 +70,135 @@ fn the_fuzz_crate_has_the_workspace_lints() {
         Some(workspace_lints),
         "fuzz/Cargo.toml's [lints] must be a copy of the root Cargo.toml's [workspace.lints]"
     );
+}
+
+/// The crates each of ours reaches through normal (not dev or build) dependencies, transitively, on any platform,
+/// by package name (`cargo metadata`'s resolved graph).
+fn reaches() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let name_of: BTreeMap<&str, &str> = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    let mut normal: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for node in metadata["resolve"]["nodes"].as_array().unwrap() {
+        let deps = node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["kind"].is_null())
+            })
+            .map(|d| d["pkg"].as_str().unwrap())
+            .collect();
+        normal.insert(node["id"].as_str().unwrap(), deps);
+    }
+    let mut out = BTreeMap::new();
+    for member in metadata["workspace_members"].as_array().unwrap() {
+        let member = member.as_str().unwrap();
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![member];
+        while let Some(id) = stack.pop() {
+            for &dep in normal.get(id).into_iter().flatten() {
+                if seen.insert(name_of[dep].to_owned()) {
+                    stack.push(dep);
+                }
+            }
+        }
+        out.insert(name_of[member].to_owned(), seen);
+    }
+    out
+}
+
+/// The boundaries of ARCHITECTURE.md: what each crate must never reach, even through another.
+#[test]
+fn the_crate_boundaries_hold() {
+    const EXECUTORS: [&str; 4] = ["i3d-cpu", "i3d-gpu", "candle-core", "wgpu"];
+    let rules: [(&str, &[&str], &str); 8] = [
+        (
+            "app",
+            &[
+                "engine",
+                "i3d-cpu",
+                "i3d-gpu",
+                "candle-core",
+                "wgpu",
+                "site",
+            ],
+            "the page runs no network: the worker does",
+        ),
+        (
+            "kinetics",
+            &[
+                "i3d-core",
+                "i3d-cpu",
+                "i3d-gpu",
+                "engine",
+                "protocol",
+                "candle-core",
+                "wgpu",
+            ],
+            "the dataset crate knows nothing of the network",
+        ),
+        (
+            "i3d-core",
+            &EXECUTORS,
+            "the network's definition has no executor",
+        ),
+        (
+            "i3d-cpu",
+            &["i3d-gpu", "wgpu", "engine"],
+            "the executors never use each other",
+        ),
+        (
+            "i3d-gpu",
+            &["i3d-cpu", "candle-core", "engine"],
+            "the executors never use each other",
+        ),
+        (
+            "engine",
+            &["candle-core", "candle-nn"],
+            "the engine speaks to both executors through one interface",
+        ),
+        (
+            "protocol",
+            &["engine", "i3d-cpu", "i3d-gpu", "candle-core", "wgpu"],
+            "the messages are data",
+        ),
+        (
+            "site",
+            &["app", "engine", "i3d-cpu", "i3d-gpu", "candle-core", "wgpu"],
+            "the site's build ships, it does not compute",
+        ),
+    ];
+    let reaches = reaches();
+    let mut broken = Vec::new();
+    for (krate, forbidden, why) in rules {
+        let reached = reaches
+            .get(krate)
+            .unwrap_or_else(|| panic!("no crate {krate}"));
+        for &other in forbidden {
+            if reached.contains(other) {
+                broken.push(format!("{krate} reaches {other}, but {why}"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }

@@ -1,7 +1,7 @@
 //! WebAssembly threads for the CPU executor: rayon's global pool on nested Web Workers.
 //!
 //! The threaded build of this worker (`/worker-mt/`, compiled with `+atomics` and std rebuilt with it,
-//! see `xtask/src/site.rs`) runs on a shared `WebAssembly.Memory`. [`start`] spawns one Web Worker per
+//! see `xtask/src/web.rs` and `crates/site/src/flags.rs`) runs on a shared `WebAssembly.Memory`. [`start`] spawns one Web Worker per
 //! pool thread (`www/worker-mt/thread.js`), each instantiating this same module on that memory, waits
 //! until all of them are up, then builds rayon's global pool so that each worker runs one of its
 //! threads ([`kinetiscope_thread_run`]). From then on every `par_iter` of the CPU kernels
