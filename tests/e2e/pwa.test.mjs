@@ -42,19 +42,33 @@ async function classifySample(page) {
 }
 
 /**
- * A first visit to the classifier, served from a private copy of the build: returns once the service worker
- * controls the page and the model (weights downloaded and cached) is ready.
+ * A private copy of the build served by the site's server, and a fresh browser context: all closed (and the copy
+ * removed) when test `t` ends, passed or not (an open server would keep the test runner waiting).
  */
-async function firstVisit() {
+async function freshSite(t) {
   const root = copyOfDist();
   const server = await serve(root);
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  t.after(async () => {
+    await context.close().catch(() => {});
+    await server.close().catch(() => {});
+    fs.rmSync(root, { recursive: true, force: true });
+  });
   const log = await watch(context);
   const page = await context.newPage();
-  await page.goto(`${server.url}/classify?backend=cpu`);
-  await serviceWorkerReady(page);
-  await modelReady(page, 'cpu', 120_000);
   return { root, server, context, log, page };
+}
+
+/**
+ * A first visit to the classifier on a [`freshSite`]: returns once the service worker controls the page and the
+ * model (weights downloaded and cached) is ready.
+ */
+async function firstVisit(t) {
+  const site = await freshSite(t);
+  await site.page.goto(`${site.server.url}/classify?backend=cpu`);
+  await serviceWorkerReady(site.page);
+  await modelReady(site.page, 'cpu', 120_000);
+  return site;
 }
 
 let browser;
@@ -82,8 +96,8 @@ test('installable: the manifest parses without errors and Chromium reports no in
   }
 });
 
-test('offline: with the server stopped, the explorer, a class page and the sample classification work', async () => {
-  const { root, server, context, log, page } = await firstVisit();
+test('offline: with the server stopped, the explorer, a class page and the sample classification work', async (t) => {
+  const { server, context, log, page } = await firstVisit(t);
   // First the server answers every request with 503: the cached app, data and clip are served instead.
   await server.mode('fail');
   await page.goto(`${server.url}/classes?v=400`);
@@ -120,18 +134,10 @@ test('offline: with the server stopped, the explorer, a class page and the sampl
   await screenshot(page, 'pwa-offline-classified');
   assert.equal(weights, 1, 'the weights were downloaded once, before going offline');
   assert.deepEqual(log.errors, []);
-  await context.close();
-  fs.rmSync(root, { recursive: true, force: true });
 });
 
 test('update: a new build brings a "new version" prompt, reloading serves it, the weights stay cached', async (t) => {
-  const { root, server, context, log, page } = await firstVisit();
-  // Closed even when an assertion fails: an open server would keep the test runner waiting.
-  t.after(async () => {
-    await context.close().catch(() => {});
-    await server.close().catch(() => {});
-    fs.rmSync(root, { recursive: true, force: true });
-  });
+  const { root, server, context, log, page } = await firstVisit(t);
   const oldCaches = await page.evaluate(() => caches.keys());
   const oldApp = oldCaches.find((c) => c.startsWith(contract.appCachePrefix));
   assert.ok(oldApp, JSON.stringify(oldCaches));
@@ -174,9 +180,6 @@ test('update: a new build brings a "new version" prompt, reloading serves it, th
   await modelReady(page, 'cpu', 120_000);
   assert.equal(await server.weights(), 1, 'the weights were downloaded again');
   assert.deepEqual(log.errors, []);
-  await context.close();
-  await server.close();
-  fs.rmSync(root, { recursive: true, force: true });
 });
 
 /** The model panel's notes about the weights' cache. */
@@ -186,12 +189,7 @@ async function modelNotes(page) {
 }
 
 test('a corrupt or truncated cached model is deleted, downloaded again, and the panel says so', async (t) => {
-  const { root, server, context, log, page } = await firstVisit();
-  t.after(async () => {
-    await context.close().catch(() => {});
-    await server.close().catch(() => {});
-    fs.rmSync(root, { recursive: true, force: true });
-  });
+  const { server, log, page } = await firstVisit(t);
   assert.equal(await server.weights(), 1);
   const damages = [
     ['flip', /unusable \(.*\.safetensors is corrupt: SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}\): it was deleted and downloaded again\./],
@@ -221,16 +219,7 @@ test('a corrupt or truncated cached model is deleted, downloaded again, and the 
 });
 
 test('storage full: the page says the app cannot be saved offline, and the model runs uncached and says so', async (t) => {
-  const root = copyOfDist();
-  const server = await serve(root);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-  t.after(async () => {
-    await context.close().catch(() => {});
-    await server.close().catch(() => {});
-    fs.rmSync(root, { recursive: true, force: true });
-  });
-  const log = await watch(context);
-  const page = await context.newPage();
+  const { server, context, log, page } = await freshSite(t);
   // DevTools' storage quota override: 2 MB, less than the app's precache and the weights.
   const cdp = await context.newCDPSession(page);
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 2_000_000 });
@@ -248,16 +237,7 @@ test('storage full: the page says the app cannot be saved offline, and the model
 });
 
 test('offline on the first visit to the classifier: it says so, and loads by itself once back online', async (t) => {
-  const root = copyOfDist();
-  const server = await serve(root);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-  t.after(async () => {
-    await context.close().catch(() => {});
-    await server.close().catch(() => {});
-    fs.rmSync(root, { recursive: true, force: true });
-  });
-  const log = await watch(context);
-  const page = await context.newPage();
+  const { server, context, log, page } = await freshSite(t);
   // The home page once (the app is saved for offline use), never the classifier: no weights yet.
   await page.goto(`${server.url}/`);
   await serviceWorkerReady(page);
