@@ -71,3 +71,45 @@ impl Executor for GpuI3d {
         Ok(output.profile.as_deref().map(layer_times))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::kernels::{Conv3d, KernelId, MaxPool3d};
+
+    fn dispatch(label: &str, layer: Option<LayerId>, seconds: f64) -> KernelTime {
+        KernelTime {
+            label: label.to_owned(),
+            layer,
+            kernel: KernelId::of::<Conv3d>(Precision::F32, 4),
+            seconds,
+            macs: 0,
+            gemm_shape: None,
+        }
+    }
+
+    #[test]
+    fn layer_times_sum_the_dispatches_by_layer_id_not_by_label() {
+        let mixed_3b = LayerId::named("Mixed_3b").unwrap();
+        let mixed_3c = LayerId::named("Mixed_3c").unwrap();
+        let mut pool = dispatch("Mixed_3b.Branch_3.MaxPool3d_0a_3x3", Some(mixed_3b), 0.002);
+        pool.kernel = KernelId::of::<MaxPool3d>(Precision::F32, 4);
+        let profile = [
+            dispatch("Mixed_3b.Branch_0+1+2.Conv3d_0a_1x1", Some(mixed_3b), 0.001),
+            pool,
+            // A label that names another layer counts for the layer the plan said.
+            dispatch("Mixed_3b.odd", Some(mixed_3c), 0.004),
+            dispatch("gemm", None, 1.0),
+        ];
+        let times = layer_times(&profile);
+        assert_eq!(
+            times.iter().map(|t| t.layer).collect::<Vec<_>>(),
+            LayerId::all().collect::<Vec<_>>()
+        );
+        let ms = |id: LayerId| times[id.index()].ms;
+        assert!((ms(mixed_3b) - 3.0).abs() < 1e-9);
+        assert!((ms(mixed_3c) - 4.0).abs() < 1e-9);
+        assert_eq!(times.iter().map(|t| t.ms).sum::<f64>(), 7.0);
+    }
+}

@@ -147,7 +147,8 @@ impl Kernel {
     ];
 
     /// The kernel `K`, which must be in [`Kernel::ALL`]: using a kernel left out of the registry
-    /// (hence out of its checks) fails to compile.
+    /// (hence out of its checks) fails to build (the constant is evaluated when `of::<K>` is
+    /// instantiated, so `cargo build` and `cargo test` refuse it; `cargo check` does not look).
     pub const fn of<K: WgslKernel>() -> Self {
         const {
             assert!(

@@ -174,11 +174,14 @@ impl WgslKernel for Unlisted {
 }
 
 /// The registry cannot be missed: `Kernel::of::<Unlisted>()` (the only way to a `KernelId`, hence
-/// to a pipeline) does not compile, by the check below; and every WGSL kernel file of this folder is
-/// in the registry the naga tests above walk.
+/// to a pipeline) fails to build (a constant evaluated when `of` is instantiated: `cargo build` and
+/// `cargo test` see it, `cargo check` does not), by the check below; and every WGSL kernel file of
+/// this folder is in the registry the naga tests above walk.
 #[test]
 #[cfg(not(target_arch = "wasm32"))]
 fn every_kernel_is_in_the_registry_its_checks_walk() {
+    // `let _ = Kernel::of::<Unlisted>();` here stops the test build: "a WgslKernel must be listed in
+    // Kernel::ALL, where its checks find it".
     assert!(!Kernel::is_registered::<Unlisted>());
     assert!(Kernel::is_registered::<Conv3d>() && Kernel::is_registered::<super::Gemm>());
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/kernels");
