@@ -7,7 +7,7 @@
 //! order, so a failure names the *first* diverging layer.
 
 use candle_core::{DType, Device, Tensor};
-use i3d_core::arch::Op;
+use i3d_core::arch::{LayerId, Op};
 use i3d_core::postprocess::top_indices;
 use i3d_core::reference::{
     rel_l2, EndpointStats, Fixture, LOGITS_REL_L2_TOLERANCE, STATS_TOLERANCE,
@@ -23,8 +23,8 @@ pub fn tensor_stats(t: &Tensor) -> Result<EndpointStats, Error> {
 /// One endpoint compared.
 #[derive(Debug, Clone)]
 pub struct EndpointCheck {
-    /// Endpoint (layer) name.
-    pub name: String,
+    /// The endpoint (layer).
+    pub layer: LayerId,
     /// Ours.
     pub ours: EndpointStats,
     /// The reference's.
@@ -51,7 +51,7 @@ pub struct Report {
     /// Every endpoint the fixture has statistics for, in network order.
     pub endpoints: Vec<EndpointCheck>,
     /// The first endpoint (in network order) whose statistics diverge.
-    pub first_divergence: Option<String>,
+    pub first_divergence: Option<LayerId>,
 }
 
 impl Report {
@@ -74,7 +74,7 @@ impl Report {
         for e in &self.endpoints {
             s += &format!(
                 "{:<18} {} mean {:+.6} / {:+.6}  std {:.6} / {:.6}  absmax {:.4} / {:.4}  dev {:.1e}\n",
-                e.name,
+                e.layer.name(),
                 if e.ok { "ok  " } else { "DIFF" },
                 e.ours.mean,
                 e.reference.mean,
@@ -86,7 +86,7 @@ impl Report {
             );
         }
         match &self.first_divergence {
-            Some(name) => s += &format!("first diverging endpoint: {name}\n"),
+            Some(layer) => s += &format!("first diverging endpoint: {layer}\n"),
             None => s += "all endpoints match\n",
         }
         s
@@ -112,7 +112,7 @@ pub fn compare(model: &InceptionI3d, fixture: &Fixture) -> Result<Report, Error>
                 Ok(ours) => {
                     let deviation = ours.deviation(reference);
                     endpoints.push(EndpointCheck {
-                        name: layer.name().to_owned(),
+                        layer,
                         ours,
                         reference: reference.clone(),
                         deviation,
@@ -140,7 +140,7 @@ pub fn compare(model: &InceptionI3d, fixture: &Fixture) -> Result<Report, Error>
         }
         _ => None,
     };
-    let first_divergence = endpoints.iter().find(|e| !e.ok).map(|e| e.name.clone());
+    let first_divergence = endpoints.iter().find(|e| !e.ok).map(|e| e.layer);
     Ok(Report {
         logits_rel_l2: rel_l2(&logits, &fixture.logits),
         pooled_rel_l2,

@@ -161,8 +161,10 @@ fn kernel_ids_are_keyed_by_name_precision_and_width() {
 }
 
 /// A kernel written but left out of [`Kernel::ALL`].
+#[cfg(not(target_arch = "wasm32"))]
 struct Unlisted;
 
+#[cfg(not(target_arch = "wasm32"))]
 impl WgslKernel for Unlisted {
     const NAME: &'static str = "unlisted";
     const SOURCE: &'static str = "";
