@@ -468,7 +468,7 @@ impl LayerId {
     pub const fn named(name: &str) -> Option<LayerId> {
         let mut i = 0;
         while i < I3D_LAYERS.len() {
-            if same_str(I3D_LAYERS[i].name, name) {
+            if same_name(I3D_LAYERS[i].name, name) {
                 return Some(LayerId(i));
             }
             i += 1;
@@ -507,8 +507,8 @@ impl std::fmt::Display for LayerId {
     }
 }
 
-/// Byte equality of two strings, usable in constants.
-const fn same_str(a: &str, b: &str) -> bool {
+/// Byte equality of two names, usable in constants (layer names here, kernel names in `i3d-gpu`).
+pub const fn same_name(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

@@ -10,6 +10,7 @@
 //! [`KernelId`] (kernel, precision, width), not per shape.
 
 use bytemuck::{Pod, Zeroable};
+use i3d_core::arch::same_name;
 
 /// Shared declarations prepended to every kernel.
 pub const COMMON: &str = include_str!("common.wgsl");
@@ -163,7 +164,7 @@ impl Kernel {
     pub const fn is_registered<K: WgslKernel>() -> bool {
         let mut i = 0;
         while i < Kernel::ALL.len() {
-            if same_str(Kernel::ALL[i].name, K::NAME) {
+            if same_name(Kernel::ALL[i].name, K::NAME) {
                 return true;
             }
             i += 1;
@@ -519,28 +520,12 @@ const _: () = {
         assert!(Kernel::ALL[i].params_size().is_multiple_of(16));
         let mut j = i + 1;
         while j < Kernel::ALL.len() {
-            assert!(!same_str(Kernel::ALL[i].name, Kernel::ALL[j].name));
+            assert!(!same_name(Kernel::ALL[i].name, Kernel::ALL[j].name));
             j += 1;
         }
         i += 1;
     }
 };
-
-/// Byte equality of two strings, usable in constants.
-const fn same_str(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
 
 // WebGPU guarantees 16 KiB of workgroup storage (maxComputeWorkgroupStorageSize).
 const _: () = assert!(WORKGROUP_STORAGE_BYTES <= 16384);
