@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use engine::{Engine, Options};
+use engine::Options;
 use i3d_core::manifest::Manifest;
 use i3d_core::preprocess::{FrameRef, FRAME_LEN};
 use i3d_core::Precision;
@@ -19,6 +19,9 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use crate::fetch;
 
 use protocol::site::WARMUP_FRAMES;
+
+/// The engine with the candle CPU executor.
+type Engine = engine::Engine<i3d_cpu::InceptionI3d>;
 
 /// A loaded model.
 struct Model {
@@ -209,6 +212,8 @@ async fn inspect(
     layer: &str,
     channels: usize,
 ) -> Result<FromWorker, String> {
+    // The page names the layer; the engine takes its id.
+    let layer = i3d_core::anatomy::check_inspectable(layer).map_err(|e| e.to_string())?;
     let (input, frames) = model.last_window.take().ok_or(NO_WINDOW)?;
     let started = now();
     let result = model.engine.endpoint(&input, frames, layer).await;
@@ -216,7 +221,14 @@ async fn inspect(
     let reply = result.map(|a| FromWorker::Inspected {
         id,
         inspection: Inspection::new(
-            a.layer, a.backend, &a.values, a.shape, &input, frames, channels, ms,
+            a.layer.name(),
+            a.backend,
+            &a.values,
+            a.shape,
+            &input,
+            frames,
+            channels,
+            ms,
         ),
     });
     model.last_window = Some((input, frames));
@@ -235,7 +247,7 @@ async fn time_layers(model: &mut Model, id: u32) -> Result<FromWorker, String> {
         frames,
         times: times.map(|t| {
             t.into_iter()
-                .map(|(name, ms)| (name.to_owned(), ms))
+                .map(|t| (t.layer.name().to_owned(), t.ms))
                 .collect()
         }),
     })

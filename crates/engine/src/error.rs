@@ -11,9 +11,9 @@ pub enum Error {
     /// Shapes, frames, weights tensors.
     #[error(transparent)]
     Network(#[from] i3d_core::Error),
-    /// The CPU executor failed.
-    #[error(transparent)]
-    Cpu(#[from] i3d_cpu::Error),
+    /// The CPU executor failed (its own error, whatever executor the engine was built with).
+    #[error("{0}")]
+    Cpu(Box<dyn std::error::Error + Send + Sync>),
     /// The wgpu executor failed (and there was no fallback).
     #[error(transparent)]
     Gpu(#[from] i3d_gpu::Error),
@@ -30,4 +30,11 @@ pub enum Error {
         /// Frames said.
         frames: usize,
     },
+}
+
+impl Error {
+    /// A failure of the CPU executor.
+    pub(crate) fn cpu(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Cpu(Box::new(error))
+    }
 }

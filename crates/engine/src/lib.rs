@@ -16,7 +16,12 @@
 //!   clip is timed on wgpu and on the CPU path and the faster one is kept, with both times.
 //! - **The pipeline**: frames ([`Engine::preprocess`], the authors' resize/crop/scale) → logits →
 //!   probabilities → top-k ([`i3d_core::postprocess::top_k`]) → the class activation map of the top
-//!   class from the Mixed_5c features computed on the backend in use.
+//!   class from the features ([`i3d_core::arch::FEATURE_LAYER`]) computed on the backend in use.
+//! - **One executor interface**: both executors are driven through
+//!   [`i3d_core::executor::Executor`] (a checked clip in; logits, features, a layer's output,
+//!   per-layer times out). The CPU executor is a type parameter `C` ([`i3d_cpu::InceptionI3d`] in
+//!   the CLI and the worker), so this crate depends on neither candle nor the CPU executor; the
+//!   wgpu one is this crate's own, as selecting an adapter comes before the weights.
 //!
 //! Waiting on a GPU is `async` (the browser cannot block); natively, the `*_blocking` functions drive
 //! the futures with `pollster`.
@@ -25,13 +30,12 @@ mod error;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 
-use candle_core::{Device, Tensor};
-use i3d_core::arch::Shape;
+use i3d_core::arch::{LayerId, Shape};
 use i3d_core::cam::{ActivationMap, LogitsLayer};
+use i3d_core::executor::{Activation, Clip, Executor, Forward, FromWeights, LayerTime};
 use i3d_core::postprocess::{softmax, top_k, Prediction};
 use i3d_core::preprocess::{FrameRef, Preprocessor};
-use i3d_cpu::InceptionI3d;
-use i3d_gpu::{GpuContext, GpuI3d, RunOptions};
+use i3d_gpu::{GpuContext, GpuI3d};
 
 pub use error::Error;
 pub use i3d_core::manifest::VerifiedWeights;
@@ -46,10 +50,10 @@ pub struct Options {
     pub precision: PrecisionChoice,
 }
 
-/// A loaded network on one backend.
+/// A loaded network on one backend: the CPU executor `C`, or wgpu.
 #[derive(Debug)]
-enum Executor {
-    Cpu(Box<InceptionI3d>),
+enum Loaded<C> {
+    Cpu(Box<C>),
     Wgpu(Box<GpuI3d>),
 }
 
@@ -73,10 +77,12 @@ pub struct Classification {
     pub fell_back: Option<String>,
 }
 
-/// I3D with its weights, class names and backend, ready to classify clips.
+/// I3D with its weights, class names and backend, ready to classify clips. `C` is the CPU
+/// executor ([`i3d_cpu::InceptionI3d`]): what runs when there is no usable GPU, and what a wgpu
+/// failure falls back to.
 #[derive(Debug)]
-pub struct Engine {
-    executor: Executor,
+pub struct Engine<C> {
+    executor: Loaded<C>,
     /// The classifier's weights in f32, for activation maps.
     logits_layer: LogitsLayer,
     labels: Vec<String>,
@@ -172,20 +178,20 @@ fn may_fall_back(options: Options) -> bool {
     options.backend == BackendChoice::Auto && !wants_f16(options)
 }
 
-fn build_cpu(weights: &[u8]) -> Result<Executor, Error> {
-    Ok(Executor::Cpu(Box::new(
-        InceptionI3d::from_safetensors_bytes(weights)?,
+fn build_cpu<C: FromWeights>(weights: &[u8]) -> Result<Loaded<C>, Error> {
+    Ok(Loaded::Cpu(Box::new(
+        C::from_weights(weights).map_err(Error::cpu)?,
     )))
 }
 
-impl Engine {
+impl<C: FromWeights> Engine<C> {
     /// [`select`]s the backend for `options`, then [`Engine::build`]s the network on it.
     pub async fn load(
         weights: VerifiedWeights,
         labels: Vec<String>,
         options: Options,
-    ) -> Result<Engine, Error> {
-        Engine::build(select(options).await?, weights, labels)
+    ) -> Result<Self, Error> {
+        Self::build(select(options).await?, weights, labels)
     }
 
     /// Builds the network from `weights` (a safetensors file, f32 or f16) on the selected backend;
@@ -195,7 +201,7 @@ impl Engine {
         selection: Selection,
         weights: VerifiedWeights,
         labels: Vec<String>,
-    ) -> Result<Engine, Error> {
+    ) -> Result<Self, Error> {
         let Selection {
             target,
             mut reason,
@@ -211,7 +217,7 @@ impl Engine {
                     PrecisionChoice::Only(precision) => precision,
                 };
                 match GpuI3d::new(ctx, &weights, precision) {
-                    Ok(model) => Executor::Wgpu(Box::new(model)),
+                    Ok(model) => Loaded::Wgpu(Box::new(model)),
                     Err(e) if may_fall_back(options) => {
                         reason = gpu_failure(&e);
                         build_cpu(&weights)?
@@ -233,17 +239,17 @@ impl Engine {
 
     /// The backend in use.
     pub fn backend(&self) -> Backend {
-        match self.executor {
-            Executor::Cpu(_) => Backend::Cpu,
-            Executor::Wgpu(_) => Backend::Wgpu,
+        match &self.executor {
+            Loaded::Cpu(model) => model.backend(),
+            Loaded::Wgpu(model) => Executor::backend(&**model),
         }
     }
 
     /// The storage precision in use (the CPU path is f32).
     pub fn precision(&self) -> Precision {
         match &self.executor {
-            Executor::Cpu(_) => Precision::F32,
-            Executor::Wgpu(model) => model.precision(),
+            Loaded::Cpu(model) => model.precision(),
+            Loaded::Wgpu(model) => Executor::precision(&**model),
         }
     }
 
@@ -260,8 +266,8 @@ impl Engine {
     /// The longest clip (frames) the backend can run: the adapter's buffer limits on wgpu, none on the CPU.
     pub fn max_frames(&self) -> Option<usize> {
         match &self.executor {
-            Executor::Cpu(_) => None,
-            Executor::Wgpu(model) => Some(model.max_frames()),
+            Loaded::Cpu(model) => model.max_frames(),
+            Loaded::Wgpu(model) => Executor::max_frames(&**model),
         }
     }
 
@@ -271,29 +277,22 @@ impl Engine {
         Ok(self.preprocessor.frame_into(frame, out)?)
     }
 
-    /// Logits and (when `features`) the Mixed_5c features of a clip on the current executor.
+    /// Logits and (when `features`) the features of a clip on the current executor.
     async fn forward(
         &mut self,
         input: &[f32],
         frames: usize,
         features: bool,
     ) -> Result<Forward, ExecError> {
-        check_length(input, frames).map_err(ExecError::Other)?;
+        let clip = clip(input, frames).map_err(ExecError::Other)?;
         match &mut self.executor {
-            Executor::Wgpu(model) => {
-                let options = RunOptions {
-                    features,
-                    profile: false,
-                };
-                let output = model
-                    .run(input, frames, options)
-                    .await
-                    .map_err(ExecError::Gpu)?;
-                Ok((output.logits, output.features))
-            }
-            Executor::Cpu(model) => {
-                run_cpu(model, input, frames, features).map_err(ExecError::Other)
-            }
+            Loaded::Wgpu(model) => Executor::forward(&mut **model, clip, features)
+                .await
+                .map_err(ExecError::Gpu),
+            Loaded::Cpu(model) => model
+                .forward(clip, features)
+                .await
+                .map_err(|e| ExecError::Other(Error::cpu(e))),
         }
     }
 
@@ -309,7 +308,7 @@ impl Engine {
         cam: bool,
     ) -> Result<Classification, Error> {
         let mut fell_back = None;
-        let (logits, features) = match self.forward(input, frames, cam).await {
+        let Forward { logits, features } = match self.forward(input, frames, cam).await {
             Ok(output) => output,
             Err(ExecError::Gpu(e)) if may_fall_back(self.options) => {
                 self.executor = build_cpu(&self.weights)?;
@@ -328,8 +327,11 @@ impl Engine {
         let top = top_k(&logits, &self.labels, top);
         // A map that cannot be made costs the map, not the prediction.
         let (cam, cam_error) = match (features, top.first()) {
-            (Some((values, shape)), Some(best)) => {
-                match self.logits_layer.activation_map(&values, shape, best.index) {
+            (Some(features), Some(best)) => {
+                match self
+                    .logits_layer
+                    .activation_map(&features.values, features.shape, best.index)
+                {
                     Ok(map) => (Some(map), None),
                     Err(e) => (None, Some(e.to_string())),
                 }
@@ -358,7 +360,7 @@ impl Engine {
         frames: usize,
         now: &dyn Fn() -> f64,
     ) -> Result<Vec<(Backend, f64)>, Error> {
-        if !may_fall_back(self.options) || !matches!(self.executor, Executor::Wgpu(_)) {
+        if !may_fall_back(self.options) || !matches!(self.executor, Loaded::Wgpu(_)) {
             return Ok(Vec::new());
         }
         let input = vec![0.0f32; Shape::clip(frames).elements()];
@@ -416,7 +418,7 @@ impl Engine {
 #[derive(Debug, Clone)]
 pub struct Activations {
     /// The layer (`Conv3d_1a_7x7` … `Mixed_5c`).
-    pub layer: &'static str,
+    pub layer: LayerId,
     /// 1×T'×H'×W'×C values, NTHWC.
     pub values: Vec<f32>,
     /// Their shape.
@@ -425,32 +427,23 @@ pub struct Activations {
     pub backend: Backend,
 }
 
-impl Engine {
-    /// The output of layer `layer` (see [`i3d_core::anatomy::inspectable`]) for a pre-processed
-    /// clip `input` (1×`frames`×224×224×3 in [−1, 1]) on the backend in use: the network runs up to
-    /// that layer only. Unlike [`Engine::classify`], a wgpu failure here is reported, not fallen
-    /// back from (it shows what the backend in use computes).
+impl<C: FromWeights> Engine<C> {
+    /// The output of `layer` (one of [`LayerId::inspectable`]) for a pre-processed clip `input`
+    /// (1×`frames`×224×224×3 in [−1, 1]) on the backend in use: the network runs up to that layer
+    /// only. Unlike [`Engine::classify`], a wgpu failure here is reported, not fallen back from (it
+    /// shows what the backend in use computes).
     pub async fn endpoint(
         &mut self,
         input: &[f32],
         frames: usize,
-        layer: &str,
+        layer: LayerId,
     ) -> Result<Activations, Error> {
-        let layer = i3d_core::anatomy::check_inspectable(layer)?;
-        check_length(input, frames)?;
+        let layer = i3d_core::anatomy::check_inspectable_id(layer)?;
+        let clip = clip(input, frames)?;
         let backend = self.backend();
-        let (values, shape) = match &mut self.executor {
-            Executor::Wgpu(model) => model.endpoint(input, frames, layer).await?,
-            Executor::Cpu(model) => {
-                let x = clip_tensor(input, frames)?;
-                let out = model.endpoint(&x, layer, |_, _| {})?;
-                let shape = Shape::from_dims(out.dims())?;
-                let values = out
-                    .flatten_all()
-                    .and_then(|t| t.to_vec1::<f32>())
-                    .map_err(i3d_cpu::Error::from)?;
-                (values, shape)
-            }
+        let Activation { values, shape } = match &mut self.executor {
+            Loaded::Wgpu(model) => Executor::endpoint(&mut **model, clip, layer).await?,
+            Loaded::Cpu(model) => model.endpoint(clip, layer).await.map_err(Error::cpu)?,
         };
         Ok(Activations {
             layer,
@@ -468,40 +461,11 @@ impl Engine {
         input: &[f32],
         frames: usize,
         now: &dyn Fn() -> f64,
-    ) -> Result<Option<Vec<(&'static str, f64)>>, Error> {
-        check_length(input, frames)?;
+    ) -> Result<Option<Vec<LayerTime>>, Error> {
+        let clip = clip(input, frames)?;
         match &mut self.executor {
-            Executor::Wgpu(model) => {
-                let options = RunOptions {
-                    features: false,
-                    profile: true,
-                };
-                let output = model.run(input, frames, options).await?;
-                Ok(output.profile.map(|dispatches| {
-                    i3d_core::arch::I3D_LAYERS
-                        .iter()
-                        .map(|layer| {
-                            let ms = dispatches
-                                .iter()
-                                .filter(|d| d.label.split('.').next() == Some(layer.name))
-                                .map(|d| d.seconds * 1e3)
-                                .sum();
-                            (layer.name, ms)
-                        })
-                        .collect()
-                }))
-            }
-            Executor::Cpu(model) => {
-                let x = clip_tensor(input, frames)?;
-                let mut times = Vec::new();
-                let mut last = now();
-                model.forward_endpoints(&x, |layer, _| {
-                    let t = now();
-                    times.push((layer.name, t - last));
-                    last = t;
-                })?;
-                Ok(Some(times))
-            }
+            Loaded::Wgpu(model) => Ok(Executor::layer_times(&mut **model, clip, now).await?),
+            Loaded::Cpu(model) => model.layer_times(clip, now).await.map_err(Error::cpu),
         }
     }
 
@@ -521,39 +485,22 @@ impl Engine {
     }
 }
 
-/// Checks that `input` holds a clip of `frames` frames, [`i3d_core::arch::MIN_FRAMES`] to
-/// [`i3d_core::arch::MAX_FRAMES`]: the count is bounded before any size is computed from it, and the size
-/// is computed with checked arithmetic, so no count can wrap on wasm32 and pass.
-fn check_length(input: &[f32], frames: usize) -> Result<(), Error> {
-    i3d_core::arch::check_frames(frames)?;
-    let expected = i3d_core::preprocess::FRAME_LEN.checked_mul(frames).ok_or(
-        i3d_core::Error::TooManyFrames {
-            frames,
-            max: i3d_core::arch::MAX_FRAMES,
-        },
-    )?;
-    if input.len() != expected {
-        return Err(Error::InputLength {
-            got: input.len(),
+/// `input` as a clip of `frames` frames, [`i3d_core::arch::MIN_FRAMES`] to
+/// [`i3d_core::arch::MAX_FRAMES`] (checked by count first, see [`Clip::new`]).
+fn clip(input: &[f32], frames: usize) -> Result<Clip<'_>, Error> {
+    Clip::new(input, frames).map_err(|e| match e {
+        i3d_core::Error::ClipLength {
+            got,
             expected,
             frames,
-        });
-    }
-    Ok(())
+        } => Error::InputLength {
+            got,
+            expected,
+            frames,
+        },
+        e => e.into(),
+    })
 }
-
-/// `input` as a candle tensor 1×`frames`×224×224×3 (checked).
-fn clip_tensor(input: &[f32], frames: usize) -> Result<Tensor, Error> {
-    check_length(input, frames)?;
-    Ok(
-        Tensor::from_slice(input, Shape::clip(frames).dims().to_vec(), &Device::Cpu)
-            .map_err(i3d_cpu::Error::from)?,
-    )
-}
-
-/// What one forward pass gives: the 400 logits, and the Mixed_5c features (1×T'×7×7×1024) with their
-/// shape when they were asked for.
-type Forward = (Vec<f32>, Option<(Vec<f32>, Shape)>);
 
 /// A failure of the executor: wgpu's (the engine may fall back) or any other.
 enum ExecError {
@@ -564,37 +511,4 @@ enum ExecError {
 /// The reason shown after a wgpu failure.
 fn gpu_failure(error: &i3d_gpu::Error) -> String {
     format!("wgpu failed ({error}); switched to the CPU path")
-}
-
-/// Logits and optional Mixed_5c features on the candle CPU path.
-fn run_cpu(
-    model: &InceptionI3d,
-    input: &[f32],
-    frames: usize,
-    features: bool,
-) -> Result<Forward, Error> {
-    let x = clip_tensor(input, frames)?;
-    let mut mixed_5c = None;
-    let mut failure = None;
-    let logits = model.forward_endpoints(&x, |layer, t| {
-        if features && layer.name == "Mixed_5c" {
-            let read = t
-                .flatten_all()
-                .and_then(|flat| flat.to_vec1::<f32>())
-                .map_err(i3d_cpu::Error::from)
-                .and_then(|values| Ok((values, Shape::from_dims(t.dims())?)));
-            match read {
-                Ok(read) => mixed_5c = Some(read),
-                Err(e) => failure = Some(e),
-            }
-        }
-    })?;
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    let logits = logits
-        .flatten_all()
-        .and_then(|t| t.to_vec1::<f32>())
-        .map_err(i3d_cpu::Error::from)?;
-    Ok((logits, mixed_5c))
 }

@@ -4,13 +4,14 @@
 //! one clip, precision choices, and refusing damaged weights. Without weights or an adapter these
 //! tests skip (reason printed) in a plain `cargo test` and fail under `cargo xtask test`.
 
-use engine::{
-    Backend, BackendChoice, Engine, Error, Options, Precision, PrecisionChoice, VerifiedWeights,
-};
-use i3d_core::arch::Shape;
+use engine::{Backend, BackendChoice, Error, Options, Precision, PrecisionChoice, VerifiedWeights};
+use i3d_core::arch::{LayerId, Shape};
 use i3d_core::manifest::{resolve_weights_dir, Manifest, WeightsError};
 use i3d_core::reference::{rel_l2, test_weights};
 use rand::{Rng, SeedableRng};
+
+/// The engine with the candle CPU executor, as the CLI and the worker build it.
+type Engine = engine::Engine<i3d_cpu::InceptionI3d>;
 
 /// The f32 weights and their manifest entry.
 fn weights() -> Option<(Vec<u8>, i3d_core::manifest::FileEntry, Vec<String>)> {
@@ -81,8 +82,8 @@ fn backends_say_why_and_agree_on_a_random_clip() {
 
     let frames = 9;
     let input = random_clip(0x00e9_91e5, frames);
-    let a = cpu.classify_blocking(&input, frames, 5, true).unwrap();
-    let b = gpu.classify_blocking(&input, frames, 5, true).unwrap();
+    let a = pollster::block_on(cpu.classify(&input, frames, 5, true)).unwrap();
+    let b = pollster::block_on(gpu.classify(&input, frames, 5, true)).unwrap();
     assert!(a.fell_back.is_none() && b.fell_back.is_none());
     let err = rel_l2(&b.logits, &a.logits);
     eprintln!("engine wgpu vs cpu: rel L2 {err:.2e}");
@@ -98,7 +99,7 @@ fn backends_say_why_and_agree_on_a_random_clip() {
     assert_eq!((ma.height, ma.width), (7, 7));
     assert!(rel_l2(&mb.raw, &ma.raw) < 1e-3);
     assert!(matches!(
-        cpu.classify_blocking(&input[..100], frames, 5, false),
+        pollster::block_on(cpu.classify(&input[..100], frames, 5, false)),
         Err(Error::InputLength { .. })
     ));
     // Frame counts from an untrusted page: 28,533 frames × 150,528 floats wraps a 32-bit usize to a
@@ -108,7 +109,7 @@ fn backends_say_why_and_agree_on_a_random_clip() {
         usize::MAX / i3d_core::preprocess::FRAME_LEN + 1,
         i3d_core::arch::MAX_FRAMES + 1,
     ] {
-        let err = cpu.classify_blocking(&input, frames, 5, false).unwrap_err();
+        let err = pollster::block_on(cpu.classify(&input, frames, 5, false)).unwrap_err();
         assert!(
             matches!(err, Error::Network(i3d_core::Error::TooManyFrames { .. })),
             "{frames}: {err}"
@@ -228,19 +229,15 @@ fn endpoints_are_the_executor_s_layer_outputs_on_both_backends() {
     // The executor itself, run through every layer, as the reference for what /inside shows.
     let (bytes, _, _) = weights().unwrap();
     let model = i3d_cpu::InceptionI3d::from_safetensors_bytes(&bytes).unwrap();
-    let x = candle_core::Tensor::from_slice(
-        &input,
-        Shape::clip(frames).dims().to_vec(),
-        &candle_core::Device::Cpu,
-    )
-    .unwrap();
-    let layers = ["Conv3d_1a_7x7", "Mixed_3b", "Mixed_5c"];
+    let x = i3d_cpu::clip_tensor(input.clone(), frames).unwrap();
+    let layers = ["Conv3d_1a_7x7", "Mixed_3b", "Mixed_5c"]
+        .map(|name| i3d_core::anatomy::check_inspectable(name).unwrap());
     let mut reference = std::collections::HashMap::new();
     model
         .forward_endpoints(&x, |layer, t| {
-            if layers.contains(&layer.name) {
+            if layers.contains(&layer) {
                 let values = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-                reference.insert(layer.name, (values, Shape::from_dims(t.dims()).unwrap()));
+                reference.insert(layer, (values, Shape::from_dims(t.dims()).unwrap()));
             }
         })
         .unwrap();
@@ -254,7 +251,7 @@ fn endpoints_are_the_executor_s_layer_outputs_on_both_backends() {
     };
     for layer in layers {
         let shown = pollster::block_on(cpu.endpoint(&input, frames, layer)).unwrap();
-        let (values, shape) = &reference[layer];
+        let (values, shape) = &reference[&layer];
         assert_eq!(shown.shape, *shape, "{layer}");
         assert_eq!(
             &shown.values, values,
@@ -284,7 +281,7 @@ fn endpoints_are_the_executor_s_layer_outputs_on_both_backends() {
         }
     }
     assert!(matches!(
-        pollster::block_on(cpu.endpoint(&input, frames, "Logits")),
+        pollster::block_on(cpu.endpoint(&input, frames, LayerId::named("Logits").unwrap())),
         Err(Error::Network(i3d_core::Error::UnknownLayer(_)))
     ));
 
@@ -294,13 +291,13 @@ fn endpoints_are_the_executor_s_layer_outputs_on_both_backends() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        times.iter().map(|t| t.0).collect::<Vec<_>>(),
+        times.iter().map(|t| t.layer.name()).collect::<Vec<_>>(),
         i3d_core::arch::I3D_LAYERS
             .iter()
             .map(|l| l.name)
             .collect::<Vec<_>>()
     );
-    assert!(times.iter().all(|t| t.1 >= 0.0) && times.iter().map(|t| t.1).sum::<f64>() > 0.0);
+    assert!(times.iter().all(|t| t.ms >= 0.0) && times.iter().map(|t| t.ms).sum::<f64>() > 0.0);
 
     let (filters, shape) = cpu.first_layer_filters().unwrap();
     assert_eq!(shape, [7, 7, 7, 3, 64]);

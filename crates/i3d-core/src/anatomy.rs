@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use crate::arch::{self, ConvSpec, Dims3, Op, Shape, I3D_LAYERS};
+use crate::arch::{self, ConvSpec, Dims3, LayerId, Op, Shape, I3D_LAYERS};
 use crate::Error;
 
 /// What kind of layer a row is.
@@ -238,20 +238,26 @@ fn inception_branches(
     ])
 }
 
-/// The layers whose output is an N×T×H×W×C activation a visitor can look at (the convolutions,
-/// pools and Inception blocks, `Conv3d_1a_7x7` … `Mixed_5c`), in order.
+/// The names of the layers whose output is an N×T×H×W×C activation a visitor can look at
+/// ([`LayerId::inspectable`]: the convolutions, pools and Inception blocks), in order.
 pub fn inspectable() -> impl Iterator<Item = &'static str> {
-    I3D_LAYERS
-        .iter()
-        .filter(|l| matches!(l.op, Op::Conv(_) | Op::MaxPool(_) | Op::Inception(_)))
-        .map(|l| l.name)
+    LayerId::inspectable().map(LayerId::name)
 }
 
-/// Checks that `name` is [`inspectable`].
-pub fn check_inspectable(name: &str) -> Result<&'static str, Error> {
-    inspectable()
-        .find(|&l| l == name)
+/// The [`inspectable`] layer named `name` (a name from a user or the page).
+pub fn check_inspectable(name: &str) -> Result<LayerId, Error> {
+    LayerId::named(name)
+        .filter(|id| id.is_inspectable())
         .ok_or_else(|| Error::UnknownLayer(name.to_owned()))
+}
+
+/// Checks that `layer` is [`inspectable`].
+pub fn check_inspectable_id(layer: LayerId) -> Result<LayerId, Error> {
+    if layer.is_inspectable() {
+        Ok(layer)
+    } else {
+        Err(Error::UnknownLayer(layer.name().to_owned()))
+    }
 }
 
 /// The mean of every channel of a 1×T×H×W×C activation (NTHWC `values`), C values.

@@ -28,7 +28,7 @@ pub const INPUT_SIZE: usize = 224;
 /// Number of Kinetics-400 classes.
 pub const NUM_CLASSES: usize = 400;
 
-/// Channels of the Mixed_5c features (the input of the classifier).
+/// Channels of the features ([`FEATURE_LAYER`]'s output, the input of the classifier).
 pub const FEATURE_CHANNELS: usize = 1024;
 
 /// A 3-D convolution (no bias in the original; after BatchNorm folding every conv has a bias).
@@ -444,6 +444,91 @@ pub const I3D_LAYERS: &[Layer] = &[
         }),
     },
 ];
+
+/// A layer of [`I3D_LAYERS`], by position: how executors, profiles and the engine name a layer
+/// (its [`LayerId::name`] is for people and the wire). Only the table makes them, so every id
+/// names a layer that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LayerId(usize);
+
+impl LayerId {
+    /// Every layer, in network order (`Conv3d_1a_7x7` … `Logits`).
+    pub fn all() -> impl DoubleEndedIterator<Item = LayerId> + ExactSizeIterator {
+        (0..I3D_LAYERS.len()).map(LayerId)
+    }
+
+    /// The layers whose output is an N×T×H×W×C activation a visitor can look at (the convolutions,
+    /// pools and Inception blocks, `Conv3d_1a_7x7` … `Mixed_5c`), in order.
+    pub fn inspectable() -> impl Iterator<Item = LayerId> {
+        LayerId::all().filter(|id| id.is_inspectable())
+    }
+
+    /// The layer named `name`, if the table has one (a const fn, so constants such as
+    /// [`FEATURE_LAYER`] are checked when compiled).
+    pub const fn named(name: &str) -> Option<LayerId> {
+        let mut i = 0;
+        while i < I3D_LAYERS.len() {
+            if same_name(I3D_LAYERS[i].name, name) {
+                return Some(LayerId(i));
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Position in [`I3D_LAYERS`].
+    pub const fn index(self) -> usize {
+        self.0
+    }
+
+    /// The layer's table entry.
+    pub const fn layer(self) -> &'static Layer {
+        &I3D_LAYERS[self.0]
+    }
+
+    /// The layer's name (`Conv3d_1a_7x7`, `Mixed_3b`, …), as the reference implementation and the
+    /// page say it.
+    pub const fn name(self) -> &'static str {
+        I3D_LAYERS[self.0].name
+    }
+
+    /// Whether the layer's output is an activation a visitor can look at (see [`LayerId::inspectable`]).
+    pub const fn is_inspectable(self) -> bool {
+        matches!(
+            I3D_LAYERS[self.0].op,
+            Op::Conv(_) | Op::MaxPool(_) | Op::Inception(_)
+        )
+    }
+}
+
+impl std::fmt::Display for LayerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Byte equality of two names, usable in constants (layer names here, kernel names in `i3d-gpu`).
+pub const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The layer whose output is the clip's features (1×⌈T/8⌉×7×7×[`FEATURE_CHANNELS`]): the input of the
+/// classifier, what class activation maps are made from. Named here once.
+pub const FEATURE_LAYER: LayerId = match LayerId::named("Mixed_5c") {
+    Some(id) => id,
+    None => panic!("the layer table has no Mixed_5c"),
+};
 
 /// Checks a clip input shape: N×T×224×224×3 with [`MIN_FRAMES`] ≤ T ≤ [`MAX_FRAMES`].
 pub fn check_input(input: Shape) -> Result<(), Error> {

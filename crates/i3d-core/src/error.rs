@@ -19,6 +19,16 @@ pub enum Error {
         /// Maximum accepted.
         max: usize,
     },
+    /// A clip's values do not match its frame count.
+    #[error("a clip of {frames} frames needs {expected} floats, got {got}")]
+    ClipLength {
+        /// Floats given.
+        got: usize,
+        /// Floats needed.
+        expected: usize,
+        /// Frames said.
+        frames: usize,
+    },
     /// The input is not N×T×224×224×3.
     #[error("expected an input of shape 1×T×224×224×3 (NTHWC), got {got:?}")]
     InputShape {

@@ -4,17 +4,16 @@
 //! The network is built by walking [`i3d_core::arch::I3D_LAYERS`]; Inception blocks follow
 //! [`i3d_core::plan::InceptionPlan`]. Tensors are f32, channels-last N×T×H×W×C.
 //!
-//! - [`model`]: [`InceptionI3d`], the network (logits, Mixed_5c features, every endpoint).
+//! - [`model`]: [`InceptionI3d`], the network on candle tensors (logits, features, every endpoint);
+//!   it implements the executors' one interface, [`i3d_core::executor::Executor`], on slices.
 //! - [`layers`]: the layers as candle modules; [`kernels`]: their conv3d/pool kernels (im2col
 //!   chunks on `gemm`, threads from rayon's pool).
-//! - [`parity`]: comparison of this executor with the reference fixtures (logits, per-endpoint
-//!   statistics), on bytes so it runs natively and in the browser.
 
 mod error;
+mod executor;
 pub mod kernels;
 pub mod layers;
 pub mod model;
-pub mod parity;
 
 pub use error::Error;
 pub use model::InceptionI3d;

@@ -16,9 +16,9 @@ use crate::layers::{
     prepare, shape5, AvgPool3dValid, InceptionBlock, Logits, MaxPool3dSame, Unit3d,
 };
 use crate::Error;
-use i3d_core::arch::{self, Layer, Op, Shape, I3D_LAYERS};
+use i3d_core::arch::{self, LayerId, Op, Shape, FEATURE_LAYER};
 
-/// The executable form of one [`Layer`].
+/// The executable form of one [`i3d_core::arch::Layer`].
 #[derive(Debug, Clone)]
 pub enum Block {
     /// Conv + ReLU.
@@ -54,7 +54,7 @@ impl Block {
 #[derive(Debug)]
 pub struct InceptionI3d {
     /// The layer table and its executable blocks, in order.
-    pub blocks: Vec<(Layer, Block)>,
+    pub blocks: Vec<(LayerId, Block)>,
     workspace: Mutex<Workspace>,
 }
 
@@ -70,9 +70,9 @@ impl Clone for InceptionI3d {
 impl InceptionI3d {
     /// Builds the network from a `VarBuilder` rooted at the weight names (`Conv3d_1a_7x7.weight`, …).
     pub fn new(vb: VarBuilder) -> Result<Self, Error> {
-        let blocks = I3D_LAYERS
-            .iter()
-            .map(|layer| {
+        let blocks = LayerId::all()
+            .map(|id| {
+                let layer = id.layer();
                 let block = match layer.op {
                     Op::Conv(spec) => Block::Unit(Unit3d::new(spec, vb.pp(spec.name))?),
                     Op::MaxPool(spec) => Block::MaxPool(MaxPool3dSame::new(spec)),
@@ -84,7 +84,7 @@ impl InceptionI3d {
                         conv: Unit3d::new(spec, vb.pp(spec.name))?,
                     }),
                 };
-                Ok((*layer, block))
+                Ok((id, block))
             })
             .collect::<Result<Vec<_>, Error>>()
             .map_err(|e| match e {
@@ -110,12 +110,12 @@ impl InceptionI3d {
     }
 
     /// Runs the blocks on `x` with the model's workspace (or a fresh one if another run holds it),
-    /// calling `visit` after each; stops after the layer named `until` if given.
+    /// calling `visit` after each; stops after the layer `until` if given.
     fn run(
         &self,
         x: &Tensor,
-        until: Option<&str>,
-        mut visit: impl FnMut(&Layer, &Tensor),
+        until: Option<LayerId>,
+        mut visit: impl FnMut(LayerId, &Tensor),
     ) -> Result<Tensor, Error> {
         Self::check_input(x)?;
         let x = prepare(x)?;
@@ -126,14 +126,14 @@ impl InceptionI3d {
             None => own.insert(Workspace::default()),
         };
         let mut current: Option<Buffer> = None;
-        for (layer, block) in &self.blocks {
+        for &(id, ref block) in &self.blocks {
             let input = current.as_ref().map_or(&x, |b| &b.view);
             let out = block.forward_ws(input, workspace)?;
-            visit(layer, &out.view);
+            visit(id, &out.view);
             if let Some(previous) = current.replace(out) {
                 workspace.give(previous);
             }
-            if until == Some(layer.name) {
+            if until == Some(id) {
                 break;
             }
         }
@@ -186,22 +186,22 @@ impl InceptionI3d {
     pub fn forward_endpoints(
         &self,
         x: &Tensor,
-        visit: impl FnMut(&Layer, &Tensor),
+        visit: impl FnMut(LayerId, &Tensor),
     ) -> Result<Tensor, Error> {
         self.run(x, None, visit)
     }
 
-    /// The output of the layer named `name` (an endpoint of [`i3d_core::arch::I3D_LAYERS`]:
-    /// `Conv3d_1a_7x7` … `Mixed_5c`, N×T'×H'×W'×C) for a clip N×T×224×224×3: the network runs up
-    /// to that layer and stops. `visit` is called after each layer, as in [`Self::forward_endpoints`].
+    /// The output of `layer` (one of [`LayerId::inspectable`]: `Conv3d_1a_7x7` … `Mixed_5c`,
+    /// N×T'×H'×W'×C) for a clip N×T×224×224×3: the network runs up to that layer and stops.
+    /// `visit` is called after each layer, as in [`Self::forward_endpoints`].
     pub fn endpoint(
         &self,
         x: &Tensor,
-        name: &str,
-        visit: impl FnMut(&Layer, &Tensor),
+        layer: LayerId,
+        visit: impl FnMut(LayerId, &Tensor),
     ) -> Result<Tensor, Error> {
-        let name = i3d_core::anatomy::check_inspectable(name)?;
-        self.run(x, Some(name), visit)
+        let layer = i3d_core::anatomy::check_inspectable_id(layer)?;
+        self.run(x, Some(layer), visit)
     }
 
     /// Logits N×400 for a clip N×T×224×224×3 (values in [−1, 1]).
@@ -209,9 +209,9 @@ impl InceptionI3d {
         self.run(x, None, |_, _| {})
     }
 
-    /// The Mixed_5c features N×T'×7×7×1024 (T' = ⌈T/8⌉) of a clip N×T×224×224×3.
+    /// The features ([`FEATURE_LAYER`]'s output) N×T'×7×7×1024 (T' = ⌈T/8⌉) of a clip N×T×224×224×3.
     pub fn features(&self, x: &Tensor) -> Result<Tensor, Error> {
-        let features = self.run(x, Some("Mixed_5c"), |_, _| {})?;
+        let features = self.run(x, Some(FEATURE_LAYER), |_, _| {})?;
         shape5(&features)?;
         Ok(features)
     }

@@ -15,7 +15,7 @@ fn map_mean_plus_bias_is_the_logit_16_frames() {
     check_clip(1);
 }
 
-/// At 32 frames Mixed_5c has 4 time steps, weighted ¼, ½, ½, ¼ by the pooling: the case a plain
+/// At 32 frames the features (Mixed_5c) have 4 time steps, weighted ¼, ½, ½, ¼ by the pooling: the case a plain
 /// mean over time gets wrong.
 #[test]
 fn map_mean_plus_bias_is_the_logit_32_frames() {
@@ -38,7 +38,7 @@ fn check_clip(repeats: usize) {
     let mut features = None;
     let logits = model
         .forward_endpoints(&input, |layer, t| {
-            if layer.name == "Mixed_5c" {
+            if layer == i3d_core::arch::FEATURE_LAYER {
                 let dims = t.dims().to_vec();
                 let values = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 features = Some((values, Shape::from_dims(&dims).unwrap()));

@@ -8,8 +8,10 @@ use candle_core::{Device, Tensor};
 use i3d_core::postprocess::{softmax, top_indices};
 use i3d_core::reference::{rel_l2, test_weights, SHARED_DIR as SHARED};
 use i3d_core::Precision;
-use i3d_cpu::parity;
 use i3d_cpu::InceptionI3d;
+use support::parity;
+
+mod support;
 
 fn read(path: impl AsRef<std::path::Path>) -> Vec<u8> {
     let path = path.as_ref();
@@ -161,4 +163,46 @@ fn corrupt_weights_are_refused() {
     )))
     .unwrap_err();
     assert!(err.to_string().contains("Conv3d_1a_7x7"), "{err}");
+}
+
+const SMOOTH16: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/i3d_ref_smooth16.safetensors"
+);
+
+#[test]
+fn fixture_parses_with_stats_for_every_endpoint() {
+    let fixture =
+        i3d_core::reference::Fixture::from_bytes(&std::fs::read(SMOOTH16).unwrap()).unwrap();
+    assert_eq!(fixture.input_shape.dims(), [1, 16, 224, 224, 3]);
+    assert_eq!(fixture.logits.len(), 400);
+    assert_eq!(fixture.pooled.as_ref().map(Vec::len), Some(1024));
+    assert_eq!(top_indices(&fixture.logits, 5), vec![327, 328, 35, 21, 31]);
+    // Every endpoint of the reference is a layer of our table, with the same shape.
+    let layers = i3d_core::arch::I3D_LAYERS;
+    let shapes = i3d_core::arch::output_shapes(layers, i3d_core::arch::Shape::clip(16)).unwrap();
+    assert_eq!(fixture.stats.len(), 17);
+    for (name, stats) in &fixture.stats {
+        let i = layers
+            .iter()
+            .position(|l| l.name == name)
+            .unwrap_or_else(|| panic!("no layer {name}"));
+        let dims = shapes[i].dims();
+        let ours: Vec<usize> = if name == "Logits" {
+            vec![1, 400]
+        } else {
+            dims.to_vec()
+        };
+        assert_eq!(stats.shape, ours, "{name}");
+    }
+    // The input's own statistics: a real tensor in [-1, 1].
+    let s = i3d_core::reference::EndpointStats::of(&fixture.input, &fixture.input_shape.dims());
+    assert!(s.absmax <= 1.0 && s.std > 0.1);
+}
+
+#[test]
+fn rel_l2_basics() {
+    assert_eq!(rel_l2(&[1.0, 2.0], &[1.0, 2.0]), 0.0);
+    assert!((rel_l2(&[0.0, 0.0], &[3.0, 4.0]) - 1.0).abs() < 1e-12);
+    assert!(rel_l2(&[1.0], &[1.0, 2.0]).is_infinite());
 }

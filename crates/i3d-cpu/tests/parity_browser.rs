@@ -1,11 +1,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The parity test of `tests/parity.rs`, run as wasm32 in headless Chromium: the same comparison
-//! (`i3d_cpu::parity::run`) with the real weights and the reference fixture, fetched over HTTP from the asset
+//! (`tests/support/parity.rs`) with the real weights and the reference fixture, fetched over HTTP from the asset
 //! server that `cargo xtask test` starts (its URL is baked in at compile time as `KINETISCOPE_TEST_ASSETS`).
 #![cfg(target_arch = "wasm32")]
 
-use i3d_cpu::parity;
+use support::parity;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+mod support;
 
 wasm_bindgen_test_configure!(run_in_browser);
 

@@ -9,15 +9,20 @@
 //!   a plain GEMM for comparison), their variants (f32/f16 storage, scalar/4-vector) and parameters.
 //! - [`context`]: device, limits, features, pipeline cache, limit-checked buffers, async readback.
 //! - [`ops`]: one recorded dispatch per kernel; [`weights`]: the weights on the device.
-//! - [`model`]: [`GpuI3d`], a per-clip-length plan run as one submission.
-//! - [`bench`]: the plain-GEMM yardstick for the conv kernel's throughput.
+//! - [`model`]: [`GpuI3d`], a per-clip-length plan run as one submission; it implements the
+//!   executors' one interface, [`i3d_core::executor::Executor`] ([`executor`]: per-layer times
+//!   from the dispatches the plan attributed to each [`i3d_core::arch::LayerId`]).
+//! - `bench` (feature `bench`, for the CLI, examples and tests only): the plain-GEMM yardstick for
+//!   the conv kernel's throughput.
 //!
 //! Everything that waits on the device is `async` (the browser cannot block); natively,
 //! `*_blocking` wrappers drive the futures with `pollster`.
 
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod context;
 mod error;
+pub mod executor;
 pub mod kernels;
 pub mod model;
 pub mod ops;

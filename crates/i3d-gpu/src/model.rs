@@ -5,10 +5,10 @@
 //! A plan walks [`i3d_core::arch::I3D_LAYERS`] once per clip length: it infers every shape, allocates
 //! the activations once (two ping-pong buffers sized for the largest activation, plus the Inception
 //! scratches), and records every dispatch with its bind group. Running a clip is then one upload,
-//! one submission of all ~54 dispatches, and one readback of the logits (plus the Mixed_5c
-//! features when asked).
+//! one submission of all ~54 dispatches, and one readback of the logits (plus the features,
+//! [`FEATURE_LAYER`]'s output, when asked).
 
-use i3d_core::arch::{self, Op, Shape, I3D_LAYERS};
+use i3d_core::arch::{self, LayerId, Op, Shape, FEATURE_LAYER, I3D_LAYERS};
 use i3d_core::plan::InceptionPlan;
 
 use crate::context::{decode, encode, GpuContext};
@@ -45,7 +45,7 @@ pub struct Plan {
     acts: [wgpu::Buffer; 2],
     logits: wgpu::Buffer,
     logits_staging: wgpu::Buffer,
-    /// (ping-pong buffer index, shape) of the Mixed_5c output.
+    /// (ping-pong buffer index, shape) of the features ([`FEATURE_LAYER`]'s output).
     features: Option<(usize, Shape)>,
     features_staging: Option<wgpu::Buffer>,
     timestamps: Option<Timestamps>,
@@ -58,7 +58,7 @@ pub struct Plan {
 /// buffer `buffer` (until a later layer overwrites it), of shape `shape`.
 #[derive(Debug, Clone, Copy)]
 struct Endpoint {
-    name: &'static str,
+    layer: LayerId,
     steps: usize,
     buffer: usize,
     shape: Shape,
@@ -136,7 +136,8 @@ impl Plan {
             Loc::Input => &input,
             Loc::Act(i) => &acts[i],
         };
-        for (((layer, w), out), expected) in weights.layers.iter().zip(&shapes).zip(I3D_LAYERS) {
+        for (((layer, w), out), id) in weights.layers.iter().zip(&shapes).zip(LayerId::all()) {
+            let expected = id.layer();
             if layer != expected {
                 return Err(Error::Weights(format!(
                     "weights for {} where {} was expected",
@@ -149,6 +150,7 @@ impl Plan {
             };
             let x = buffer(src);
             let y = &acts[dst];
+            let first_step = steps.len();
             match (&layer.op, w) {
                 (Op::Conv(_), LayerWeights::Conv(w)) => steps.push(ops::conv3d(
                     ctx,
@@ -258,16 +260,20 @@ impl Plan {
                     )))
                 }
             }
-            if matches!(layer.op, Op::Conv(_) | Op::MaxPool(_) | Op::Inception(_)) {
+            // Every dispatch of this layer is attributed to it (per-layer times, profiles).
+            for step in &mut steps[first_step..] {
+                step.layer = Some(id);
+            }
+            if id.is_inspectable() {
                 src = Loc::Act(dst);
                 endpoints.push(Endpoint {
-                    name: layer.name,
+                    layer: id,
                     steps: steps.len(),
                     buffer: dst,
                     shape: *out,
                 });
             }
-            if layer.name == "Mixed_5c" {
+            if id == FEATURE_LAYER {
                 features = Some((dst, *out));
             }
             shape = *out;
@@ -309,7 +315,7 @@ impl Plan {
 /// What to read back besides the logits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOptions {
-    /// Read back the Mixed_5c features (1×⌈T/8⌉×7×7×1024).
+    /// Read back the features ([`FEATURE_LAYER`]'s output, 1×⌈T/8⌉×7×7×1024).
     pub features: bool,
     /// Time every dispatch with timestamp queries (needs the feature; ignored without it).
     pub profile: bool,
@@ -320,6 +326,8 @@ pub struct RunOptions {
 pub struct KernelTime {
     /// Dispatch label.
     pub label: String,
+    /// The layer the dispatch belongs to (`None` outside the network, e.g. a benchmark GEMM).
+    pub layer: Option<LayerId>,
     /// Kernel variant.
     pub kernel: KernelId,
     /// Seconds on the device.
@@ -335,7 +343,7 @@ pub struct KernelTime {
 pub struct Output {
     /// 400 logits.
     pub logits: Vec<f32>,
-    /// Mixed_5c features and their shape, when asked.
+    /// The features ([`FEATURE_LAYER`]'s output) and their shape, when asked.
     pub features: Option<(Vec<f32>, Shape)>,
     /// Per-dispatch device times, when asked and supported.
     pub profile: Option<Vec<KernelTime>>,
@@ -437,17 +445,17 @@ impl GpuI3d {
         Ok(self.run(input, frames, RunOptions::default()).await?.logits)
     }
 
-    /// The output of layer `name` (`Conv3d_1a_7x7` … `Mixed_5c`, see
-    /// [`i3d_core::anatomy::inspectable`]) for a clip `input` (1×`frames`×224×224×3 in [−1, 1]):
-    /// the dispatches up to that layer, then one readback. Returns the values (1×T'×H'×W'×C, NTHWC,
-    /// f32 whatever the storage precision) and their shape.
+    /// The output of `layer` (one of [`LayerId::inspectable`], `Conv3d_1a_7x7` … `Mixed_5c`) for a
+    /// clip `input` (1×`frames`×224×224×3 in [−1, 1]): the dispatches up to that layer, then one
+    /// readback. Returns the values (1×T'×H'×W'×C, NTHWC, f32 whatever the storage precision) and
+    /// their shape.
     pub async fn endpoint(
         &mut self,
         input: &[f32],
         frames: usize,
-        name: &str,
+        layer: LayerId,
     ) -> Result<(Vec<f32>, Shape), Error> {
-        let name = i3d_core::anatomy::check_inspectable(name)?;
+        let layer = i3d_core::anatomy::check_inspectable_id(layer)?;
         self.prepare(input, frames).await?;
         let precision = self.weights.precision;
         let ctx = self.ctx.clone();
@@ -455,9 +463,9 @@ impl GpuI3d {
         let endpoint = plan
             .endpoints
             .iter()
-            .find(|e| e.name == name)
+            .find(|e| e.layer == layer)
             .copied()
-            .ok_or_else(|| Error::Shape(format!("the plan has no output for {name}")))?;
+            .ok_or_else(|| Error::Shape(format!("the plan has no output for {layer}")))?;
         let size = endpoint.shape.elements() as u64 * precision.bytes();
         ctx.push_errors();
         let staging = ctx.staging("endpoint.staging", size.next_multiple_of(4));
@@ -572,6 +580,7 @@ impl GpuI3d {
                         .zip(ticks.chunks_exact(2))
                         .map(|(step, pair)| KernelTime {
                             label: step.label.clone(),
+                            layer: step.layer,
                             kernel: step.kernel,
                             seconds: pair[1].saturating_sub(pair[0]) as f64 * period,
                             macs: step.macs,

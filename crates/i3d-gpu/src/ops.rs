@@ -6,7 +6,7 @@
 //! counts per dimension) and returned as typed errors before anything is dispatched.
 
 use bytemuck::bytes_of;
-use i3d_core::arch::{same_padding, ConvSpec, Dims3, PoolSpec, Shape};
+use i3d_core::arch::{same_padding, ConvSpec, Dims3, LayerId, PoolSpec, Shape};
 
 use crate::context::{encode as encode_values, GpuContext};
 use crate::kernels::{
@@ -20,6 +20,8 @@ use crate::Error;
 pub struct Dispatch {
     /// What it computes (`Mixed_3b.Branch_1.Conv3d_0b_3x3`, …).
     pub label: String,
+    /// The layer it belongs to, set by the plan (`None` outside the network: a benchmark GEMM).
+    pub layer: Option<LayerId>,
     /// The kernel variant.
     pub kernel: KernelId,
     /// The pipeline.
@@ -215,6 +217,7 @@ fn record<K: WgslKernel>(
     });
     Ok(Dispatch {
         label: label.to_string(),
+        layer: None,
         kernel: id,
         pipeline,
         bind_group,

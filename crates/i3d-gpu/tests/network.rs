@@ -73,6 +73,19 @@ fn fixture_logits_match_the_reference_and_the_cpu_path_in_f32() {
     assert!(vs_cpu < 1e-4, "{vs_cpu}");
     assert_eq!(top_indices(&out.logits, 5), vec![327, 328, 35, 21, 31]);
     assert_eq!(top_indices(&out.logits, 5), top_indices(&cpu, 5));
+    // Every dispatch of the plan belongs to a layer, in network order, and every layer has one:
+    // what per-layer times are summed by.
+    let layers: Vec<_> = gpu
+        .plan(16)
+        .unwrap()
+        .steps
+        .iter()
+        .map(|s| s.layer)
+        .collect();
+    assert!(layers.windows(2).all(|w| w[0] <= w[1]), "{layers:?}");
+    let mut distinct: Vec<_> = layers.into_iter().map(Option::unwrap).collect();
+    distinct.dedup();
+    assert_eq!(distinct, i3d_core::arch::LayerId::all().collect::<Vec<_>>());
     // Mixed_5c features: 1×2×7×7×1024; their mean over positions is the reference's pooled vector.
     let (features, shape) = out.features.unwrap();
     assert_eq!(shape.dims(), [1, 2, 7, 7, 1024]);

@@ -11,13 +11,16 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use engine::{BackendChoice, Engine, Options, PrecisionChoice};
+use engine::{BackendChoice, Options, PrecisionChoice};
 use i3d_core::arch::{Shape, MIN_FRAMES};
 use i3d_core::preprocess::{
     check_frame_size, FrameRef, Preprocessor, Resampler, FRAME_LEN, MAX_FRAME_PIXELS,
     MAX_FRAME_SIDE,
 };
 use serde::Serialize;
+
+/// The engine with the candle CPU executor.
+type Engine = engine::Engine<i3d_cpu::InceptionI3d>;
 
 /// Frames used when `--frames` is not given: 10 s at 25 fps, the length of a Kinetics clip.
 pub const DEFAULT_MAX_FRAMES: usize = 250;
@@ -123,7 +126,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         );
     }
     let started = Instant::now();
-    let result = engine.classify_blocking(&clip.data, frames, args.top, false)?;
+    let result = pollster::block_on(engine.classify(&clip.data, frames, args.top, false))?;
     let elapsed = started.elapsed();
     if let Some(reason) = &result.fell_back {
         eprintln!("warning: {reason}");

@@ -102,3 +102,18 @@ fn parameters_match_model_md() {
     assert_eq!(parameters(), 12_689_984);
     assert_eq!(all_convs(I3D_LAYERS).len(), 3 + 9 * 6 + 1);
 }
+
+#[test]
+fn layer_ids_name_the_table() {
+    assert_eq!(LayerId::all().len(), I3D_LAYERS.len());
+    for (id, layer) in LayerId::all().zip(I3D_LAYERS) {
+        assert_eq!(id.name(), layer.name);
+        assert_eq!(LayerId::named(layer.name), Some(id));
+        assert_eq!(id.layer(), layer);
+    }
+    assert_eq!(LayerId::named("Mixed_6a"), None);
+    // What a user sees: the features are Mixed_5c's output, the last inspectable layer.
+    assert_eq!(FEATURE_LAYER.name(), "Mixed_5c");
+    assert_eq!(LayerId::inspectable().last(), Some(FEATURE_LAYER));
+    assert_eq!(LayerId::inspectable().count(), 16);
+}

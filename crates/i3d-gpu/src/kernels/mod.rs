@@ -10,6 +10,7 @@
 //! [`KernelId`] (kernel, precision, width), not per shape.
 
 use bytemuck::{Pod, Zeroable};
+use i3d_core::arch::same_name;
 
 /// Shared declarations prepended to every kernel.
 pub const COMMON: &str = include_str!("common.wgsl");
@@ -135,17 +136,44 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    /// Every kernel.
+    /// Every kernel: the registry the naga, alignment and workgroup checks walk. A [`WgslKernel`]
+    /// missing from it cannot be used: [`Kernel::of`] (the only way to a [`KernelId`], hence to a
+    /// pipeline) refuses it when compiled.
     pub const ALL: [Kernel; 5] = [
-        Kernel::of::<Conv3d>(),
-        Kernel::of::<MaxPool3d>(),
-        Kernel::of::<AvgPool3d>(),
-        Kernel::of::<Logits>(),
-        Kernel::of::<Gemm>(),
+        Kernel::register::<Conv3d>(),
+        Kernel::register::<MaxPool3d>(),
+        Kernel::register::<AvgPool3d>(),
+        Kernel::register::<Logits>(),
+        Kernel::register::<Gemm>(),
     ];
 
-    /// The kernel `K`.
+    /// The kernel `K`, which must be in [`Kernel::ALL`]: using a kernel left out of the registry
+    /// (hence out of its checks) fails to build (the constant is evaluated when `of::<K>` is
+    /// instantiated, so `cargo build` and `cargo test` refuse it; `cargo check` does not look).
     pub const fn of<K: WgslKernel>() -> Self {
+        const {
+            assert!(
+                Kernel::is_registered::<K>(),
+                "a WgslKernel must be listed in Kernel::ALL, where its checks find it"
+            )
+        };
+        Kernel::register::<K>()
+    }
+
+    /// Whether `K` is in [`Kernel::ALL`] (by name, the kernel's identity).
+    pub const fn is_registered<K: WgslKernel>() -> bool {
+        let mut i = 0;
+        while i < Kernel::ALL.len() {
+            if same_name(Kernel::ALL[i].name, K::NAME) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// The value of `K`, unchecked: for [`Kernel::ALL`] itself.
+    const fn register<K: WgslKernel>() -> Self {
         Kernel {
             name: K::NAME,
             source: K::SOURCE,
@@ -484,11 +512,17 @@ pub const MAX_WORKGROUP_SIZE: u32 = {
 /// Workgroup memory of the conv and GEMM kernels: two 16×64 f32 slices (`tile_a`, `tile_b`).
 pub const WORKGROUP_STORAGE_BYTES: u32 = 2 * 16 * 64 * 4;
 
-// Uniform parameter blocks are read as whole 16-byte rows.
+// Uniform parameter blocks are read as whole 16-byte rows; a kernel's name is its identity, so
+// no two kernels of the registry share one.
 const _: () = {
     let mut i = 0;
     while i < Kernel::ALL.len() {
         assert!(Kernel::ALL[i].params_size().is_multiple_of(16));
+        let mut j = i + 1;
+        while j < Kernel::ALL.len() {
+            assert!(!same_name(Kernel::ALL[i].name, Kernel::ALL[j].name));
+            j += 1;
+        }
         i += 1;
     }
 };

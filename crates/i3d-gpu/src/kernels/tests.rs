@@ -159,3 +159,51 @@ fn kernel_ids_are_keyed_by_name_precision_and_width() {
     assert_eq!(format!("{:?}", a.kernel), "conv3d");
     assert!(!KernelId::of::<super::Logits>(Precision::F32, 4).is_built());
 }
+
+/// A kernel written but left out of [`Kernel::ALL`].
+#[cfg(not(target_arch = "wasm32"))]
+struct Unlisted;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl WgslKernel for Unlisted {
+    const NAME: &'static str = "unlisted";
+    const SOURCE: &'static str = "";
+    const WIDTHS: &'static [u32] = &[1];
+    const WORKGROUP_SIZE: u32 = 64;
+    const BINDINGS: &'static [&'static str] = &[];
+    type Params = super::GemmParams;
+    const PARAMS_STRUCT: &'static str = "GemmParams";
+}
+
+/// The registry cannot be missed: `Kernel::of::<Unlisted>()` (the only way to a `KernelId`, hence
+/// to a pipeline) fails to build (a constant evaluated when `of` is instantiated: `cargo build` and
+/// `cargo test` see it, `cargo check` does not), by the check below; and every WGSL kernel file of
+/// this folder is in the registry the naga tests above walk.
+#[test]
+#[cfg(not(target_arch = "wasm32"))]
+fn every_kernel_is_in_the_registry_its_checks_walk() {
+    // `let _ = Kernel::of::<Unlisted>();` here stops the test build: "a WgslKernel must be listed in
+    // Kernel::ALL, where its checks find it".
+    assert!(!Kernel::is_registered::<Unlisted>());
+    assert!(Kernel::is_registered::<Conv3d>() && Kernel::is_registered::<super::Gemm>());
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/kernels");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "wgsl"))
+        .filter_map(|path| Some(path.file_stem()?.to_str()?.to_owned()))
+        .filter(|stem| stem != "common")
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = Kernel::ALL.iter().map(|k| k.name().to_owned()).collect();
+    listed.sort();
+    assert_eq!(
+        files, listed,
+        "every kernel file must be a WgslKernel in Kernel::ALL"
+    );
+    // And every listed kernel's source is its file.
+    for kernel in Kernel::ALL {
+        let file = std::fs::read_to_string(format!("{dir}/{}.wgsl", kernel.name())).unwrap();
+        assert_eq!(file, kernel.source(), "{kernel}");
+    }
+}

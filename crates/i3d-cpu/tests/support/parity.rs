@@ -1,19 +1,18 @@
-//! Parity of this executor with the reference implementation (the JAX/Flax port of i3d-jax 0.0.1),
-//! on bytes so the same code runs natively and in the browser (wasm32).
+//! Parity of the candle executor with the reference implementation (the JAX/Flax port of i3d-jax
+//! 0.0.1), on bytes so the same code runs natively (`tests/parity.rs`) and in the browser
+//! (`tests/parity_browser.rs`). Test support: it is no part of the shipped crate.
 //!
 //! [`run`] computes the relative L2 error of the logits against a fixture
 //! ([`i3d_core::reference::Fixture`]), the top-5, and compares each endpoint's statistics in network
 //! order, so a failure names the *first* diverging layer.
 
 use candle_core::{DType, Device, Tensor};
-use i3d_core::arch::Op;
+use i3d_core::arch::{LayerId, Op};
 use i3d_core::postprocess::top_indices;
 use i3d_core::reference::{
     rel_l2, EndpointStats, Fixture, LOGITS_REL_L2_TOLERANCE, STATS_TOLERANCE,
 };
-use serde::Serialize;
-
-use crate::{Error, InceptionI3d};
+use i3d_cpu::{Error, InceptionI3d};
 
 /// Statistics of a tensor (any dtype, any device).
 pub fn tensor_stats(t: &Tensor) -> Result<EndpointStats, Error> {
@@ -22,10 +21,10 @@ pub fn tensor_stats(t: &Tensor) -> Result<EndpointStats, Error> {
 }
 
 /// One endpoint compared.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct EndpointCheck {
-    /// Endpoint (layer) name.
-    pub name: String,
+    /// The endpoint (layer).
+    pub layer: LayerId,
     /// Ours.
     pub ours: EndpointStats,
     /// The reference's.
@@ -37,11 +36,11 @@ pub struct EndpointCheck {
 }
 
 /// The outcome of a parity run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Report {
     /// ‖ours − ref‖₂ / ‖ref‖₂ over the 400 logits.
     pub logits_rel_l2: f64,
-    /// Relative L2 error of the Mixed_5c pooled features, when the fixture has them.
+    /// Relative L2 error of the pooled features, when the fixture has them.
     pub pooled_rel_l2: Option<f64>,
     /// Our top-5 indices.
     pub top5: Vec<usize>,
@@ -52,7 +51,7 @@ pub struct Report {
     /// Every endpoint the fixture has statistics for, in network order.
     pub endpoints: Vec<EndpointCheck>,
     /// The first endpoint (in network order) whose statistics diverge.
-    pub first_divergence: Option<String>,
+    pub first_divergence: Option<LayerId>,
 }
 
 impl Report {
@@ -70,12 +69,12 @@ impl Report {
             self.logits_rel_l2, self.top5, self.reference_top5
         );
         if let Some(p) = self.pooled_rel_l2 {
-            s += &format!("Mixed_5c pooled rel. L2 {p:.3e}\n");
+            s += &format!("{} pooled rel. L2 {p:.3e}\n", i3d_core::arch::FEATURE_LAYER);
         }
         for e in &self.endpoints {
             s += &format!(
                 "{:<18} {} mean {:+.6} / {:+.6}  std {:.6} / {:.6}  absmax {:.4} / {:.4}  dev {:.1e}\n",
-                e.name,
+                e.layer.name(),
                 if e.ok { "ok  " } else { "DIFF" },
                 e.ours.mean,
                 e.reference.mean,
@@ -87,7 +86,7 @@ impl Report {
             );
         }
         match &self.first_divergence {
-            Some(name) => s += &format!("first diverging endpoint: {name}\n"),
+            Some(layer) => s += &format!("first diverging endpoint: {layer}\n"),
             None => s += "all endpoints match\n",
         }
         s
@@ -105,15 +104,15 @@ pub fn compare(model: &InceptionI3d, fixture: &Fixture) -> Result<Report, Error>
         &Device::Cpu,
     )?;
     let logits = model.forward_endpoints(&input, |layer, out| {
-        if matches!(layer.op, Op::AvgPool { .. }) {
+        if matches!(layer.layer().op, Op::AvgPool { .. }) {
             pooled = Some(out.clone());
         }
-        if let Some(reference) = fixture.stats.get(layer.name) {
+        if let Some(reference) = fixture.stats.get(layer.name()) {
             match tensor_stats(out) {
                 Ok(ours) => {
                     let deviation = ours.deviation(reference);
                     endpoints.push(EndpointCheck {
-                        name: layer.name.to_owned(),
+                        layer,
                         ours,
                         reference: reference.clone(),
                         deviation,
@@ -141,7 +140,7 @@ pub fn compare(model: &InceptionI3d, fixture: &Fixture) -> Result<Report, Error>
         }
         _ => None,
     };
-    let first_divergence = endpoints.iter().find(|e| !e.ok).map(|e| e.name.clone());
+    let first_divergence = endpoints.iter().find(|e| !e.ok).map(|e| e.layer);
     Ok(Report {
         logits_rel_l2: rel_l2(&logits, &fixture.logits),
         pooled_rel_l2,
@@ -158,52 +157,4 @@ pub fn run(weights: &[u8], fixture: &[u8]) -> Result<Report, Error> {
     let model = InceptionI3d::from_safetensors_bytes(weights)?;
     let fixture = Fixture::from_bytes(fixture)?;
     compare(&model, &fixture)
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    const SMOOTH16: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/i3d_ref_smooth16.safetensors"
-    );
-
-    #[test]
-    fn fixture_parses_with_stats_for_every_endpoint() {
-        let fixture = Fixture::from_bytes(&std::fs::read(SMOOTH16).unwrap()).unwrap();
-        assert_eq!(fixture.input_shape.dims(), [1, 16, 224, 224, 3]);
-        assert_eq!(fixture.logits.len(), 400);
-        assert_eq!(fixture.pooled.as_ref().map(Vec::len), Some(1024));
-        assert_eq!(top_indices(&fixture.logits, 5), vec![327, 328, 35, 21, 31]);
-        // Every endpoint of the reference is a layer of our table, with the same shape.
-        let layers = i3d_core::arch::I3D_LAYERS;
-        let shapes =
-            i3d_core::arch::output_shapes(layers, i3d_core::arch::Shape::clip(16)).unwrap();
-        assert_eq!(fixture.stats.len(), 17);
-        for (name, stats) in &fixture.stats {
-            let i = layers
-                .iter()
-                .position(|l| l.name == name)
-                .unwrap_or_else(|| panic!("no layer {name}"));
-            let dims = shapes[i].dims();
-            let ours: Vec<usize> = if name == "Logits" {
-                vec![1, 400]
-            } else {
-                dims.to_vec()
-            };
-            assert_eq!(stats.shape, ours, "{name}");
-        }
-        // The input's own statistics: a real tensor in [-1, 1].
-        let s = EndpointStats::of(&fixture.input, &fixture.input_shape.dims());
-        assert!(s.absmax <= 1.0 && s.std > 0.1);
-    }
-
-    #[test]
-    fn rel_l2_basics() {
-        assert_eq!(rel_l2(&[1.0, 2.0], &[1.0, 2.0]), 0.0);
-        assert!((rel_l2(&[0.0, 0.0], &[3.0, 4.0]) - 1.0).abs() < 1e-12);
-        assert!(rel_l2(&[1.0], &[1.0, 2.0]).is_infinite());
-    }
 }
