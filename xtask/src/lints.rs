@@ -188,3 +188,32 @@ fn the_crate_boundaries_hold() {
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
+
+/// Test support that ships in no build: what the shipped crates (the app and the worker, as built for wasm32)
+/// compile of ours has none of the test-only features (`i3d-core/testing`, `i3d-gpu/bench`, `kinetics/synthetic`).
+#[test]
+fn the_shipped_crates_compile_no_test_support() {
+    const TEST_ONLY: [&str; 3] = [
+        "i3d-core feature \"testing\"",
+        "i3d-gpu feature \"bench\"",
+        "kinetics feature \"synthetic\"",
+    ];
+    for package in ["app", "classifier-worker"] {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["tree", "--offline", "-e", "normal,features", "--target"])
+            .args(["wasm32-unknown-unknown", "-p", package])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let tree = String::from_utf8(output.stdout).unwrap();
+        assert!(tree.contains("i3d-core"), "{package}: {tree}");
+        for feature in TEST_ONLY {
+            assert!(!tree.contains(feature), "{package} compiles {feature}");
+        }
+    }
+}

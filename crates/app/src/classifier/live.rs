@@ -30,7 +30,7 @@ const FPS_SPAN_MS: f64 = 2000.0;
 pub const STRIDE: usize = 8;
 /// Frames of the windows sent until the first prediction shows.
 pub const FIRST_WINDOW: usize = 16;
-/// Predictions per second are measured over this many ms.
+/// Predictions per second are measured over this many ms (or between the last two, when further apart).
 const RATE_SPAN_MS: f64 = 4000.0;
 
 /// Stops what runs and opens the camera (`device`, or the default one); its error, if any, goes to
@@ -184,19 +184,7 @@ async fn capture(session: Session, model: Model, video: HtmlVideoElement, token:
             match result {
                 Ok(result) => {
                     let per_second = performance.map_or(0.0, |p| {
-                        let now = p.now();
-                        let mut done = rate.borrow_mut();
-                        done.push_back(now);
-                        while done.front().is_some_and(|&t| now - t > RATE_SPAN_MS) {
-                            done.pop_front();
-                        }
-                        // Over the span covered, once two predictions are in.
-                        match (done.front(), done.len()) {
-                            (Some(&first), n) if n > 1 && now > first => {
-                                (n - 1) as f64 * 1000.0 / (now - first)
-                            }
-                            _ => 0.0,
-                        }
+                        predictions_per_second(&mut rate.borrow_mut(), p.now())
                     });
                     show(session, result, per_second)
                 }
@@ -208,6 +196,20 @@ async fn capture(session: Session, model: Model, video: HtmlVideoElement, token:
 
 /// A finished window of the camera: smooth (mean of the last [`SMOOTHING_WINDOWS`] windows' probabilities when
 /// smoothing is on), rank, show.
+/// Records a prediction at `now` (ms) in `done` (the times of the previous ones) and returns the predictions per
+/// second over the last [`RATE_SPAN_MS`], 0 until two are in. The last two always count: predictions further apart
+/// than the span (a busy or slow device) are fewer than one per span, not none.
+fn predictions_per_second(done: &mut VecDeque<f64>, now: f64) -> f64 {
+    done.push_back(now);
+    while done.len() > 2 && done.front().is_some_and(|&t| now - t > RATE_SPAN_MS) {
+        done.pop_front();
+    }
+    match (done.front(), done.len()) {
+        (Some(&first), n) if n > 1 && now > first => (n - 1) as f64 * 1000.0 / (now - first),
+        _ => 0.0,
+    }
+}
+
 fn show(session: Session, result: WindowResult, per_second: f64) {
     let smoothing = session.smoothing.get_untracked();
     let probs = session
@@ -263,5 +265,23 @@ pub fn LivePrediction(session: Session) -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_counts_slow_predictions() {
+        let mut done = VecDeque::new();
+        assert_eq!(predictions_per_second(&mut done, 1_000.0), 0.0);
+        // Two a second.
+        assert_eq!(predictions_per_second(&mut done, 1_500.0), 2.0);
+        assert_eq!(predictions_per_second(&mut done, 2_000.0), 2.0);
+        // Then one every 10 s, far beyond the span: 0.1 a second, not 0.
+        assert_eq!(predictions_per_second(&mut done, 12_000.0), 0.1);
+        assert_eq!(predictions_per_second(&mut done, 22_000.0), 0.1);
+        assert_eq!(done.len(), 2);
     }
 }
