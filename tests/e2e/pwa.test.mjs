@@ -46,17 +46,18 @@ async function classifySample(page) {
  * removed) when test `t` ends, passed or not (an open server would keep the test runner waiting).
  */
 async function freshSite(t) {
-  const root = copyOfDist();
-  const server = await serve(root);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const site = { root: copyOfDist() };
+  // Registered first, so that whatever fails below, what was made is closed.
   t.after(async () => {
-    await context.close().catch(() => {});
-    await server.close().catch(() => {});
-    fs.rmSync(root, { recursive: true, force: true });
+    await site.context?.close().catch(() => {});
+    await site.server?.close().catch(() => {});
+    fs.rmSync(site.root, { recursive: true, force: true });
   });
-  const log = await watch(context);
-  const page = await context.newPage();
-  return { root, server, context, log, page };
+  site.server = await serve(site.root);
+  site.context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  site.log = await watch(site.context);
+  site.page = await site.context.newPage();
+  return site;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The site contract (crates/protocol/src/site.rs) with a sample of every message of the protocol, as the site build
 // wrote it for the tests (crates/site/src/contract.rs): every URL, cache name, header and message shape that the
 // browser tests and benchmarks use comes from here. Restating one of them in a harness fails `cargo xtask test`
-// (the contract lint, xtask/src/lints.rs).
+// (the contract lint, xtask/src/contract_lint.rs).
 import fs from 'node:fs';
 import path from 'node:path';
 

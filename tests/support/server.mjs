@@ -19,11 +19,14 @@ function command() {
  */
 export async function serve(root) {
   const [program, args] = command();
-  const child = spawn(program, [...args, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Its standard input stays open while this process lives: the server stops when it closes, so a test runner
+  // that ends this process never leaves a server behind.
+  const child = spawn(program, [...args, root], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout });
   const urls = await new Promise((resolve, reject) => {
     const found = {};
-    child.once('exit', (code) => reject(new Error(`the site server stopped (${code}) before serving`)));
+    child.once('error', (error) => reject(new Error(`the site server did not start (${program}): ${error.message}`)));
+    child.once('exit', (code, signal) => reject(new Error(`the site server stopped (${code ?? signal}) before serving`)));
     lines.on('line', (line) => {
       const site = /served at (http:\/\/\S+?)\/?$/.exec(line);
       const control = /faults are controlled at (http:\/\/\S+?)\/?$/.exec(line);
@@ -42,7 +45,7 @@ export async function serve(root) {
     mode: (name) => control('POST', name),
     weights: async () => Number(await control('GET', 'weights')),
     close: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGINT');
     }),

@@ -77,7 +77,9 @@ fn the_fuzz_crate_has_the_workspace_lints() {
 fn reaches() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
     use std::collections::{BTreeMap, BTreeSet};
     let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
+        // Not `--offline`: the graph of every platform needs the manifests of crates that no build here
+        // downloaded (Windows' and macOS's); cargo fetches them from the registry.
+        .args(["metadata", "--format-version", "1"])
         .current_dir(root())
         .output()
         .unwrap();
@@ -200,7 +202,7 @@ fn the_shipped_crates_compile_no_test_support() {
     ];
     for package in ["app", "classifier-worker"] {
         let output = std::process::Command::new(env!("CARGO"))
-            .args(["tree", "--offline", "-e", "normal,features", "--target"])
+            .args(["tree", "-e", "normal,features", "--target"])
             .args(["wasm32-unknown-unknown", "-p", package])
             .current_dir(root())
             .output()
@@ -216,4 +218,50 @@ fn the_shipped_crates_compile_no_test_support() {
             assert!(!tree.contains(feature), "{package} compiles {feature}");
         }
     }
+}
+
+/// No page of the app imports another (`crates/app/src/pages/`, one module per page): what pages share is a
+/// module of its own. A page file may use its own folder's modules (`super::` inside `pages/NAME/`), no other page.
+#[test]
+fn no_page_imports_another() {
+    let pages = root().join("crates/app/src/pages");
+    let mut files = Vec::new();
+    let mut stack = vec![pages.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 10, "{files:?}");
+    let mut found = Vec::new();
+    for path in files {
+        let relative = path.strip_prefix(&pages).unwrap();
+        // `pages/NAME.rs` and `pages/NAME/mod.rs` reach other pages with `super::`; `pages/NAME/x.rs` with
+        // `super::super::`. `pages/mod.rs` is the list itself.
+        let depth = relative.components().count();
+        let outside = match (depth, relative.ends_with("mod.rs")) {
+            (1, true) => continue,
+            (1, false) | (2, true) => "super::",
+            _ => "super::super::",
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        // A page's tests (`mod tests { use super::*; }`) reach their page, not another.
+        let code_end = text.find("#[cfg(test)]").unwrap_or(text.len());
+        for (n, line) in text[..code_end].lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("crate::pages::") || code.contains(outside) {
+                found.push(format!("{}:{}: {}", relative.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a page imports another:\n{}",
+        found.join("\n")
+    );
 }

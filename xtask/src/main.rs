@@ -85,6 +85,8 @@ struct DistArgs {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let root = workspace_root()?;
+    // Paths given on the command line are relative to where it was run, not to the workspace root.
+    let cwd = std::env::current_dir()?;
     std::env::set_current_dir(&root)?;
     match cli.command {
         Command::Setup => {
@@ -96,12 +98,13 @@ fn main() -> Result<()> {
                 web::build(&root, &toolchain, Some(&mut installs))?;
                 installs.wait_all()?;
             }
-            let dist = args.dist.unwrap_or_else(|| root.join("dist"));
+            let dist = args
+                .dist
+                .map_or_else(|| root.join("dist"), |dist| cwd.join(dist));
             server::serve_forever(&dist, args.port, args.faults)?;
         }
         Command::Dist(args) => {
-            // Resolved before the build, which runs in the workspace root.
-            let out = args.out.map(std::path::absolute).transpose()?;
+            let out = args.out.map(|out| cwd.join(out));
             let (toolchain, mut installs) = setup::run_for_site(&root)?;
             web::build(&root, &toolchain, Some(&mut installs))?;
             if let Some(out) = out {

@@ -110,7 +110,8 @@ async fn bind(port: u16) -> Result<tokio::net::TcpListener> {
 }
 
 /// Serves `dist` on `http://127.0.0.1:PORT` (0: any free port) until interrupted. With `faults`, also serves their
-/// control on a port of its own (see [`Faults`]), printed on the line after the site's address.
+/// control on a port of its own (see [`Faults`]), printed on the line after the site's address, until interrupted
+/// or its standard input closes.
 pub fn serve_forever(dist: &Path, port: u16, faults: bool) -> Result<()> {
     anyhow::ensure!(
         dist.join("index.html").exists(),
@@ -131,6 +132,11 @@ pub fn serve_forever(dist: &Path, port: u16, faults: bool) -> Result<()> {
                 .await?;
             return Ok(());
         }
+        // Run by a test, which may end without stopping it: it stops when its standard input closes.
+        std::thread::spawn(|| {
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            std::process::exit(0);
+        });
         let faults = Arc::new(Faults::default());
         let control = bind(0).await?;
         println!("Kinetiscope is served at http://{address}/");

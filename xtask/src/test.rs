@@ -11,8 +11,8 @@ use crate::setup::{self, Toolchain};
 use crate::{run_cmd, server, web, weights};
 
 /// Set for the test runs: tests fail, rather than skip, when weights, fixtures or an adapter are missing
-/// (`i3d_core::reference::REQUIRE_ENV`; xtask does not depend on the model crates, so the name is repeated here
-/// and a test in `i3d-core` checks that both agree).
+/// (`i3d_core::reference::REQUIRE_ENV`, which is behind i3d-core's test-only `testing` feature, so the name is
+/// repeated here and a test in `i3d-core` checks that both agree).
 pub const REQUIRE_ENV: &str = "KINETISCOPE_REQUIRE_ASSETS";
 
 /// Crates whose tests also run as wasm32 in headless Chromium (each has a `webdriver.json`).

@@ -19,7 +19,7 @@
 //!   class from the features ([`i3d_core::arch::FEATURE_LAYER`]) computed on the backend in use.
 //! - **One executor interface**: both executors are driven through
 //!   [`i3d_core::executor::Executor`] (a checked clip in; logits, features, a layer's output,
-//!   per-layer times out). The CPU executor is a type parameter `C` ([`i3d_cpu::InceptionI3d`] in
+//!   per-layer times out). The CPU executor is a type parameter `C` (`i3d_cpu::InceptionI3d` in
 //!   the CLI and the worker), so this crate depends on neither candle nor the CPU executor; the
 //!   wgpu one is this crate's own, as selecting an adapter comes before the weights.
 //!
@@ -78,7 +78,7 @@ pub struct Classification {
 }
 
 /// I3D with its weights, class names and backend, ready to classify clips. `C` is the CPU
-/// executor ([`i3d_cpu::InceptionI3d`]): what runs when there is no usable GPU, and what a wgpu
+/// executor (`i3d_cpu::InceptionI3d`): what runs when there is no usable GPU, and what a wgpu
 /// failure falls back to.
 #[derive(Debug)]
 pub struct Engine<C> {

@@ -154,8 +154,10 @@ pub(super) fn post(
     let value = serde_wasm_bindgen::to_value(message).map_err(|e| e.to_string())?;
     let envelope = Object::new();
     let list: Array = frames.iter().collect();
-    Reflect::set(&envelope, &"message".into(), &value).map_err(|e| format!("{e:?}"))?;
-    Reflect::set(&envelope, &"frames".into(), &list).map_err(|e| format!("{e:?}"))?;
+    Reflect::set(&envelope, &protocol::site::ENVELOPE_MESSAGE.into(), &value)
+        .map_err(|e| format!("{e:?}"))?;
+    Reflect::set(&envelope, &protocol::site::ENVELOPE_FRAMES.into(), &list)
+        .map_err(|e| format!("{e:?}"))?;
     // The frame buffers are transferred (moved), not copied.
     worker
         .post_message_with_transfer(&envelope, &list)
