@@ -72,23 +72,29 @@ fn the_fuzz_crate_has_the_workspace_lints() {
     );
 }
 
-/// The crates each of ours reaches through normal (not dev or build) dependencies, transitively, on any platform,
-/// by package name (`cargo metadata`'s resolved graph).
-fn reaches() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
-    use std::collections::{BTreeMap, BTreeSet};
+/// What `cargo ARGS` prints in the workspace root (the test fails with cargo's message if it fails).
+fn cargo(args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO"))
-        // Not `--offline`: the graph of every platform needs the manifests of crates that no build here
-        // downloaded (Windows' and macOS's); cargo fetches them from the registry.
-        .args(["metadata", "--format-version", "1"])
+        .args(args)
         .current_dir(root())
         .output()
         .unwrap();
     assert!(
         output.status.success(),
-        "{}",
+        "cargo {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The crates each of ours reaches through normal (not dev or build) dependencies, transitively, on any platform,
+/// by package name (`cargo metadata`'s resolved graph).
+fn reaches() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // Not `--offline`: the graph of every platform needs the manifests of crates that no build here
+    // downloaded (Windows' and macOS's); cargo fetches them from the registry.
+    let metadata: serde_json::Value =
+        serde_json::from_str(&cargo(&["metadata", "--format-version", "1"])).unwrap();
     let name_of: BTreeMap<&str, &str> = metadata["packages"]
         .as_array()
         .unwrap()
@@ -201,18 +207,15 @@ fn the_shipped_crates_compile_no_test_support() {
         "kinetics feature \"synthetic\"",
     ];
     for package in ["app", "classifier-worker"] {
-        let output = std::process::Command::new(env!("CARGO"))
-            .args(["tree", "-e", "normal,features", "--target"])
-            .args(["wasm32-unknown-unknown", "-p", package])
-            .current_dir(root())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let tree = String::from_utf8(output.stdout).unwrap();
+        let tree = cargo(&[
+            "tree",
+            "-e",
+            "normal,features",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            package,
+        ]);
         assert!(tree.contains("i3d-core"), "{package}: {tree}");
         for feature in TEST_ONLY {
             assert!(!tree.contains(feature), "{package} compiles {feature}");
