@@ -248,7 +248,7 @@ pub(crate) fn fit(dataset: &Dataset, settings: &Settings) -> Result<Fit, TrainEr
     };
     let (coordinates, r) = match &basis {
         Some(basis) => (basis.coordinates.clone(), basis.rank),
-        None => (standardized.clone(), d),
+        None => (standardized.iter().map(|&x| f64::from(x)).collect(), d),
     };
     let problem = Problem {
         x: coordinates,
@@ -292,7 +292,7 @@ pub(crate) fn fit(dataset: &Dataset, settings: &Settings) -> Result<Fit, TrainEr
     let gradient_norm = match basis {
         Some(_) => {
             let full = Problem {
-                x: standardized,
+                x: standardized.iter().map(|&x| f64::from(x)).collect(),
                 labels: labels.to_vec(),
                 dim: d,
                 classes,
@@ -383,7 +383,7 @@ struct Basis {
     /// `rank × d`, row-major.
     vectors: Vec<f64>,
     /// `n × rank`, row-major.
-    coordinates: Vec<f32>,
+    coordinates: Vec<f64>,
 }
 
 impl Basis {
@@ -417,11 +417,9 @@ impl Basis {
             coefficients.push(c);
         }
         let rank = vectors.len() / d;
-        let mut coordinates = vec![0f32; n * rank];
+        let mut coordinates = vec![0f64; n * rank];
         for (row, c) in coordinates.chunks_exact_mut(rank.max(1)).zip(&coefficients) {
-            for (z, &c) in row.iter_mut().zip(c) {
-                *z = c as f32;
-            }
+            row[..c.len()].copy_from_slice(c);
         }
         Basis {
             rank,
@@ -450,8 +448,8 @@ impl Basis {
 
 /// The objective on a set of examples, in some coordinates.
 struct Problem {
-    /// `n × dim`, row-major.
-    x: Vec<f32>,
+    /// `n × dim`, row-major (the f32 features, widened: no conversion in the inner loops).
+    x: Vec<f64>,
     labels: Vec<usize>,
     dim: usize,
     classes: usize,
@@ -463,7 +461,7 @@ impl Problem {
         self.labels.len()
     }
 
-    fn row(&self, i: usize) -> &[f32] {
+    fn row(&self, i: usize) -> &[f64] {
         &self.x[i * self.dim..(i + 1) * self.dim]
     }
 
@@ -483,12 +481,12 @@ impl Problem {
     }
 
     /// The class with the largest logit for `x` (the lowest index among equals).
-    fn predict(&self, theta: &[f64], x: &[f32]) -> usize {
+    fn predict(&self, theta: &[f64], x: &[f64]) -> usize {
         let (w, b) = theta.split_at(self.classes * self.dim);
         let mut best = 0;
         let mut best_logit = f64::NEG_INFINITY;
         for (k, (row, &bk)) in w.chunks_exact(self.dim.max(1)).zip(b).enumerate() {
-            let z = dot_mixed(x, row) + bk;
+            let z = dot64(x, row) + bk;
             if z > best_logit {
                 best = k;
                 best_logit = z;
@@ -498,6 +496,9 @@ impl Problem {
     }
 
     /// The objective at `theta` (`classes × dim` weights, then `classes` biases); its gradient into `gradient`.
+    ///
+    /// Rows go four at a time: their logits (four classes at a time, [`dot4`]), then their share of the gradient,
+    /// each class's gradient row read and written once per four examples ([`axpy4`]).
     fn evaluate(&self, theta: &[f64], gradient: &mut [f64]) -> f64 {
         let k = self.classes;
         let dim = self.dim;
@@ -506,22 +507,32 @@ impl Problem {
         let (w, b) = theta.split_at(k * dim);
         let (gw, gb) = gradient.split_at_mut(k * dim);
         let mut z = vec![0f64; k];
+        // `BLOCK × classes` residuals (softmax − one-hot) of the current rows.
+        let mut residuals = vec![0f64; BLOCK * k];
         let mut loss = 0f64;
-        for (x, &y) in self.x.chunks_exact(dim).zip(&self.labels) {
-            logits(x, w, b, dim, &mut z);
-            let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = z.iter().map(|z| (z - max).exp()).sum();
-            let lse = max + sum.ln();
-            loss += lse - z[y];
-            for (class, ((g, gb), &zk)) in gw
-                .chunks_exact_mut(dim)
-                .zip(gb.iter_mut())
-                .zip(&z)
-                .enumerate()
+        for (rows, labels) in self.x.chunks(BLOCK * dim).zip(self.labels.chunks(BLOCK)) {
+            residuals.fill(0.0);
+            for ((x, &y), r) in rows
+                .chunks_exact(dim)
+                .zip(labels)
+                .zip(residuals.chunks_exact_mut(k))
             {
-                let residual = (zk - lse).exp() - if class == y { 1.0 } else { 0.0 };
-                *gb += residual;
-                axpy(g, residual, x);
+                logits(x, w, b, dim, &mut z);
+                let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = z.iter().map(|z| (z - max).exp()).sum();
+                let lse = max + sum.ln();
+                loss += lse - z[y];
+                for (class, (r, &zk)) in r.iter_mut().zip(&z).enumerate() {
+                    *r = (zk - lse).exp() - if class == y { 1.0 } else { 0.0 };
+                }
+            }
+            for (class, (g, gb)) in gw.chunks_exact_mut(dim).zip(gb.iter_mut()).enumerate() {
+                let mut r = [0f64; BLOCK];
+                for (i, r) in r.iter_mut().enumerate().take(labels.len()) {
+                    *r = residuals[i * k + class];
+                    *gb += *r;
+                }
+                axpy4(g, r, rows, dim);
             }
         }
         let scale = 1.0 / n as f64;
@@ -537,8 +548,32 @@ impl Problem {
     }
 }
 
+/// Rows per block of [`Problem::evaluate`].
+const BLOCK: usize = 4;
+
+/// `g += Σ_i r[i] · rows[i]` over the (up to [`BLOCK`]) rows of `dim` values in `rows`.
+fn axpy4(g: &mut [f64], r: [f64; BLOCK], rows: &[f64], dim: usize) {
+    let mut it = rows.chunks_exact(dim);
+    match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(x0), Some(x1), Some(x2), Some(x3)) => {
+            for ((((g, &a), &b), &c), &d) in g.iter_mut().zip(x0).zip(x1).zip(x2).zip(x3) {
+                *g += (r[0] * a + r[1] * b) + (r[2] * c + r[3] * d);
+            }
+        }
+        (x0, x1, x2, _) => {
+            for (x, r) in [x0, x1, x2].into_iter().zip(r) {
+                if let Some(x) = x {
+                    for (g, &x) in g.iter_mut().zip(x) {
+                        *g += r * x;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `z[k] = w_k · x + b_k` for every class: four classes at a time, so that each chunk of `x` is loaded once.
-fn logits(x: &[f32], w: &[f64], b: &[f64], dim: usize, z: &mut [f64]) {
+fn logits(x: &[f64], w: &[f64], b: &[f64], dim: usize, z: &mut [f64]) {
     let mut blocks = w.chunks_exact(4 * dim);
     let mut k = 0;
     for block in blocks.by_ref() {
@@ -553,13 +588,13 @@ fn logits(x: &[f32], w: &[f64], b: &[f64], dim: usize, z: &mut [f64]) {
         k += 4;
     }
     for row in blocks.remainder().chunks_exact(dim) {
-        z[k] = dot_mixed(x, row) + b[k];
+        z[k] = dot64(x, row) + b[k];
         k += 1;
     }
 }
 
 /// Four dot products of f32 `x` with f64 rows, in f64 (four lanes per row).
-fn dot4(x: &[f32], w0: &[f64], w1: &[f64], w2: &[f64], w3: &[f64]) -> [f64; 4] {
+fn dot4(x: &[f64], w0: &[f64], w1: &[f64], w2: &[f64], w3: &[f64]) -> [f64; 4] {
     let mut acc = [[0f64; 4]; 4];
     let rows = x
         .chunks_exact(4)
@@ -569,7 +604,7 @@ fn dot4(x: &[f32], w0: &[f64], w1: &[f64], w2: &[f64], w3: &[f64]) -> [f64; 4] {
         .zip(w3.chunks_exact(4));
     for ((((x, a), b), e), g) in rows {
         for l in 0..4 {
-            let xv = f64::from(x[l]);
+            let xv = x[l];
             acc[0][l] += xv * a[l];
             acc[1][l] += xv * b[l];
             acc[2][l] += xv * e[l];
@@ -579,32 +614,12 @@ fn dot4(x: &[f32], w0: &[f64], w1: &[f64], w2: &[f64], w3: &[f64]) -> [f64; 4] {
     let mut out = acc.map(|a| (a[0] + a[1]) + (a[2] + a[3]));
     let tail = x.len() - x.len() % 4;
     for (i, &xv) in x.iter().enumerate().skip(tail) {
-        let xv = f64::from(xv);
         out[0] += xv * w0[i];
         out[1] += xv * w1[i];
         out[2] += xv * w2[i];
         out[3] += xv * w3[i];
     }
     out
-}
-
-/// `x · w` in f64 (eight accumulators).
-fn dot_mixed(x: &[f32], w: &[f64]) -> f64 {
-    let mut acc = [0f64; 8];
-    let xs = x.chunks_exact(8);
-    let ws = w.chunks_exact(8);
-    let tail: f64 = xs
-        .remainder()
-        .iter()
-        .zip(ws.remainder())
-        .map(|(&x, &w)| f64::from(x) * w)
-        .sum();
-    for (x, w) in xs.zip(ws) {
-        for l in 0..8 {
-            acc[l] += f64::from(x[l]) * w[l];
-        }
-    }
-    acc.iter().sum::<f64>() + tail
 }
 
 /// `a · b` in f64 for f32 vectors (eight accumulators).
@@ -643,13 +658,6 @@ fn dot64(a: &[f64], b: &[f64]) -> f64 {
         }
     }
     acc.iter().sum::<f64>() + tail
-}
-
-/// `g += a · x`.
-fn axpy(g: &mut [f64], a: f64, x: &[f32]) {
-    for (g, &x) in g.iter_mut().zip(x) {
-        *g += a * f64::from(x);
-    }
 }
 
 fn max_norm(v: &[f64]) -> f64 {
@@ -706,10 +714,11 @@ fn minimize(
     let mut direction = vec![0f64; size];
     let mut trial = vec![0f64; size];
     let mut trial_gradient = vec![0f64; size];
-    let mut alpha_history = vec![0f64; MEMORY];
+    let mut alpha_history = [0f64; MEMORY];
     let mut iterations = 0;
     while iterations < max_iterations {
-        if !(norm.measure(&gradient, classes) > tolerance) {
+        let measured = norm.measure(&gradient, classes);
+        if measured.is_nan() || measured <= tolerance {
             break;
         }
         // Two-loop recursion: direction = −H·gradient.
@@ -737,7 +746,7 @@ fn minimize(
             }
         }
         let mut slope = dot64(&direction, &gradient);
-        if !(slope < 0.0) {
+        if slope.is_nan() || slope >= 0.0 {
             history.clear();
             for (d, &g) in direction.iter_mut().zip(&gradient) {
                 *d = -g;
