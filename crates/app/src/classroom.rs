@@ -28,7 +28,7 @@ pub fn validation_clips(
         .collect()
 }
 
-/// A lesson plan in four steps.
+/// A lesson plan in five steps.
 #[component]
 pub fn TeachPath() -> impl IntoView {
     view! {
@@ -50,6 +50,11 @@ pub fn TeachPath() -> impl IntoView {
                 <li>
                     <a href="/quiz" data-testid="teach-quiz">"Quiz the room"</a>
                     ": which action is this? Then see what I3D says, and where it looked."
+                </li>
+                <li>
+                    <a href="/train" data-testid="teach-train">"Teach it your own actions"</a>
+                    ": record three clips of waving and three of clapping; what I3D learned on Kinetics tells them apart, \
+                     live, a minute later."
                 </li>
             </ol>
         </section>

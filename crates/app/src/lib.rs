@@ -34,6 +34,7 @@ pub fn App() -> impl IntoView {
     // The classifier's model, kept loaded across page changes.
     provide_context(classifier::Model::new());
     provide_context(classifier::Session::new());
+    provide_context(pages::train::Trainer::new());
     // Service worker (release builds), update prompt, online state.
     provide_context(pwa::Pwa::start());
     view! {
@@ -43,6 +44,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/classes">"Explorer"</A>
                     <A href="/classify">"Classifier"</A>
+                    <A href="/train">"Train"</A>
                     <A href="/teach">"Teach"</A>
                 </nav>
             </header>
@@ -63,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/findings/:topic") view=pages::findings::FindingPage/>
                     <Route path=path!("/classify") view=pages::classify::ClassifierPage/>
                     <Route path=path!("/inside") view=pages::inside::InsidePage/>
+                    <Route path=path!("/train") view=pages::train::TrainPage/>
                 </Routes>
             </main>
         </Router>

@@ -9,8 +9,8 @@ use i3d_core::preprocess::{FrameRef, FRAME_LEN};
 use i3d_core::Precision;
 use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use protocol::{
-    ActivationMap, BackendChoice, FilterTiles, FromWorker, Inspection, ModelReady, PrecisionChoice,
-    Threads, ToWorker, PROTOCOL_VERSION,
+    ActivationMap, BackendChoice, CustomPrediction, FilterTiles, FromWorker, Inspection,
+    ModelReady, PrecisionChoice, Threads, ToWorker, PROTOCOL_VERSION,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -38,6 +38,10 @@ struct Model {
     /// The last window classified, pre-processed (1×T×224×224×3), and T: what `/inside` shows.
     /// Kept by moving the window's own buffer, so classifying costs nothing more.
     last_window: Option<(Vec<f32>, usize)>,
+    /// The checkpoint's SHA-256 ([`ModelReady::model_sha256`]).
+    model_sha256: String,
+    /// The few-shot head applied to every window ([`ToWorker::UseHead`]).
+    head: Option<heads::Linear>,
 }
 
 impl Model {
@@ -53,6 +57,7 @@ impl Model {
             threads: self.threads.clone(),
             measured: self.measured.clone(),
             notes: self.notes.clone(),
+            model_sha256: self.model_sha256.clone(),
         })
     }
 }
@@ -152,12 +157,51 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
             width,
             height,
             cam,
+            feature,
         } => {
             let Some(mut model) = take_model(&state, id, "window") else {
                 return;
             };
-            let result = classify(&mut model, id, width, height, cam, &frames).await;
+            let result = classify(&mut model, id, (width, height), (cam, feature), &frames).await;
             finish(&state, model, id, result);
+        }
+        ToWorker::UseHead { head } => {
+            // A head of another length would fail every window: refused now, with the reason.
+            match (&head, state.borrow_mut().model.as_mut()) {
+                (Some(h), _) if h.dim != i3d_core::arch::FEATURE_CHANNELS => fail(
+                    None,
+                    format!(
+                        "this head reads {} feature values, the network gives {}",
+                        h.dim,
+                        i3d_core::arch::FEATURE_CHANNELS
+                    ),
+                ),
+                (_, Some(model)) => model.head = head,
+                (_, None) => fail(
+                    None,
+                    "the model is not ready; the head was not applied".into(),
+                ),
+            }
+        }
+        ToWorker::Train {
+            id,
+            classes,
+            settings,
+            keep_examples,
+        } => {
+            let Some(model) = take_model(&state, id, "training") else {
+                return;
+            };
+            let result = train(&model, id, classes, &settings, keep_examples);
+            finish(&state, model, id, result);
+        }
+        ToWorker::Nearest { id, vectors, k } => {
+            let Some(model) = take_model(&state, id, "question") else {
+                return;
+            };
+            let k = k.min(i3d_core::arch::NUM_CLASSES);
+            let classes = vectors.iter().map(|v| model.engine.nearest(v, k)).collect();
+            finish(&state, model, id, Ok(FromWorker::Nearest { id, classes }));
         }
         ToWorker::Run { id, frames: count } => {
             let Some(mut model) = take_model(&state, id, "clip") else {
@@ -199,6 +243,32 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
             finish(&state, model, id, result);
         }
     }
+}
+
+/// Trains a few-shot head on `classes` (clip features) and answers with it.
+fn train(
+    model: &Model,
+    id: u32,
+    classes: Vec<heads::Class>,
+    settings: &heads::Settings,
+    keep_examples: bool,
+) -> Result<FromWorker, String> {
+    let started = now();
+    let dataset = heads::Dataset::new(classes).map_err(|e| e.to_string())?;
+    let (linear, report) = heads::train(&dataset, settings).map_err(|e| e.to_string())?;
+    let head = heads::Head::new(
+        &dataset,
+        &engine::feature_layer(),
+        &model.model_sha256,
+        (linear, report),
+        settings.clone(),
+        keep_examples,
+    );
+    Ok(FromWorker::Trained {
+        id,
+        head: Box::new(head),
+        ms: now() - started,
+    })
 }
 
 /// Said when `/inside` asks before any window was classified.
@@ -281,12 +351,18 @@ async fn timed_classify(
     model: &mut Model,
     input: &[f32],
     count: usize,
-    cam: bool,
+    (cam, feature): (bool, bool),
 ) -> Result<(engine::Classification, f64), String> {
     let started = now();
+    let ask = engine::Ask {
+        top: 1,
+        cam,
+        feature,
+        head: model.head.as_ref(),
+    };
     let result = model
         .engine
-        .classify(input, count, 1, cam)
+        .classify(input, count, ask)
         .await
         .map_err(|e| e.to_string())?;
     let model_ms = now() - started;
@@ -311,7 +387,7 @@ async fn run(
     let floats = protocol::check_clip(count, buffer.byte_length() as usize)?;
     let mut input = vec![0.0f32; floats];
     js_sys::Float32Array::new(&buffer).copy_to(&mut input);
-    let (result, model_ms) = timed_classify(model, &input, count, false).await?;
+    let (result, model_ms) = timed_classify(model, &input, count, (false, false)).await?;
     Ok(FromWorker::Logits {
         id,
         logits: result.logits,
@@ -377,7 +453,7 @@ async fn load(
         }
     })
     .await?;
-    let Manifest { labels, .. } = manifest;
+    let Manifest { labels, source, .. } = manifest;
     let engine =
         Engine::build(selection, weights.verified, labels).map_err(|e| unavailable(&e, options))?;
     let mut model = Model {
@@ -389,6 +465,8 @@ async fn load(
         measured: Vec::new(),
         notes: weights.notes,
         last_window: None,
+        model_sha256: source.checkpoint_sha256,
+        head: None,
     };
     model.load_ms = now() - started;
     post(&FromWorker::WarmingUp {
@@ -442,9 +520,8 @@ fn warn_fallback(reason: &str) {
 async fn classify(
     model: &mut Model,
     id: u32,
-    width: u32,
-    height: u32,
-    cam: bool,
+    (width, height): (u32, u32),
+    (cam, feature): (bool, bool),
     frames: &Array,
 ) -> Result<FromWorker, String> {
     let started = now();
@@ -474,20 +551,28 @@ async fn classify(
             .preprocess(frame, out)
             .map_err(|e| format!("frame {i}: {e}"))?;
     }
-    let (result, model_ms) = timed_classify(model, &input, count, cam).await?;
+    let (result, model_ms) = timed_classify(model, &input, count, (cam, feature)).await?;
     model.last_window = Some((input, count));
     if let Some(e) = &result.cam_error {
         web_sys::console::warn_1(&format!("no activation map: {e}").into());
     }
-    let cam = match (result.cam, result.top.first()) {
-        (Some(map), Some(best)) => Some(ActivationMap {
-            width: map.width,
-            height: map.height,
-            values: map.normalised(),
-            index: best.index,
-        }),
-        _ => None,
+    let map = |map: i3d_core::cam::ActivationMap, index: usize| ActivationMap {
+        width: map.width,
+        height: map.height,
+        values: map.normalised(),
+        index,
     };
+    let cam = result
+        .cam
+        .zip(result.top.first())
+        .map(|(m, best)| map(m, best.index));
+    let custom = result.custom.map(|custom| {
+        let best = i3d_core::postprocess::top_indices(&custom.probs, 1);
+        CustomPrediction {
+            cam: custom.cam.zip(best.first()).map(|(m, &best)| map(m, best)),
+            probs: custom.probs,
+        }
+    });
     Ok(FromWorker::Classified {
         id,
         frames: count,
@@ -495,5 +580,7 @@ async fn classify(
         latency_ms: now() - started,
         model_ms,
         cam,
+        feature: result.feature,
+        custom,
     })
 }

@@ -20,6 +20,9 @@ pub enum Error {
     /// The backend or precision asked for cannot be used here.
     #[error("{0}")]
     Unavailable(String),
+    /// A custom head that does not fit this network.
+    #[error("{0}")]
+    Head(String),
     /// The clip's length does not match its frame count.
     #[error("a clip of {frames} frames needs {expected} floats, got {got}")]
     InputLength {

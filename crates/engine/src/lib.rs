@@ -17,6 +17,9 @@
 //! - **The pipeline**: frames ([`Engine::preprocess`], the authors' resize/crop/scale) → logits →
 //!   probabilities → top-k ([`i3d_core::postprocess::top_k`]) → the class activation map of the top
 //!   class from the features ([`i3d_core::arch::FEATURE_LAYER`]) computed on the backend in use.
+//! - **Custom heads**: the same pass gives the clip feature ([`i3d_core::cam::clip_feature`], the 1024 values the
+//!   logits layer reads) and applies a few-shot head ([`heads::Linear`]) to it, with the activation map of its top
+//!   class ([`Ask`]); [`Engine::nearest`] relates a custom class to the Kinetics classes.
 //! - **One executor interface**: both executors are driven through
 //!   [`i3d_core::executor::Executor`] (a checked clip in; logits, features, a layer's output,
 //!   per-layer times out). The CPU executor is a type parameter `C` (`i3d_cpu::InceptionI3d` in
@@ -31,7 +34,7 @@ mod error;
 pub mod native;
 
 use i3d_core::arch::{LayerId, Shape};
-use i3d_core::cam::{ActivationMap, LogitsLayer};
+use i3d_core::cam::{clip_feature, linear_activation_map, ActivationMap, LogitsLayer};
 use i3d_core::executor::{Activation, Clip, Executor, Forward, FromWeights, LayerTime};
 use i3d_core::postprocess::{softmax, top_k, Prediction};
 use i3d_core::preprocess::{FrameRef, Preprocessor};
@@ -57,6 +60,37 @@ enum Loaded<C> {
     Wgpu(Box<GpuI3d>),
 }
 
+/// What a few-shot head's inputs are, as its file names them ([`heads::Head::feature_layer`]): the clip feature
+/// of [`i3d_core::arch::FEATURE_LAYER`].
+pub fn feature_layer() -> String {
+    format!(
+        "{}, averaged over time and space (i3d_core::cam::clip_feature)",
+        i3d_core::arch::FEATURE_LAYER.name()
+    )
+}
+
+/// What to compute for a clip besides its logits and probabilities.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ask<'a> {
+    /// How many of the most probable Kinetics classes to rank in [`Classification::top`].
+    pub top: usize,
+    /// The activation map of the top Kinetics class (and of the top custom class when `head` is set).
+    pub cam: bool,
+    /// The clip feature ([`Classification::feature`]).
+    pub feature: bool,
+    /// A head of custom classes, applied to the clip feature ([`Classification::custom`]).
+    pub head: Option<&'a heads::Linear>,
+}
+
+/// What a custom head says of a clip.
+#[derive(Debug, Clone)]
+pub struct CustomClassification {
+    /// Probabilities of the head's classes, its order.
+    pub probs: Vec<f32>,
+    /// The activation map of the most probable custom class, when asked for and it could be made.
+    pub cam: Option<ActivationMap>,
+}
+
 /// The result of one clip.
 #[derive(Debug, Clone)]
 pub struct Classification {
@@ -72,6 +106,10 @@ pub struct Classification {
     pub cam: Option<ActivationMap>,
     /// Why the activation map asked for could not be made (the prediction stands without it).
     pub cam_error: Option<String>,
+    /// The clip feature ([`i3d_core::cam::clip_feature`], [`i3d_core::arch::FEATURE_CHANNELS`] values), when asked for.
+    pub feature: Option<Vec<f32>>,
+    /// The custom head's answer, when one was given.
+    pub custom: Option<CustomClassification>,
     /// Set when wgpu failed on this clip and the engine moved to the CPU (see the crate docs): why. The
     /// clip was then run on the CPU.
     pub fell_back: Option<String>,
@@ -296,17 +334,33 @@ impl<C: FromWeights> Engine<C> {
         }
     }
 
-    /// Classifies a pre-processed clip `input` (1×`frames`×224×224×3 in [−1, 1], NTHWC): the `top`
-    /// most probable classes, and the activation map of the first when `cam` is set. A wgpu failure
-    /// moves the engine to the CPU and reruns the clip there when the options allow it
-    /// ([`Classification::fell_back`]).
+    /// Classifies a pre-processed clip `input` (1×`frames`×224×224×3 in [−1, 1], NTHWC): the `ask.top`
+    /// most probable classes, the activation map of the first when `ask.cam` is set, the clip feature and a custom
+    /// head's answer when asked (one pass: the features come from the pass that classifies). A wgpu failure moves
+    /// the engine to the CPU and reruns the clip there when the options allow it ([`Classification::fell_back`]).
+    /// A head of another feature length is an [`Error::Head`].
     pub async fn classify(
         &mut self,
         input: &[f32],
         frames: usize,
-        top: usize,
-        cam: bool,
+        ask: Ask<'_>,
     ) -> Result<Classification, Error> {
+        let Ask {
+            top,
+            cam,
+            feature,
+            head,
+        } = ask;
+        if let Some(head) = head {
+            if head.dim != i3d_core::arch::FEATURE_CHANNELS {
+                return Err(Error::Head(format!(
+                    "the head reads {} feature values, this network gives {}",
+                    head.dim,
+                    i3d_core::arch::FEATURE_CHANNELS
+                )));
+            }
+        }
+        let cam = cam || feature || head.is_some();
         let mut fell_back = None;
         let Forward { logits, features } = match self.forward(input, frames, cam).await {
             Ok(output) => output,
@@ -325,9 +379,22 @@ impl<C: FromWeights> Engine<C> {
         };
         let probs = softmax(&logits);
         let top = top_k(&logits, &self.labels, top);
+        let Some(features) = features else {
+            return Ok(Classification {
+                frames,
+                logits,
+                probs,
+                top,
+                cam: None,
+                cam_error: None,
+                feature: None,
+                custom: None,
+                fell_back,
+            });
+        };
         // A map that cannot be made costs the map, not the prediction.
-        let (cam, cam_error) = match (features, top.first()) {
-            (Some(features), Some(best)) => {
+        let (map, cam_error) = match (ask.cam, top.first()) {
+            (true, Some(best)) => {
                 match self
                     .logits_layer
                     .activation_map(&features.values, features.shape, best.index)
@@ -338,13 +405,26 @@ impl<C: FromWeights> Engine<C> {
             }
             _ => (None, None),
         };
+        let clip = clip_feature(&features.values, features.shape)?;
+        let custom = head.map(|head| {
+            let probs = head.probabilities(&clip);
+            let best = i3d_core::postprocess::top_indices(&probs, 1);
+            let cam = best
+                .first()
+                .filter(|_| ask.cam)
+                .and_then(|&class| head.row(class))
+                .and_then(|row| linear_activation_map(&features.values, features.shape, row).ok());
+            CustomClassification { probs, cam }
+        });
         Ok(Classification {
             frames,
             logits,
             probs,
             top,
-            cam,
+            cam: map,
             cam_error,
+            feature: feature.then_some(clip),
+            custom,
             fell_back,
         })
     }
@@ -410,7 +490,18 @@ impl<C: FromWeights> Engine<C> {
     /// failure moves the engine to the CPU when the options allow it. Returns the reason when it did.
     pub async fn warm_up(&mut self, frames: usize) -> Result<Option<String>, Error> {
         let input = vec![0.0f32; Shape::clip(frames).elements()];
-        Ok(self.classify(&input, frames, 1, false).await?.fell_back)
+        let ask = Ask {
+            top: 1,
+            ..Ask::default()
+        };
+        Ok(self.classify(&input, frames, ask).await?.fell_back)
+    }
+
+    /// The `k` Kinetics classes nearest to `vector` (a custom class's mean clip feature or its weights,
+    /// [`i3d_core::arch::FEATURE_CHANNELS`] values) by the cosine with their classifier weights, as (class index,
+    /// cosine), nearest first ([`LogitsLayer::nearest`]).
+    pub fn nearest(&self, vector: &[f32], k: usize) -> Vec<(usize, f32)> {
+        self.logits_layer.nearest(vector, k)
     }
 }
 

@@ -4,7 +4,9 @@
 //! one clip, precision choices, and refusing damaged weights. Without weights or an adapter these
 //! tests skip (reason printed) in a plain `cargo test` and fail under `cargo xtask test`.
 
-use engine::{Backend, BackendChoice, Error, Options, Precision, PrecisionChoice, VerifiedWeights};
+use engine::{
+    Ask, Backend, BackendChoice, Error, Options, Precision, PrecisionChoice, VerifiedWeights,
+};
 use i3d_core::arch::{LayerId, Shape};
 use i3d_core::manifest::{resolve_weights_dir, Manifest, WeightsError};
 use i3d_core::reference::{rel_l2, test_weights};
@@ -34,6 +36,35 @@ fn random_clip(seed: u64, frames: usize) -> Vec<f32> {
     (0..Shape::clip(frames).elements())
         .map(|_| rng.random_range(-1.0..1.0))
         .collect()
+}
+
+/// Ask for the `k` best classes only.
+fn top(k: usize) -> Ask<'static> {
+    Ask {
+        top: k,
+        ..Ask::default()
+    }
+}
+
+/// A head whose two classes are Kinetics classes 0 and 1: their weights and biases, read from the logits layer
+/// through unit features.
+fn two_class_head() -> heads::Linear {
+    let (bytes, _, _) = weights().unwrap();
+    let layer = i3d_core::cam::LogitsLayer::from_safetensors_bytes(&bytes).unwrap();
+    let mut weights = vec![0.0f32; 2 * 1024];
+    for k in 0..1024 {
+        let mut unit = vec![0.0f32; 1024];
+        unit[k] = 1.0;
+        let logits = layer.logits(&unit);
+        weights[k] = logits[0] - layer.bias(0);
+        weights[1024 + k] = logits[1] - layer.bias(1);
+    }
+    heads::Linear {
+        classes: 2,
+        dim: 1024,
+        weights,
+        bias: vec![layer.bias(0), layer.bias(1)],
+    }
 }
 
 fn options(backend: &str, precision: &str) -> Options {
@@ -82,8 +113,43 @@ fn backends_say_why_and_agree_on_a_random_clip() {
 
     let frames = 9;
     let input = random_clip(0x00e9_91e5, frames);
-    let a = pollster::block_on(cpu.classify(&input, frames, 5, true)).unwrap();
-    let b = pollster::block_on(gpu.classify(&input, frames, 5, true)).unwrap();
+    // A head over the clip feature (two classes: the Kinetics weights of classes 0 and 1), to check that both
+    // backends give the same feature, the same custom probabilities and the same custom map.
+    let head = two_class_head();
+    let ask = Ask {
+        top: 5,
+        cam: true,
+        feature: true,
+        head: Some(&head),
+    };
+    let a = pollster::block_on(cpu.classify(&input, frames, ask)).unwrap();
+    let b = pollster::block_on(gpu.classify(&input, frames, ask)).unwrap();
+    let (fa, fb) = (a.feature.clone().unwrap(), b.feature.clone().unwrap());
+    assert_eq!(fa.len(), 1024);
+    let err = rel_l2(&fb, &fa);
+    eprintln!("clip feature wgpu vs cpu: rel L2 {err:.2e}");
+    assert!(err < 1e-4, "{err}");
+    let (ca, cb) = (a.custom.clone().unwrap(), b.custom.clone().unwrap());
+    assert!((ca.probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    assert!(
+        ca.probs
+            .iter()
+            .zip(&cb.probs)
+            .all(|(x, y)| (x - y).abs() < 1e-4),
+        "{:?} vs {:?}",
+        ca.probs,
+        cb.probs
+    );
+    assert!(rel_l2(&cb.cam.unwrap().raw, &ca.cam.unwrap().raw) < 1e-3);
+    // The head applies to the classifier's own input: its two probabilities are the softmax of the network's
+    // logits of classes 0 and 1.
+    let (l0, l1) = (a.logits[0], a.logits[1]);
+    let p0 = 1.0 / (1.0 + (l1 - l0).exp());
+    assert!((ca.probs[0] - p0).abs() < 1e-4, "{} vs {p0}", ca.probs[0]);
+    // The nearest Kinetics class to class 0's weights is class 0, cosine 1.
+    let nearest = cpu.nearest(&head.weights[..1024], 2);
+    assert_eq!(nearest[0].0, 0, "{nearest:?}");
+    assert!((nearest[0].1 - 1.0).abs() < 1e-5);
     assert!(a.fell_back.is_none() && b.fell_back.is_none());
     let err = rel_l2(&b.logits, &a.logits);
     eprintln!("engine wgpu vs cpu: rel L2 {err:.2e}");
@@ -99,7 +165,7 @@ fn backends_say_why_and_agree_on_a_random_clip() {
     assert_eq!((ma.height, ma.width), (7, 7));
     assert!(rel_l2(&mb.raw, &ma.raw) < 1e-3);
     assert!(matches!(
-        pollster::block_on(cpu.classify(&input[..100], frames, 5, false)),
+        pollster::block_on(cpu.classify(&input[..100], frames, top(5))),
         Err(Error::InputLength { .. })
     ));
     // Frame counts from an untrusted page: 28,533 frames × 150,528 floats wraps a 32-bit usize to a
@@ -109,7 +175,7 @@ fn backends_say_why_and_agree_on_a_random_clip() {
         usize::MAX / i3d_core::preprocess::FRAME_LEN + 1,
         i3d_core::arch::MAX_FRAMES + 1,
     ] {
-        let err = pollster::block_on(cpu.classify(&input, frames, 5, false)).unwrap_err();
+        let err = pollster::block_on(cpu.classify(&input, frames, top(5))).unwrap_err();
         assert!(
             matches!(err, Error::Network(i3d_core::Error::TooManyFrames { .. })),
             "{frames}: {err}"

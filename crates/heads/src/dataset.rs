@@ -105,9 +105,11 @@ pub(crate) fn check_name(name: &str, index: usize) -> Result<&str, DatasetError>
 
 /// One class as recorded: its name and its examples, one feature vector (I3D `Mixed_5c` pooled, 1024 values
 /// for the shipped model) per clip. All examples of all classes have the same length.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Class {
+    /// The name, as typed.
     pub name: String,
+    /// One feature vector per example.
     pub examples: Vec<Vec<f32>>,
 }
 

@@ -41,3 +41,20 @@ pub const MAX_NAME_CHARS: usize = 40;
 pub const LEAVE_ONE_OUT_MAX_EXAMPLES: usize = 60;
 /// The number of folds of the k-fold evaluation (fewer when a class has fewer examples, at least 2).
 pub const K_FOLDS: u32 = 5;
+
+/// Frames of the windows a clip is cut into for its examples (at 25 fps, 0.64 s): each window gives one clip
+/// feature. The app (a recording, a video) and the command line (`kinetiscope train`) cut clips the same way.
+pub const WINDOW_FRAMES: usize = 16;
+/// Frames between the starts of two windows (they overlap by half).
+pub const WINDOW_STRIDE: usize = 8;
+
+/// The first frame of each window of a clip of `frames` frames: every [`WINDOW_STRIDE`] frames while a whole
+/// [`WINDOW_FRAMES`]-frame window fits; none for a clip shorter than one window.
+pub fn window_starts(frames: usize) -> Vec<usize> {
+    if frames < WINDOW_FRAMES {
+        return Vec::new();
+    }
+    (0..=frames - WINDOW_FRAMES)
+        .step_by(WINDOW_STRIDE)
+        .collect()
+}

@@ -656,3 +656,17 @@ fn speed_20_classes_50_examples_1024_values() {
         report.validation.validation, report.validation.accuracy
     );
 }
+
+#[test]
+fn windows_start_every_stride_while_a_window_fits() {
+    assert!(crate::window_starts(15).is_empty());
+    assert_eq!(crate::window_starts(16), vec![0]);
+    assert_eq!(crate::window_starts(31), vec![0, 8]);
+    // The shared cricket clip: 79 frames.
+    assert_eq!(crate::window_starts(79), vec![0, 8, 16, 24, 32, 40, 48, 56]);
+    assert_eq!(Validation::LeaveOneOut.to_string(), "leave-one-out");
+    assert_eq!(
+        Validation::KFold { folds: 5 }.to_string(),
+        "5-fold cross-validation"
+    );
+}

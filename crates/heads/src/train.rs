@@ -136,6 +136,16 @@ pub enum Validation {
     KFold { folds: u32 },
 }
 
+impl std::fmt::Display for Validation {
+    /// "leave-one-out" or "5-fold cross-validation", as the visitor reads it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Validation::LeaveOneOut => f.write_str("leave-one-out"),
+            Validation::KFold { folds } => write!(f, "{folds}-fold cross-validation"),
+        }
+    }
+}
+
 /// What validation measured. Standardization (mean and deviation) and the basis come from the whole dataset, and
 /// each fold's training starts from the whole dataset's solution; the labels of the held-out examples are never
 /// used. A class whose every example is held out at once (a class of 1 example) is learned from none: its examples

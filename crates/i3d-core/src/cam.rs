@@ -8,7 +8,7 @@
 //! summed over time with those weights, is the map; its mean over the 7×7 cells plus the bias is the
 //! logit.
 
-use crate::arch::{Op, Shape, I3D_LAYERS, NUM_CLASSES};
+use crate::arch::{Op, Shape, FEATURE_CHANNELS, I3D_LAYERS, NUM_CLASSES};
 use crate::weights::{parse, tensor_f32};
 use crate::Error;
 
@@ -88,32 +88,120 @@ impl LogitsLayer {
         shape: Shape,
         class: usize,
     ) -> Result<ActivationMap, Error> {
-        let [n, t, h, w, c] = shape.dims();
-        if n != 1 || c != self.channels || features.len() != shape.elements() {
-            return Err(Error::ActivationMap(format!(
-                "expected 1×T×H×W×{} features, got {shape} ({} values)",
-                self.channels,
-                features.len()
-            )));
-        }
         if class >= NUM_CLASSES {
             return Err(Error::ActivationMap(format!(
                 "class {class} is out of range (0..{NUM_CLASSES})"
             )));
         }
-        let mut raw = vec![0.0f32; h * w];
-        for (position, cell) in features.chunks_exact(c).enumerate() {
-            let dot: f32 = cell
-                .iter()
-                .enumerate()
-                .map(|(k, &f)| f * self.weight[k * NUM_CLASSES + class])
-                .sum();
-            raw[position % (h * w)] += dot * time_weight(position / (h * w), t);
-        }
-        Ok(ActivationMap {
-            height: h,
-            width: w,
-            raw,
-        })
+        let row: Vec<f32> = (0..self.channels)
+            .map(|k| self.weight[k * NUM_CLASSES + class])
+            .collect();
+        linear_activation_map(features, shape, &row)
     }
+
+    /// The logits of a clip from its [`clip_feature`] (`channels` values): the classifier applied to it.
+    pub fn logits(&self, feature: &[f32]) -> Vec<f32> {
+        let mut logits = self.bias.clone();
+        for (k, &f) in feature.iter().enumerate().take(self.channels) {
+            let row = &self.weight[k * NUM_CLASSES..(k + 1) * NUM_CLASSES];
+            for (logit, &w) in logits.iter_mut().zip(row) {
+                *logit += f * w;
+            }
+        }
+        logits
+    }
+
+    /// The `k` classes whose weight vectors (each `channels` values) point most nearly the way `vector`
+    /// (`channels` values, raw feature space) does, as (class index, cosine in −1..1), most similar first: how
+    /// a custom class's mean feature or weights relate to the Kinetics classes. Empty for a zero vector or
+    /// one of another length.
+    pub fn nearest(&self, vector: &[f32], k: usize) -> Vec<(usize, f32)> {
+        if vector.len() != self.channels {
+            return Vec::new();
+        }
+        let norm =
+            |v: &mut dyn Iterator<Item = f32>| v.map(|x| f64::from(x).powi(2)).sum::<f64>().sqrt();
+        let vector_norm = norm(&mut vector.iter().copied());
+        if vector_norm == 0.0 {
+            return Vec::new();
+        }
+        let mut cosines: Vec<(usize, f32)> = (0..NUM_CLASSES)
+            .map(|class| {
+                let column = (0..self.channels).map(|c| self.weight[c * NUM_CLASSES + class]);
+                let dot: f64 = column
+                    .clone()
+                    .zip(vector)
+                    .map(|(w, &v)| f64::from(w) * f64::from(v))
+                    .sum();
+                let class_norm = norm(&mut column.into_iter());
+                let cosine = if class_norm > 0.0 {
+                    dot / (class_norm * vector_norm)
+                } else {
+                    0.0
+                };
+                (class, cosine as f32)
+            })
+            .collect();
+        cosines.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        cosines.truncate(k);
+        cosines
+    }
+}
+
+/// Checks that `features` hold a 1×T'×H×W×[`FEATURE_CHANNELS`] map of shape `shape`.
+fn check_feature_map(features: &[f32], shape: Shape) -> Result<[usize; 5], Error> {
+    let dims = shape.dims();
+    if dims[0] != 1 || dims[4] != FEATURE_CHANNELS || features.len() != shape.elements() {
+        return Err(Error::ActivationMap(format!(
+            "expected 1×T×H×W×{FEATURE_CHANNELS} features, got {shape} ({} values)",
+            features.len()
+        )));
+    }
+    Ok(dims)
+}
+
+/// The clip feature: [`crate::arch::FEATURE_LAYER`]'s output `features` (1×T'×H×W×1024, shape `shape`) averaged
+/// over time and space the way the logits layer weighs it (time steps as in the module docs, the H×W cells
+/// equally), [`FEATURE_CHANNELS`] values. It is the input of the classifier: a class's logit is its weights · this
+/// plus its bias ([`LogitsLayer::logits`]), and a head trained on it applies the same way. At T' = 2 (16 frames) it is
+/// the plain mean over the 2×7×7 positions.
+pub fn clip_feature(features: &[f32], shape: Shape) -> Result<Vec<f32>, Error> {
+    let [_, t, h, w, c] = check_feature_map(features, shape)?;
+    let cells = (h * w) as f32;
+    let mut feature = vec![0.0f32; c];
+    for (position, cell) in features.chunks_exact(c).enumerate() {
+        let weight = time_weight(position / (h * w), t) / cells;
+        for (sum, &value) in feature.iter_mut().zip(cell) {
+            *sum += weight * value;
+        }
+    }
+    Ok(feature)
+}
+
+/// The activation map of a linear classifier's class whose weights over the feature channels are `row`
+/// ([`FEATURE_CHANNELS`] values, raw feature space) from [`crate::arch::FEATURE_LAYER`]'s `features` (1×T'×H×W×1024,
+/// shape `shape`): the map of a Kinetics class ([`LogitsLayer::activation_map`]) or of a head trained on
+/// [`clip_feature`]s. Its mean over the cells is `row · clip_feature` (the logit before the bias).
+pub fn linear_activation_map(
+    features: &[f32],
+    shape: Shape,
+    row: &[f32],
+) -> Result<ActivationMap, Error> {
+    let [_, t, h, w, c] = check_feature_map(features, shape)?;
+    if row.len() != c {
+        return Err(Error::ActivationMap(format!(
+            "a class's weights are {c} values, got {}",
+            row.len()
+        )));
+    }
+    let mut raw = vec![0.0f32; h * w];
+    for (position, cell) in features.chunks_exact(c).enumerate() {
+        let dot: f32 = cell.iter().zip(row).map(|(f, w)| f * w).sum();
+        raw[position % (h * w)] += dot * time_weight(position / (h * w), t);
+    }
+    Ok(ActivationMap {
+        height: h,
+        width: w,
+        raw,
+    })
 }

@@ -4,8 +4,9 @@
 //! plus the classifier's bias (see `i3d_core::cam` for the time weights).
 
 use i3d_core::arch::Shape;
-use i3d_core::cam::LogitsLayer;
+use i3d_core::cam::{clip_feature, linear_activation_map, LogitsLayer};
 use i3d_core::postprocess::top_indices;
+use i3d_core::reference::rel_l2;
 use i3d_core::reference::{shared_file, test_weights, Fixture};
 use i3d_core::Precision;
 use i3d_cpu::InceptionI3d;
@@ -67,6 +68,32 @@ fn check_clip(repeats: usize) {
         assert!(normalised.iter().all(|v| (0.0..=1.0).contains(v)));
         assert!(max == 1.0 || max == 0.0);
     }
+    // The clip feature is the classifier's input: the logits layer applied to it gives the network's logits, and
+    // a linear head's map (here the Kinetics weights of the best class, as a head would hold them) means to its dot.
+    let feature = clip_feature(&features, shape).unwrap();
+    assert_eq!(feature.len(), 1024);
+    let err = rel_l2(&layer.logits(&feature), &logits);
+    eprintln!("{frames} frames: logits from the clip feature vs the network: rel L2 {err:.2e}");
+    assert!(err < 1e-5, "{err}");
+    let best = top_indices(&logits, 1)[0];
+    let row: Vec<f32> = (0..1024)
+        .map(|k| {
+            let mut unit = vec![0.0; 1024];
+            unit[k] = 1.0;
+            layer.logits(&unit)[best] - layer.bias(best)
+        })
+        .collect();
+    let map = linear_activation_map(&features, shape, &row).unwrap();
+    let dot: f32 = row.iter().zip(&feature).map(|(w, f)| w * f).sum();
+    let mean = map.raw.iter().sum::<f32>() / 49.0;
+    assert!(
+        (mean - dot).abs() < 1e-3 * dot.abs().max(1.0),
+        "{mean} vs {dot}"
+    );
+    assert!(linear_activation_map(&features, shape, &row[1..]).is_err());
+    let nearest = layer.nearest(&row, 3);
+    assert_eq!(nearest.first().map(|n| n.0), Some(best), "{nearest:?}");
+    assert!((nearest[0].1 - 1.0).abs() < 1e-5, "{nearest:?}");
     assert!(layer.activation_map(&features[1..], shape, 0).is_err());
     assert!(layer.activation_map(&features, shape, 400).is_err());
 }

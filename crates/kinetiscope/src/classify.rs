@@ -20,7 +20,7 @@ use i3d_core::preprocess::{
 use serde::Serialize;
 
 /// The engine with the candle CPU executor.
-type Engine = engine::Engine<i3d_cpu::InceptionI3d>;
+pub type Engine = engine::Engine<i3d_cpu::InceptionI3d>;
 
 /// Frames used when `--frames` is not given: 10 s at 25 fps, the length of a Kinetics clip.
 pub const DEFAULT_MAX_FRAMES: usize = 250;
@@ -46,9 +46,14 @@ pub struct ClassifyArgs {
     /// Use the first N frames (at 25 fps); at least 9. Default: up to 250 (10 s).
     #[arg(long, value_name = "N")]
     pub frames: Option<usize>,
-    /// Print JSON: {"backend", "precision", "frames", "logits": [400], "top": [{"label", "index", "prob"}]}.
+    /// Print JSON: {"backend", "precision", "frames", "logits": [400], "top": [{"label", "index", "prob"}]}, and
+    /// with `--head`, "custom": the head's classes ranked the same way.
     #[arg(long)]
     pub json: bool,
+    /// Also rank the classes of a few-shot head (a `.kinetiscope-head.json` from `kinetiscope train` or the app),
+    /// applied to the clip's feature.
+    #[arg(long, value_name = "HEAD")]
+    pub head: Option<PathBuf>,
     /// The weights directory (default: $KINETISCOPE_WEIGHTS, else the per-user data directory,
     /// e.g. ~/.local/share/kinetiscope/weights).
     #[arg(long, value_name = "PATH")]
@@ -71,6 +76,9 @@ struct Output {
     frames: usize,
     logits: Vec<f32>,
     top: Vec<TopEntry>,
+    /// The head's classes, most probable first (with `--head`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom: Option<Vec<TopEntry>>,
 }
 
 /// A pre-processed clip: 1×`frames`×224×224×3 floats in [−1, 1], NTHWC.
@@ -118,6 +126,12 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         backend: args.backend,
         precision: args.precision,
     };
+    // A head that cannot be used is refused before the network runs.
+    let head = args
+        .head
+        .as_deref()
+        .map(|path| crate::custom::read_head(path, args.weights.as_deref()))
+        .transpose()?;
     let mut engine = load_engine(options, args.weights.as_deref())?;
     if let Some(max) = engine.max_frames().filter(|&max| frames > max) {
         bail!(
@@ -126,7 +140,25 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         );
     }
     let started = Instant::now();
-    let result = pollster::block_on(engine.classify(&clip.data, frames, args.top, false))?;
+    let ask = engine::Ask {
+        top: args.top,
+        head: head.as_ref().map(|h| &h.linear),
+        ..engine::Ask::default()
+    };
+    let result = pollster::block_on(engine.classify(&clip.data, frames, ask))?;
+    let custom: Option<Vec<TopEntry>> =
+        head.as_ref()
+            .zip(result.custom.as_ref())
+            .map(|(head, custom)| {
+                i3d_core::postprocess::top_indices(&custom.probs, args.top)
+                    .into_iter()
+                    .map(|index| TopEntry {
+                        label: head.classes[index].clone(),
+                        index,
+                        prob: custom.probs[index],
+                    })
+                    .collect()
+            });
     let elapsed = started.elapsed();
     if let Some(reason) = &result.fell_back {
         eprintln!("warning: {reason}");
@@ -147,6 +179,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                     prob: p.prob,
                 })
                 .collect(),
+            custom,
         };
         let mut text = serde_json::to_string(&output)?;
         text.push('\n');
@@ -159,6 +192,12 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         );
         for (rank, p) in result.top.iter().enumerate() {
             text += &format!("{:>3}. {:<40} {:6.2}%\n", rank + 1, p.label, 100.0 * p.prob);
+        }
+        if let Some(custom) = custom {
+            text += "custom classes:\n";
+            for (rank, p) in custom.iter().enumerate() {
+                text += &format!("{:>3}. {:<40} {:6.2}%\n", rank + 1, p.label, 100.0 * p.prob);
+            }
         }
         print_out(&text)
     }

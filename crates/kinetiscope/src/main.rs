@@ -3,9 +3,12 @@
 //! - `kinetiscope data stats FILE... [--json]`, `kinetiscope data search QUERY`: Kinetics annotations.
 //! - `kinetiscope classify INPUT [--backend cpu] [--top K] [--frames N] [--json]`: I3D action classification.
 //! - `kinetiscope bench [--frames 16|32|64] [--threads N]`: I3D speed and memory.
+//! - `kinetiscope features VIDEO… --out FILE`, `kinetiscope train DIR --out HEAD`, `classify --head HEAD`: few-shot
+//!   heads on I3D's clip features.
 
 mod bench;
 mod classify;
+mod custom;
 mod data;
 
 use std::process::ExitCode;
@@ -29,6 +32,10 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Measure I3D inference speed and memory.
     Bench(bench::BenchArgs),
+    /// Write the clip features (I3D's 1024 Mixed_5c values) of videos' windows.
+    Features(custom::FeaturesArgs),
+    /// Train a few-shot head on a folder of videos per class, print its cross-validated accuracy per class.
+    Train(custom::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +44,8 @@ fn main() -> ExitCode {
         Command::Data(command) => data::run(command),
         Command::Classify(args) => classify::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Features(args) => custom::features(args),
+        Command::Train(args) => custom::train(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,8 +18,9 @@ pub use i3d_core::{Backend, BackendChoice, Precision, PrecisionChoice};
 ///
 /// Version 5 changed the shape of [`FromWorker`] messages (see there); [`LegacyBoot`] still reads the boot
 /// announcement of older workers, so that the page can tell them apart. Version 6 added
-/// [`FromWorker::Unstartable`].
-pub const PROTOCOL_VERSION: u32 = 6;
+/// [`FromWorker::Unstartable`]. Version 7 added the few-shot heads: clip features on [`ToWorker::Classify`],
+/// [`ToWorker::UseHead`], [`ToWorker::Train`], [`ToWorker::Nearest`] and their answers.
+pub const PROTOCOL_VERSION: u32 = 7;
 
 pub use site::MODEL_CACHE;
 
@@ -107,8 +108,38 @@ pub enum ToWorker {
         width: u32,
         /// Frame height, pixels.
         height: u32,
-        /// Also compute the class activation map of the top class.
+        /// Also compute the class activation map of the top class (and of the top custom class when a head is in
+        /// use, [`ToWorker::UseHead`]).
         cam: bool,
+        /// Also answer with the window's clip feature ([`FromWorker::Classified::feature`]).
+        #[serde(default)]
+        feature: bool,
+    },
+    /// From now on, apply this few-shot head to every window classified and answer with its classes'
+    /// probabilities ([`FromWorker::Classified::custom`]); `None`: stop.
+    UseHead {
+        /// The head, applied to the clip feature (raw feature space).
+        head: Option<heads::Linear>,
+    },
+    /// Train a few-shot head on these classes' clip features ([`FromWorker::Trained`], or `Failed` saying why).
+    Train {
+        /// Echoed in the reply.
+        id: u32,
+        /// Each class with its examples' clip features ([`heads::MIN_CLASSES`] to [`heads::MAX_CLASSES`]).
+        classes: Vec<heads::Class>,
+        /// Regularisation, seed, iterations.
+        settings: heads::Settings,
+        /// Keep the examples' features in the head (to retrain it after a reload, or share them).
+        keep_examples: bool,
+    },
+    /// The Kinetics classes nearest to each of `vectors` ([`FromWorker::Nearest`]).
+    Nearest {
+        /// Echoed in the reply.
+        id: u32,
+        /// Vectors in the raw feature space (a custom class's mean clip feature, or its weights), 1024 values each.
+        vectors: Vec<Vec<f32>>,
+        /// How many classes for each, nearest first.
+        k: usize,
     },
     /// Run the network on a clip that is already pre-processed (`frames` holds one buffer of
     /// `frames`×224×224×3 f32 values in [−1, 1], NTHWC, as the reference fixtures store it) and
@@ -222,6 +253,15 @@ pub struct ActivationMap {
     pub index: usize,
 }
 
+/// What a few-shot head says of a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomPrediction {
+    /// Probabilities of the head's classes, its order.
+    pub probs: Vec<f32>,
+    /// The activation map of its most probable class (`index` is that class), when a map was asked for.
+    pub cam: Option<ActivationMap>,
+}
+
 /// How far the weights have arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -258,6 +298,11 @@ pub struct ModelReady {
     /// truncated (deleted and downloaded again), or a copy that could not be kept (storage full).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The SHA-256 (lowercase hex) of the published checkpoint the weights were converted from (the manifest's
+    /// `source.checkpoint_sha256`; the same for the f32 and f16 files): what a few-shot head names as the model its
+    /// features came from.
+    #[serde(default)]
+    pub model_sha256: String,
 }
 
 impl ModelReady {
@@ -315,6 +360,28 @@ pub enum FromWorker {
         model_ms: f64,
         /// When asked for.
         cam: Option<ActivationMap>,
+        /// The clip feature (1024 values, `i3d_core::cam::clip_feature`), when asked for.
+        #[serde(default)]
+        feature: Option<Vec<f32>>,
+        /// The few-shot head's answer, when one is in use ([`ToWorker::UseHead`]).
+        #[serde(default)]
+        custom: Option<CustomPrediction>,
+    },
+    /// The answer to [`ToWorker::Train`].
+    Trained {
+        /// The request's id.
+        id: u32,
+        /// The head, its report and (when asked) its examples.
+        head: Box<heads::Head>,
+        /// Wall time of training and cross-validation, ms.
+        ms: f64,
+    },
+    /// The answer to [`ToWorker::Nearest`].
+    Nearest {
+        /// The request's id.
+        id: u32,
+        /// For each vector asked about: (Kinetics class index, cosine), nearest first.
+        classes: Vec<Vec<(usize, f32)>>,
     },
     /// The result of a [`ToWorker::Run`].
     Logits {
@@ -400,6 +467,7 @@ mod tests {
             width: 320,
             height: 240,
             cam: true,
+            feature: false,
         };
         let json = serde_json::to_value(&message).unwrap();
         assert_eq!(json["kind"], "classify");
@@ -489,6 +557,7 @@ mod tests {
             },
             measured: vec![(Backend::Wgpu, warmup_ms), (Backend::Cpu, 2.0 * warmup_ms)],
             notes: vec!["the cached copy was corrupt".into()],
+            model_sha256: "ab".repeat(32),
         }
     }
 

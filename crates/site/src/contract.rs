@@ -113,6 +113,7 @@ pub fn to_worker_samples() -> Vec<ToWorker> {
             width: 224,
             height: 224,
             cam: false,
+            feature: false,
         },
         ToWorker::Run {
             id: 0,
@@ -125,6 +126,18 @@ pub fn to_worker_samples() -> Vec<ToWorker> {
         },
         ToWorker::TimeLayers { id: 0 },
         ToWorker::Filters { id: 0 },
+        ToWorker::UseHead { head: None },
+        ToWorker::Train {
+            id: 0,
+            classes: Vec::new(),
+            settings: heads::Settings::default(),
+            keep_examples: false,
+        },
+        ToWorker::Nearest {
+            id: 0,
+            vectors: Vec::new(),
+            k: 0,
+        },
     ]
 }
 
@@ -138,6 +151,9 @@ pub fn to_worker_kind(message: &ToWorker) -> usize {
         ToWorker::Inspect { .. } => 3,
         ToWorker::TimeLayers { .. } => 4,
         ToWorker::Filters { .. } => 5,
+        ToWorker::UseHead { .. } => 6,
+        ToWorker::Train { .. } => 7,
+        ToWorker::Nearest { .. } => 8,
     }
 }
 
@@ -156,6 +172,7 @@ pub fn from_worker_samples() -> Vec<FromWorker> {
         },
         measured: Vec::new(),
         notes: Vec::new(),
+        model_sha256: String::new(),
     };
     vec![
         FromWorker::Booted {
@@ -177,6 +194,8 @@ pub fn from_worker_samples() -> Vec<FromWorker> {
             latency_ms: 0.0,
             model_ms: 0.0,
             cam: None,
+            feature: None,
+            custom: None,
         },
         FromWorker::Logits {
             id: 0,
@@ -219,7 +238,46 @@ pub fn from_worker_samples() -> Vec<FromWorker> {
             id: None,
             message: String::new(),
         },
+        FromWorker::Trained {
+            id: 0,
+            head: Box::new(sample_head()),
+            ms: 0.0,
+        },
+        FromWorker::Nearest {
+            id: 0,
+            classes: Vec::new(),
+        },
     ]
+}
+
+/// A head of two classes in one dimension, as the worker sends it.
+fn sample_head() -> heads::Head {
+    heads::Head {
+        format: heads::FORMAT_VERSION,
+        classes: vec!["a".into(), "b".into()],
+        feature_layer: String::new(),
+        model_sha256: String::new(),
+        linear: heads::Linear {
+            classes: 2,
+            dim: 1,
+            weights: vec![1.0, -1.0],
+            bias: vec![0.0, 0.0],
+        },
+        settings: heads::Settings::default(),
+        report: heads::Report {
+            examples: 2,
+            training_accuracy: 1.0,
+            validation: heads::Evaluation {
+                validation: heads::Validation::LeaveOneOut,
+                accuracy: 1.0,
+                per_class: vec![1.0, 1.0],
+                confusion: vec![vec![1, 0], vec![0, 1]],
+            },
+            iterations: 1,
+            gradient_norm: 0.0,
+        },
+        examples: None,
+    }
 }
 
 /// The index of a [`FromWorker`]'s kind (see [`to_worker_kind`]).
@@ -236,6 +294,8 @@ pub fn from_worker_kind(message: &FromWorker) -> usize {
         FromWorker::Filters { .. } => 8,
         FromWorker::Unstartable { .. } => 9,
         FromWorker::Failed { .. } => 10,
+        FromWorker::Trained { .. } => 11,
+        FromWorker::Nearest { .. } => 12,
     }
 }
 

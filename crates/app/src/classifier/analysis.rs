@@ -110,6 +110,7 @@ pub fn analyse(session: Session, model: Model, input: Input, name: String) {
     session.source.set(Source::File);
     session.rows.set(Vec::new());
     session.cam_map.set(None);
+    session.custom.set(None);
     session.analysis.set(Analysis::Running {
         name: name.clone(),
         done: 0,
@@ -250,7 +251,12 @@ async fn run(
             total,
         });
         let cam = session.show_cam.get_untracked();
-        in_flight = Some((i, first, count, client.send(buffers, size.0, size.1, cam)?));
+        in_flight = Some((
+            i,
+            first,
+            count,
+            client.send(buffers, size.0, size.1, (cam, false))?,
+        ));
     }
     if let Some((index, start, frames, answer)) = in_flight.take() {
         let result = answer_of(answer).await?;
@@ -270,7 +276,15 @@ fn record(
     frames: usize,
     result: super::client::WindowResult,
 ) {
-    session.cam_map.set(result.cam.clone());
+    // With a few-shot head in use (/train), the map explains its top class.
+    session.cam_map.set(
+        result
+            .custom
+            .as_ref()
+            .and_then(|c| c.cam.clone())
+            .or_else(|| result.cam.clone()),
+    );
+    session.custom.set(result.custom.clone());
     session.rows.update(|r| {
         r.push(WindowRow {
             window: index,

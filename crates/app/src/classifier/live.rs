@@ -85,6 +85,7 @@ fn run_camera(session: Session, model: Model, media: MediaStream, token: CancelT
     session.history.update_value(VecDeque::clear);
     session.live.set(None);
     session.cam_map.set(None);
+    session.custom.set(None);
     spawn_local(capture(session, model, video, token));
 }
 
@@ -177,7 +178,7 @@ async fn capture(session: Session, model: Model, video: HtmlVideoElement, token:
         let rate = rate.clone();
         let performance = performance.clone();
         spawn_local(async move {
-            let result = client.classify(buffers, width, height, cam).await;
+            let result = client.classify(buffers, width, height, (cam, false)).await;
             if token.is_cancelled() {
                 return;
             }
@@ -236,7 +237,15 @@ fn show(session: Session, result: WindowResult, per_second: f64) {
         frames: result.frames,
         per_second,
     }));
-    session.cam_map.set(result.cam);
+    // With a few-shot head in use (/train), the map explains its top class.
+    session.cam_map.set(
+        result
+            .custom
+            .as_ref()
+            .and_then(|c| c.cam.clone())
+            .or(result.cam),
+    );
+    session.custom.set(result.custom);
 }
 
 /// The live top five, its summary for screen readers, and the speed.

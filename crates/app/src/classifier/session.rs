@@ -129,6 +129,8 @@ pub struct Session {
     pub capture_fps: RwSignal<f64>,
     /// The activation map of the latest window.
     pub cam_map: RwSignal<Option<ActivationMap>>,
+    /// What the few-shot head in use (on /train) said of the latest window.
+    pub custom: RwSignal<Option<protocol::CustomPrediction>>,
     /// The size (width, height, pixels) of a picture shown without the video element's own (a GIF
     /// as its poster); (0, 0) otherwise.
     pub picture: RwSignal<(u32, u32)>,
@@ -167,6 +169,7 @@ impl Session {
             live: RwSignal::new(None),
             capture_fps: RwSignal::new(0.0),
             cam_map: RwSignal::new(None),
+            custom: RwSignal::new(None),
             picture: RwSignal::new((0, 0)),
             analysis: RwSignal::new(Analysis::Idle),
             rows: RwSignal::new(Vec::new()),

@@ -91,7 +91,8 @@ pub fn ClassifierPage() -> impl IntoView {
             <h1>"Action classifier"</h1>
             <p class="lede">
                 "I3D (Kinetics-400) runs in your browser, on WebGPU or the CPU: nothing leaves your device. \
-                 Point your camera at an action, or open a video."
+                 Point your camera at an action, or open a video. Actions of your own? "
+                <a href="/train" data-testid="to-train">"Teach them"</a>"."
             </p>
             <ModelPanel model=model/>
             <div class="inputs">

@@ -24,6 +24,10 @@ pub fn Home() -> impl IntoView {
                     <h2>"Action classifier"</h2>
                     <p>"I3D on your webcam or a video file, on WebGPU or the CPU."</p>
                 </A>
+                <A href="/train" attr:class="card">
+                    <h2>"Your own actions"</h2>
+                    <p>"Record a few clips of each, and a classifier on I3D's features learns them in a second."</p>
+                </A>
                 <A href="/teach" attr:class="card">
                     <h2>"For educators"</h2>
                     <p>"The annotators' task as a scored exercise, a quiz for the room, the papers' findings."</p>

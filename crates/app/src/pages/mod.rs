@@ -4,7 +4,7 @@
 //!   `/groups/:name`), [`stats`] (`/stats`), [`compare`] (`/compare`);
 //! - the classroom: [`teach`] (`/teach`), [`verify`] (`/verify`), [`quiz`] (`/quiz`), [`findings`]
 //!   (`/findings`, `/findings/:topic`);
-//! - the classifier: [`classify`] (`/classify`), [`inside`] (`/inside`);
+//! - the classifier: [`classify`] (`/classify`), [`inside`] (`/inside`), [`train`] (`/train`, your own actions);
 //! - [`NotFound`]: any other path.
 //!
 //! No page imports another: what several pages share is a module of its own ([`crate::classifier`],
@@ -21,6 +21,7 @@ pub mod inside;
 pub mod quiz;
 pub mod stats;
 pub mod teach;
+pub mod train;
 pub mod verify;
 
 use leptos::prelude::*;

@@ -108,7 +108,9 @@ impl ModelClient {
                 // Answers to `ask`: handed over whole.
                 if let FromWorker::Inspected { id, .. }
                 | FromWorker::LayerTimes { id, .. }
-                | FromWorker::Filters { id, .. } = &message
+                | FromWorker::Filters { id, .. }
+                | FromWorker::Trained { id, .. }
+                | FromWorker::Nearest { id, .. } = &message
                 {
                     let id = *id;
                     shared.settle_other(id, Ok(message));
@@ -151,6 +153,8 @@ impl ModelClient {
                         latency_ms,
                         model_ms,
                         cam,
+                        feature,
+                        custom,
                     } => shared.settle(
                         id,
                         Ok(WindowResult {
@@ -159,6 +163,8 @@ impl ModelClient {
                             latency_ms,
                             model_ms,
                             cam,
+                            feature,
+                            custom,
                         }),
                     ),
                     FromWorker::Failed {
@@ -172,7 +178,9 @@ impl ModelClient {
                     // Handled above.
                     FromWorker::Inspected { .. }
                     | FromWorker::LayerTimes { .. }
-                    | FromWorker::Filters { .. } => {}
+                    | FromWorker::Filters { .. }
+                    | FromWorker::Trained { .. }
+                    | FromWorker::Nearest { .. } => {}
                     // The page sends no `Run` (checks and benchmarks talk to the worker directly).
                     FromWorker::Logits { id, .. } => shared.settle(
                         id,

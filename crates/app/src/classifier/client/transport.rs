@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use futures_channel::oneshot;
 use js_sys::{Array, ArrayBuffer, Object, Reflect};
-use protocol::{ActivationMap, FromWorker, ToWorker};
+use protocol::{ActivationMap, CustomPrediction, FromWorker, ToWorker};
 use wasm_bindgen::closure::Closure;
 use web_sys::{Event, MessageEvent, Worker};
 
@@ -34,6 +34,10 @@ pub struct WindowResult {
     pub model_ms: f64,
     /// The class activation map, when asked.
     pub cam: Option<ActivationMap>,
+    /// The window's clip feature (1024 values), when asked.
+    pub feature: Option<Vec<f32>>,
+    /// The few-shot head's answer, when one is in use (`ToWorker::UseHead`).
+    pub custom: Option<CustomPrediction>,
 }
 
 pub(super) type Reply = oneshot::Sender<Result<WindowResult, String>>;
@@ -246,15 +250,25 @@ impl ModelClient {
             .map_err(|_| "the classifier worker went away".to_owned())?
     }
 
+    /// Sends a message that has no answer (a head to apply, `ToWorker::UseHead`) now; a failure comes back as
+    /// the worker's `Failed`, shown by the model panel.
+    pub fn tell(&self, message: &ToWorker) -> Result<(), String> {
+        if self.shared.closed.get() {
+            return Err("the classifier worker stopped".into());
+        }
+        post(&self.shared.worker, message, &[])
+    }
+
     /// Sends one window of RGBA frames (`width`×`height` pixels, 4 bytes each) to the worker now,
     /// moving the buffers, and returns the receiver of its answer: the worker starts at once, so the
-    /// caller can prepare the next window before awaiting this one.
+    /// caller can prepare the next window before awaiting this one. `ask`: (the activation map, the clip
+    /// feature).
     pub fn send(
         &self,
         frames: Vec<ArrayBuffer>,
         width: u32,
         height: u32,
-        cam: bool,
+        (cam, feature): (bool, bool),
     ) -> Result<oneshot::Receiver<Result<WindowResult, String>>, String> {
         if self.shared.closed.get() {
             return Err(
@@ -269,6 +283,7 @@ impl ModelClient {
             width,
             height,
             cam,
+            feature,
         };
         let count = frames.len();
         if let Err(e) = post(&self.shared.worker, &message, &frames) {
@@ -285,9 +300,9 @@ impl ModelClient {
         frames: Vec<ArrayBuffer>,
         width: u32,
         height: u32,
-        cam: bool,
+        ask: (bool, bool),
     ) -> Result<WindowResult, String> {
-        answer_of(self.send(frames, width, height, cam)?).await
+        answer_of(self.send(frames, width, height, ask)?).await
     }
 }
 
