@@ -8,6 +8,7 @@
 //   const ready = await client.load({ backend: 'cpu', precision: 'f32', threads: 2, manifestUrl });
 //   const { logits, model_ms } = await client.run(frames, buffer);
 //   const { probs, model_ms } = await client.classify(224, 224, buffers);
+//   const { head, ms } = await client.train([{ name, examples: [[…1024 values], …] }, …]);   // head: the file's text
 //   client.terminate();
 import { contract } from './contract.mjs';
 
@@ -30,7 +31,7 @@ export function isMessage(event, kind) {
 function defineClient(contract) {
   const { messages, choices, envelope } = contract;
   // The kinds this client reads by name; each must be one of the protocol's.
-  const KINDS = ['booted', 'ready', 'logits', 'classified', 'failed', 'unstartable'];
+  const KINDS = ['booted', 'ready', 'logits', 'classified', 'trained', 'failed', 'unstartable'];
   for (const kind of KINDS) if (!(kind in messages.fromWorker)) throw new Error(`the protocol has no ${kind} message`);
 
   const message = (kind, fields) => {
@@ -112,6 +113,13 @@ function defineClient(contract) {
     async classify(width, height, buffers) {
       const done = this.next('classified');
       this.post('classify', { id: this.nextId++, width, height, cam: false }, buffers);
+      return done;
+    }
+
+    /** Trains a few-shot head on `classes` (`[{ name, examples: [feature vectors] }]`) with the default settings. */
+    async train(classes) {
+      const done = this.next('trained');
+      this.post('train', { id: this.nextId++, classes, settings: messages.toWorker.train.settings, keep_examples: false });
       return done;
     }
 

@@ -22,6 +22,7 @@ pub const TARGETS: &[&str] = &[
     "weights",
     "ppm",
     "protocol",
+    "head",
 ];
 
 /// Where the instrumented build, the corpora and the crash artifacts go.
@@ -189,6 +190,11 @@ fn seed(root: &Path, target: &str) -> Result<PathBuf> {
             ] {
                 seeds.push((format!("{}.json", seeds.len()), json.as_bytes().to_vec()));
             }
+        }
+        "head" => {
+            // A head file as the app exports it: two classes over three features.
+            let head = r#"{"format":1,"classes":["wave","clap"],"feature_layer":"Mixed_5c","model_sha256":"ab","linear":{"classes":2,"dim":3,"weights":[1.0,0.0,-1.0,0.5,0.5,0.5],"bias":[0.0,0.1]},"settings":{"l2":0.01,"seed":19230,"max_iterations":500,"tolerance":1e-7},"report":{"examples":4,"training_accuracy":1.0,"validation":{"validation":"leave_one_out","accuracy":1.0,"per_class":[1.0,1.0],"confusion":[[2,0],[0,2]]},"iterations":9,"gradient_norm":1e-8},"examples":[{"class":0,"features":[1.0,2.0,3.0]},{"class":1,"features":[0.0,1.0,0.5]}]}"#;
+            seeds.push(("head.json".into(), head.as_bytes().to_vec()));
         }
         other => bail!("no seeds for {other}"),
     }

@@ -26,6 +26,7 @@ const WASM_PACKAGES: &[&str] = &[
     "i3d-gpu",
     "engine",
     "protocol",
+    "heads",
     "classifier-worker",
 ];
 

@@ -266,7 +266,7 @@ fn train(
     );
     Ok(FromWorker::Trained {
         id,
-        head: Box::new(head),
+        head: head.to_json(),
         ms: now() - started,
     })
 }

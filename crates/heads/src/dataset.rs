@@ -56,8 +56,8 @@ fn are(count: usize) -> String {
 /// `classes`: (name, number of examples) of each class, in order. Names are trimmed; each must be non-empty, at
 /// most [`MAX_NAME_CHARS`] characters, and differ from the others ignoring case. There must be [`MIN_CLASSES`] to
 /// [`MAX_CLASSES`] classes, each with 1 to [`MAX_EXAMPLES_PER_CLASS`] examples. The first problem found is
-/// returned, in this order: the class count, then class by class its name, a duplicate of an earlier name, its
-/// example count.
+/// returned, in this order: the class count, then every name (blank, too long, a duplicate of an earlier one),
+/// then every example count: what a visitor can fix by typing comes before what needs recording.
 pub fn check_classes(classes: &[(&str, usize)]) -> Result<(), DatasetError> {
     if !(MIN_CLASSES..=MAX_CLASSES).contains(&classes.len()) {
         return Err(DatasetError::ClassCount {
@@ -65,7 +65,7 @@ pub fn check_classes(classes: &[(&str, usize)]) -> Result<(), DatasetError> {
         });
     }
     let mut seen: Vec<String> = Vec::with_capacity(classes.len());
-    for (index, &(name, count)) in classes.iter().enumerate() {
+    for (index, &(name, _)) in classes.iter().enumerate() {
         let name = check_name(name, index)?;
         let folded = name.to_lowercase();
         if seen.contains(&folded) {
@@ -74,6 +74,9 @@ pub fn check_classes(classes: &[(&str, usize)]) -> Result<(), DatasetError> {
             });
         }
         seen.push(folded);
+    }
+    for &(name, count) in classes {
+        let name = name.trim();
         if count == 0 {
             return Err(DatasetError::NoExamples {
                 class: name.to_owned(),

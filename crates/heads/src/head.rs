@@ -109,10 +109,11 @@ impl<'de> Deserialize<'de> for Probe {
 }
 
 impl Head {
-    /// The head file's text (pretty-printed JSON).
+    /// The head file's text: compact JSON (20 classes of 1024 weights are about 250 kB; pretty-printed, each number
+    /// on its own line, 400 kB).
     pub fn to_json(&self) -> String {
         // A `Head` has string keys and no maps: it always serialises. `unwrap_or_default` keeps the lint.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Reads a head file. `model_sha256`: the SHA-256 (hex, any case) of the weights in use, if known; a head made

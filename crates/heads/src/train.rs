@@ -173,8 +173,8 @@ pub struct Report {
     /// L-BFGS steps of the training on all examples.
     pub iterations: u32,
     /// The max-norm of the objective's gradient (standardized space, W and b) at the solution, recomputed in f64
-    /// on all dimensions.
-    pub gradient_norm: f64,
+    /// on all dimensions, reported in f32 (a file written and read back gives the same value).
+    pub gradient_norm: f32,
 }
 
 /// Why training could not run.
@@ -346,7 +346,7 @@ pub(crate) fn fit(dataset: &Dataset, settings: &Settings) -> Result<Fit, TrainEr
             training_accuracy,
             validation,
             iterations: outcome.iterations,
-            gradient_norm,
+            gradient_norm: gradient_norm as f32,
         },
         mean,
         inv_std,

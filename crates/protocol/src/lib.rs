@@ -371,8 +371,9 @@ pub enum FromWorker {
     Trained {
         /// The request's id.
         id: u32,
-        /// The head, its report and (when asked) its examples.
-        head: Box<heads::Head>,
+        /// The head file ([`heads::Head::to_json`]: the head, its report and, when asked, its examples), which the
+        /// page reads with [`heads::Head::from_json`] as it reads an imported one: one reader for every head.
+        head: String,
         /// Wall time of training and cross-validation, ms.
         ms: f64,
     },

@@ -240,7 +240,7 @@ pub fn from_worker_samples() -> Vec<FromWorker> {
         },
         FromWorker::Trained {
             id: 0,
-            head: Box::new(sample_head()),
+            head: sample_head().to_json(),
             ms: 0.0,
         },
         FromWorker::Nearest {

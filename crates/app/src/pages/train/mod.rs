@@ -146,7 +146,7 @@ pub fn TrainPage() -> impl IntoView {
                 </select>
             </label>
             <ol class="train-classes">
-                <For each=move || trainer.classes.get() key=|c| (c.id, c.name.clone(), c.examples.len()) let:class>
+                <For each=move || trainer.classes.get() key=|c| (c.id, c.name.clone(), c.examples.iter().map(|e| e.id).collect::<Vec<_>>()) let:class>
                     <ClassEditor trainer=trainer session=session model=model id=class.id name=class.name.clone()
                         examples=class.examples.clone()/>
                 </For>
@@ -175,6 +175,7 @@ pub fn TrainPage() -> impl IntoView {
                 <button type="button" on:click=move |_| session.stop()
                     disabled=move || source.get() == StageSource::None>"Stop"</button>
             </div>
+            <TryStatus session=session/>
             <CustomPredictions trainer=trainer session=session/>
             <Show when=move || source.get() == StageSource::Camera && trainer.busy.get().is_none()>
                 <LivePrediction session=session/>
@@ -294,6 +295,30 @@ fn files_of(list: Option<web_sys::FileList>) -> Vec<Source> {
         .collect()
 }
 
+/// How far a video tried on the head has got.
+#[component]
+fn TryStatus(session: Session) -> impl IntoView {
+    use crate::classifier::analysis::Analysis;
+    move || {
+        match session.analysis.get() {
+        Analysis::Running { name, done, total } => Some(view! {
+            <p class="muted" data-testid="try-status">{if total == 0 {
+                format!("Opening {name}…")
+            } else {
+                format!("{name}: window {} of {total}…", done + 1)
+            }}</p>
+        }.into_any()),
+        Analysis::Done { name, .. } => Some(view! {
+            <p class="muted" data-testid="try-done">{format!("{name}: every window classified; the last one is shown.")}</p>
+        }.into_any()),
+        Analysis::Failed(message) => Some(view! {
+            <p class="error" role="alert" data-testid="video-error">{message}</p>
+        }.into_any()),
+        Analysis::Idle | Analysis::Stopped { .. } => None,
+    }
+    }
+}
+
 /// The custom classes of the latest window, most probable first.
 #[component]
 fn CustomPredictions(trainer: Trainer, session: Session) -> impl IntoView {
@@ -340,7 +365,12 @@ fn train(trainer: Trainer, model: Model) {
                 })
                 .await?;
             match answer {
-                FromWorker::Trained { head, ms, .. } => Ok((head, ms)),
+                FromWorker::Trained { head, ms, .. } => {
+                    let sha = client_sha(model);
+                    heads::Head::from_json(&head, sha.as_deref())
+                        .map(|head| (head, ms))
+                        .map_err(|e| format!("the trained head could not be read: {e}"))
+                }
                 _ => Err("the classifier answered something else than a head".to_owned()),
             }
         }
@@ -349,11 +379,19 @@ fn train(trainer: Trainer, model: Model) {
         match result {
             Ok((head, ms)) => {
                 trainer.train_ms.set(Some(ms));
-                adopt(trainer, model, *head, true).await;
+                adopt(trainer, model, head, true).await;
             }
             Err(e) => trainer.error.set(Some(e)),
         }
     });
+}
+
+/// The SHA-256 of the model's checkpoint, once it is ready.
+fn client_sha(model: Model) -> Option<String> {
+    match model.status.get_untracked() {
+        ModelStatus::Ready(ready) => Some(ready.model_sha256),
+        _ => None,
+    }
 }
 
 /// Makes `head` the one in use: shown, applied (by the page's effect), its nearest Kinetics classes asked for,
