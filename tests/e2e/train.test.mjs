@@ -15,8 +15,11 @@ const Y4M = path.join(SCREENSHOT_DIR, 'train-cricket.y4m');
 // A clearly different source: ffmpeg's `testsrc2` pattern, 3 s.
 const PATTERN = path.join(SCREENSHOT_DIR, 'train-pattern.webm');
 const EXPORTED = path.join(SCREENSHOT_DIR, 'exported.kinetiscope-head.json');
+// The command line (`cargo xtask test` builds it and says where, with the weights it reads).
+const CLI = process.env.KINETISCOPE_CLI;
 
 let camera; // Chromium whose fake camera plays the cricket clip, permission granted
+let denied; // Chromium with a fake camera whose permission prompts are refused
 
 before(async () => {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -28,9 +31,11 @@ before(async () => {
     `--use-file-for-fake-video-capture=${Y4M}`,
     '--use-fake-ui-for-media-stream',
   ]);
+  denied = await launch(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
 });
 after(async () => {
   await camera?.close();
+  await denied?.close();
 });
 
 /** /train in a fresh context (its own storage and service worker), recording errors. */
@@ -129,9 +134,12 @@ test('teach two actions, train, recognise them live; the exported head predicts 
   // The head, exported (without the examples), predicts the sample clip; a fresh context importing it, the same.
   const here = await onTheSample(page);
   assert.equal(here[0][0], 'cricket', JSON.stringify(here));
+  // Beside them, I3D's own Kinetics top five for that window.
+  assert.equal(await page.getByTestId('window-predictions').locator('li').count(), 5);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-head').click()]);
   assert.match(download.suggestedFilename(), /\.kinetiscope-head\.json$/);
   await download.saveAs(EXPORTED);
+  console.log(`# exported head (2 actions, no examples): ${fs.statSync(EXPORTED).size} bytes`);
   const exported = JSON.parse(fs.readFileSync(EXPORTED, 'utf8'));
   assert.deepEqual(exported.classes, ['cricket', 'pattern']);
   assert.equal(exported.examples, undefined, 'no examples unless asked for');
@@ -158,6 +166,49 @@ test('teach two actions, train, recognise them live; the exported head predicts 
   assert.ok(Math.abs(offline[0][1] - here[0][1]) <= 0.1, `offline ${JSON.stringify(offline)} vs ${JSON.stringify(here)}`);
   await context.setOffline(false);
   assert.deepEqual(page.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|net::/.test(e)), []);
+  await context.close();
+});
+
+test('a head goes from the app to the command line and from the command line to the app',
+  { skip: !CLI && 'KINETISCOPE_CLI is not set (cargo xtask test sets it)' }, async () => {
+  // The app's export, used by `kinetiscope classify --head`: the held cricket clip is "cricket".
+  const json = JSON.parse(execFileSync(CLI, ['classify', GIF, '--head', EXPORTED, '--json'], { encoding: 'utf8' }));
+  assert.equal(json.custom[0].label, 'cricket', JSON.stringify(json.custom));
+  assert.ok(json.custom[0].prob > 0.9, JSON.stringify(json.custom));
+  assert.equal(json.top[0].label, 'playing cricket');
+
+  // `kinetiscope train` on a folder (the cricket GIF, the pattern video), imported by the app: the sample clip is
+  // "cricket" there too.
+  const folder = fs.mkdtempSync(path.join(SCREENSHOT_DIR, 'train-cli-'));
+  fs.mkdirSync(path.join(folder, 'cricket'));
+  fs.mkdirSync(path.join(folder, 'pattern'));
+  fs.copyFileSync(GIF, path.join(folder, 'cricket', 'cricket.gif'));
+  fs.copyFileSync(PATTERN, path.join(folder, 'pattern', 'pattern.webm'));
+  const head = path.join(SCREENSHOT_DIR, 'cli.kinetiscope-head.json');
+  console.log(execFileSync(CLI, ['train', folder, '--out', head], { encoding: 'utf8' }).trim().replace(/^/gm, '# '));
+  const context = await camera.newContext({ viewport: { width: 1280, height: 1000 } });
+  const page = await open(context);
+  await page.getByTestId('head-file').setInputFiles(head);
+  await page.getByTestId('train-report').waitFor({ timeout: 60_000 });
+  const predictions = await onTheSample(page);
+  assert.equal(predictions[0][0], 'cricket', JSON.stringify(predictions));
+  assert.ok(predictions[0][1] >= 90, JSON.stringify(predictions));
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('a camera refused while recording says what to do, and the examples already there are kept', async () => {
+  const context = await denied.newContext({ viewport: { width: 1280, height: 1000 } });
+  const page = await open(context);
+  await classes(page).nth(1).getByTestId('example-files').setInputFiles(PATTERN);
+  await examples(page, 1, 1);
+  await classes(page).nth(0).getByTestId('record').click();
+  const error = page.getByTestId('train-error');
+  await error.waitFor({ timeout: 30_000 });
+  assert.match(await error.innerText(), /Camera permission was denied/);
+  assert.equal(await classes(page).nth(1).getByTestId('example').count(), 1);
+  assert.equal(await classes(page).nth(0).getByTestId('example').count(), 0);
+  assert.equal(await page.getByTestId('record').first().isDisabled(), false, 'the page keeps working');
   await context.close();
 });
 

@@ -308,6 +308,10 @@ fn end_to_end(root: &Path, only: &[String]) -> Result<()> {
             .map(|name| format!("e2e/{}.test.mjs", name.trim_end_matches(".test.mjs")))
             .collect()
     };
+    // The command line, for the tests that take a head file from it to the app and back (/train). Built by the
+    // native stage already; this only checks it is current.
+    run_cmd(Command::new("cargo").args(["build", "-q", "-p", "kinetiscope"]))?;
+    let cli = root.join("target/debug/kinetiscope");
     let status = Command::new("node")
         .args(["--test", "--test-concurrency=1"])
         .args(&files)
@@ -322,6 +326,8 @@ fn end_to_end(root: &Path, only: &[String]) -> Result<()> {
             root.join(site::contract::TEST_CONTRACT),
         )
         .env("KINETISCOPE_XTASK", std::env::current_exe()?)
+        .env("KINETISCOPE_CLI", &cli)
+        .env("KINETISCOPE_WEIGHTS", &weights_dir)
         .env("TMPDIR", browser_tmpdir(root)?)
         .status()?;
     if !status.success() {

@@ -17,7 +17,7 @@ use protocol::{FromWorker, ToWorker};
 use crate::classifier::analysis::{analyse, Input, SAMPLE_NAME, SAMPLE_URL};
 use crate::classifier::client::ModelStatus;
 use crate::classifier::live::{start_camera, LivePrediction};
-use crate::classifier::output::draw_cam;
+use crate::classifier::output::{draw_cam, RankedList};
 use crate::classifier::panel::ModelPanel;
 use crate::classifier::session::Source as StageSource;
 use crate::classifier::{follow_the_address, Model, Session};
@@ -180,6 +180,11 @@ pub fn TrainPage() -> impl IntoView {
             <Show when=move || source.get() == StageSource::Camera && trainer.busy.get().is_none()>
                 <LivePrediction session=session/>
             </Show>
+            // A video's latest window, as I3D ranks it among Kinetics' classes.
+            {move || (source.get() == StageSource::File).then(|| session.rows.with(|rows| rows.last().map(|row| view! {
+                <h3>"Kinetics top five"</h3>
+                <RankedList items=row.top.clone() testid="window-predictions"/>
+            })))}
 
             <h2>"4. Keep and share"</h2>
             <KeepAndShare trainer=trainer model=model/>
