@@ -235,7 +235,11 @@ test('bad input: too few or duplicate actions disable Train with the reason; a d
   fs.writeFileSync(foreign, JSON.stringify({ ...JSON.parse(text), model_sha256: '0'.repeat(64) }));
   const newer = path.join(SCREENSHOT_DIR, 'newer.kinetiscope-head.json');
   fs.writeFileSync(newer, JSON.stringify({ ...JSON.parse(text), format: 99 }));
-  for (const [file, says] of [[cut, /line \d+/], [foreign, /other weights|weights/], [newer, /version/]]) {
+  // A head of another network: 512 values per clip.
+  const narrow = path.join(SCREENSHOT_DIR, 'narrow.kinetiscope-head.json');
+  const wide = JSON.parse(text);
+  fs.writeFileSync(narrow, JSON.stringify({ ...wide, linear: { ...wide.linear, dim: 512, weights: wide.linear.weights.slice(0, 1024) } }));
+  for (const [file, says] of [[cut, /line \d+/], [foreign, /other weights|weights/], [newer, /version/], [narrow, /I3D gives 1024/]]) {
     await page.getByTestId('head-file').setInputFiles(file);
     const error = page.getByTestId('train-error');
     await error.waitFor({ timeout: 30_000 });

@@ -40,8 +40,8 @@ struct Model {
     last_window: Option<(Vec<f32>, usize)>,
     /// The checkpoint's SHA-256 ([`ModelReady::model_sha256`]).
     model_sha256: String,
-    /// The few-shot head applied to every window ([`ToWorker::UseHead`]).
-    head: Option<heads::Linear>,
+    /// The few-shot head applied to the window being classified (the state's, taken at its start).
+    head: Option<Rc<heads::Linear>>,
 }
 
 impl Model {
@@ -67,6 +67,9 @@ struct State {
     /// `None` while loading or while a window runs (taken out, put back).
     model: Option<Model>,
     loading: bool,
+    /// The few-shot head applied to every window ([`ToWorker::UseHead`]). Kept here, not in the model, so that it
+    /// can be set while the model loads or runs a window.
+    head: Option<Rc<heads::Linear>>,
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -162,27 +165,13 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
             let Some(mut model) = take_model(&state, id, "window") else {
                 return;
             };
+            model.head = state.borrow().head.clone();
             let result = classify(&mut model, id, (width, height), (cam, feature), &frames).await;
             finish(&state, model, id, result);
         }
-        ToWorker::UseHead { head } => {
-            // A head of another length would fail every window: refused now, with the reason.
-            match (&head, state.borrow_mut().model.as_mut()) {
-                (Some(h), _) if h.dim != i3d_core::arch::FEATURE_CHANNELS => fail(
-                    None,
-                    format!(
-                        "this head reads {} feature values, the network gives {}",
-                        h.dim,
-                        i3d_core::arch::FEATURE_CHANNELS
-                    ),
-                ),
-                (_, Some(model)) => model.head = head,
-                (_, None) => fail(
-                    None,
-                    "the model is not ready; the head was not applied".into(),
-                ),
-            }
-        }
+        // A head of another feature length fails each window it is applied to, with the reason (the page checks
+        // the length first).
+        ToWorker::UseHead { head } => state.borrow_mut().head = head.map(Rc::new),
         ToWorker::Train {
             id,
             classes,
@@ -358,7 +347,7 @@ async fn timed_classify(
         top: 1,
         cam,
         feature,
-        head: model.head.as_ref(),
+        head: model.head.as_deref(),
     };
     let result = model
         .engine

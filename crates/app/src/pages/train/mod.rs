@@ -372,7 +372,7 @@ fn train(trainer: Trainer, model: Model) {
             match answer {
                 FromWorker::Trained { head, ms, .. } => {
                     let sha = client_sha(model);
-                    heads::Head::from_json(&head, sha.as_deref())
+                    read_head(&head, sha.as_deref())
                         .map(|head| (head, ms))
                         .map_err(|e| format!("the trained head could not be read: {e}"))
                 }
@@ -389,6 +389,20 @@ fn train(trainer: Trainer, model: Model) {
             Err(e) => trainer.error.set(Some(e)),
         }
     });
+}
+
+/// A head file read for this model (`model_sha256`, when known): refused when it is damaged, of another
+/// format version, made for other weights, or reads another number of feature values than I3D gives.
+fn read_head(text: &str, model_sha256: Option<&str>) -> Result<heads::Head, String> {
+    let head = heads::Head::from_json(text, model_sha256).map_err(|e| e.to_string())?;
+    let channels = i3d_core::arch::FEATURE_CHANNELS;
+    if head.linear.dim != channels {
+        return Err(format!(
+            "this head reads {} values per clip, I3D gives {channels}: it was made for another network",
+            head.linear.dim
+        ));
+    }
+    Ok(head)
 }
 
 /// The SHA-256 of the model's checkpoint, once it is ready.
@@ -450,7 +464,7 @@ fn restore(trainer: Trainer, model: Model) {
         let Ok(ready) = model.status.settled().await else {
             return;
         };
-        match heads::Head::from_json(&text, Some(&ready.model_sha256)) {
+        match read_head(&text, Some(&ready.model_sha256)) {
             Ok(head) => {
                 trainer.stored.set(Some(text.len()));
                 trainer.restore_classes(&head);
@@ -494,7 +508,7 @@ fn KeepAndShare(trainer: Trainer, model: Model) -> impl IntoView {
             let result = async {
                 let text = store::read(&file).await?;
                 let ready = model.status.settled().await?;
-                heads::Head::from_json(&text, Some(&ready.model_sha256))
+                read_head(&text, Some(&ready.model_sha256))
                     .map_err(|e| format!("{}: {e}", file.name()))
             }
             .await;
