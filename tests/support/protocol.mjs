@@ -109,10 +109,10 @@ function defineClient(contract) {
       return done;
     }
 
-    /** Classifies a window of RGBA frames `width`×`height` (`buffers`, transferred). */
-    async classify(width, height, buffers) {
+    /** Classifies a window of RGBA frames `width`×`height` (`buffers`, transferred); `feature`: with its clip feature. */
+    async classify(width, height, buffers, { feature = false } = {}) {
       const done = this.next('classified');
-      this.post('classify', { id: this.nextId++, width, height, cam: false }, buffers);
+      this.post('classify', { id: this.nextId++, width, height, cam: false, feature }, buffers);
       return done;
     }
 

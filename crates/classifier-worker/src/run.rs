@@ -167,6 +167,8 @@ async fn handle(state: Rc<RefCell<State>>, request: ToWorker, frames: Array) {
             };
             model.head = state.borrow().head.clone();
             let result = classify(&mut model, id, (width, height), (cam, feature), &frames).await;
+            // Only windows get the head (not a `Run` of the network alone).
+            model.head = None;
             finish(&state, model, id, result);
         }
         // A head of another feature length fails each window it is applied to, with the reason (the page checks

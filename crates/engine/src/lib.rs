@@ -405,9 +405,14 @@ impl<C: FromWeights> Engine<C> {
             }
             _ => (None, None),
         };
-        let clip = clip_feature(&features.values, features.shape)?;
-        let custom = head.map(|head| {
-            let probs = head.probabilities(&clip);
+        // The clip feature only when it is used: a map alone never costs the prediction.
+        let clip = if feature || head.is_some() {
+            Some(clip_feature(&features.values, features.shape)?)
+        } else {
+            None
+        };
+        let custom = head.zip(clip.as_ref()).map(|(head, clip)| {
+            let probs = head.probabilities(clip);
             let best = i3d_core::postprocess::top_indices(&probs, 1);
             let cam = best
                 .first()
@@ -423,7 +428,7 @@ impl<C: FromWeights> Engine<C> {
             top,
             cam: map,
             cam_error,
-            feature: feature.then_some(clip),
+            feature: clip.filter(|_| feature),
             custom,
             fell_back,
         })

@@ -12,7 +12,9 @@ use crate::{
 /// ([`Linear::dim`] values). Never video.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Example {
+    /// Its class, an index into [`Head::classes`].
     pub class: usize,
+    /// Its clip feature (as many values as the head's `linear.dim`).
     pub features: Vec<f32>,
 }
 
@@ -186,11 +188,9 @@ impl Head {
         }
         if linear.classes.checked_mul(linear.dim) != Some(linear.weights.len()) {
             return Err(format!(
-                "it has {} weights, {} classes × {} features need {}",
+                "it has {} weights for {k} classes × {} features",
                 linear.weights.len(),
-                k,
                 linear.dim,
-                k * linear.dim
             ));
         }
         if linear.bias.len() != k {
@@ -212,6 +212,11 @@ impl Head {
             return Err("a training setting is not a finite number".to_owned());
         }
         let r = &self.report;
+        if !(r.gradient_norm.is_finite() && r.gradient_norm >= 0.0) {
+            return Err(
+                "its report's gradient norm is not a finite, non-negative number".to_owned(),
+            );
+        }
         let v = &r.validation;
         if v.per_class.len() != k
             || v.confusion.len() != k

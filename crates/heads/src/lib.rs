@@ -42,6 +42,14 @@ pub const LEAVE_ONE_OUT_MAX_EXAMPLES: usize = 60;
 /// The number of folds of the k-fold evaluation (fewer when a class has fewer examples, at least 2).
 pub const K_FOLDS: u32 = 5;
 
+/// The largest head file read, bytes: 20 classes of 100 examples' features (1024 values each, about 12 characters
+/// a value) are about 25 MB; a file over this is refused before it is read.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Frames read from a clip for its examples: its first 10 s at 25 fps (the length of a Kinetics clip), in the app
+/// and the command line alike.
+pub const MAX_EXAMPLE_FRAMES: usize = 250;
+
 /// Frames of the windows a clip is cut into for its examples (at 25 fps, 0.64 s): each window gives one clip
 /// feature. The app (a recording, a video) and the command line (`kinetiscope train`) cut clips the same way.
 pub const WINDOW_FRAMES: usize = 16;

@@ -671,3 +671,53 @@ fn windows_start_every_stride_while_a_window_fits() {
         "5-fold cross-validation"
     );
 }
+
+#[test]
+fn examples_that_are_all_the_same_are_refused_not_trained() {
+    let same = vec![0.25f32; 64];
+    let classes = vec![
+        Class {
+            name: "wave".into(),
+            examples: vec![same.clone(); 3],
+        },
+        Class {
+            name: "clap".into(),
+            examples: vec![same.clone(); 3],
+        },
+    ];
+    let data = Dataset::new(classes).unwrap();
+    assert_eq!(
+        train(&data, &Settings::default()),
+        Err(TrainError::NothingToLearn)
+    );
+    // Also in the examples' own span (more dimensions than twice the examples).
+    let same = vec![1.0f32; 1024];
+    let classes = vec![
+        Class {
+            name: "a".into(),
+            examples: vec![same.clone(); 2],
+        },
+        Class {
+            name: "b".into(),
+            examples: vec![same.clone(); 2],
+        },
+    ];
+    let data = Dataset::new(classes).unwrap();
+    assert_eq!(
+        train(&data, &Settings::default()),
+        Err(TrainError::NothingToLearn)
+    );
+}
+
+#[test]
+fn a_head_with_an_impossible_report_or_sizes_is_refused_without_overflow() {
+    let mut value: serde_json::Value = serde_json::from_str(&head(false).to_json()).unwrap();
+    value["report"]["gradient_norm"] = serde_json::json!(1e300);
+    assert!(matches!(
+        Head::from_json(&value.to_string(), None),
+        Err(HeadError::Invalid(_))
+    ));
+    let mut value: serde_json::Value = serde_json::from_str(&head(false).to_json()).unwrap();
+    value["linear"]["dim"] = serde_json::json!(9_223_372_036_854_775_808u64);
+    assert!(Head::from_json(&value.to_string(), None).is_err());
+}

@@ -152,6 +152,7 @@ impl std::fmt::Display for Validation {
 /// are then (nearly always) predicted wrong.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Evaluation {
+    /// How the examples were held out.
     pub validation: Validation,
     /// The share of examples predicted right, 0 to 1.
     pub accuracy: f32,
@@ -186,6 +187,9 @@ pub enum TrainError {
     /// The objective or the weights became infinite or NaN (should not happen with valid settings).
     #[error("training failed: the weights became infinite; try a larger L2 penalty")]
     Diverged,
+    /// Every example holds the same features (a covered camera, one still picture for every class).
+    #[error("all the examples are the same picture to the network: record the actions again, with the camera uncovered and something moving")]
+    NothingToLearn,
 }
 
 /// Trains a head on `dataset` and validates it (see the module documentation). Deterministic: the same dataset and
@@ -241,6 +245,11 @@ pub(crate) fn fit(dataset: &Dataset, settings: &Settings) -> Result<Fit, TrainEr
 
     // Standardize.
     let (mean, inv_std) = standardization(dataset.features(), n, d);
+    // Examples that are all the same (a covered camera, one still picture for every action) hold nothing to learn
+    // from: every standardized value is 0.
+    if inv_std.iter().all(|&s| s == 0.0) {
+        return Err(TrainError::NothingToLearn);
+    }
     let standardized: Vec<f32> = dataset
         .features()
         .chunks_exact(d)
@@ -262,6 +271,9 @@ pub(crate) fn fit(dataset: &Dataset, settings: &Settings) -> Result<Fit, TrainEr
         Some(basis) => (basis.coordinates.clone(), basis.rank),
         None => (standardized.iter().map(|&x| f64::from(x)).collect(), d),
     };
+    if r == 0 {
+        return Err(TrainError::NothingToLearn);
+    }
     let problem = Problem {
         x: coordinates,
         labels: labels.to_vec(),

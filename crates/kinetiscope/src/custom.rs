@@ -17,9 +17,6 @@ use serde::Serialize;
 
 use crate::classify::{load_engine, print_out, read_clip, Engine};
 
-/// Frames read from each video: up to 10 s at 25 fps.
-const MAX_VIDEO_FRAMES: usize = 250;
-
 /// Arguments of `kinetiscope features`.
 #[derive(Debug, clap::Args)]
 pub struct FeaturesArgs {
@@ -76,7 +73,7 @@ struct WindowFeature {
 
 /// The clip features of every window of `path` ([`heads::window_starts`]).
 fn video_features(engine: &mut Engine, path: &Path) -> Result<Vec<WindowFeature>> {
-    let clip = read_clip(path, MAX_VIDEO_FRAMES)?;
+    let clip = read_clip(path, heads::MAX_EXAMPLE_FRAMES)?;
     let starts = heads::window_starts(clip.frames);
     if starts.is_empty() {
         bail!(
@@ -144,13 +141,19 @@ pub fn features(args: FeaturesArgs) -> Result<()> {
         .with_context(|| args.out.display().to_string())
 }
 
-/// The class folders of `dir`, sorted by name, each with its files sorted by name.
+/// The class folders of `dir`, sorted by name, each with its files sorted by name (hidden ones left out).
 fn class_folders(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
     let read = |dir: &Path| -> Result<Vec<PathBuf>> {
         let mut paths = std::fs::read_dir(dir)
             .with_context(|| format!("cannot read {}", dir.display()))?
             .map(|entry| entry.map(|e| e.path()))
             .collect::<std::io::Result<Vec<_>>>()?;
+        // Hidden files and folders (`.DS_Store`, `.git`) are neither classes nor videos.
+        paths.retain(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        });
         paths.sort();
         Ok(paths)
     };

@@ -93,6 +93,8 @@ fn a_head_trained_on_a_folder_names_held_out_clips() {
     }
     // Training: the cricket clip's first 48 frames in two overlapping parts; two generated patterns.
     cricket(0, 32, &classes.join("cricket/a.webm"));
+    // A hidden file (as a file manager leaves them) is not an example.
+    std::fs::write(classes.join("cricket/.DS_Store"), b"not a video").unwrap();
     cricket(16, 32, &classes.join("cricket/b.webm"));
     pattern("testsrc2", 0.0, 2.0, &classes.join("pattern/testsrc2.webm"));
     pattern(
@@ -151,7 +153,7 @@ fn a_head_trained_on_a_folder_names_held_out_clips() {
         // Kinetics' own answer is still there.
         assert_eq!(json["top"].as_array().unwrap().len(), 5);
     }
-    // The cricket clip held out is still "playing cricket" for Kinetics: the head adds, it does not replace.
+    // The text output lists the custom classes after Kinetics' own: the head adds, it does not replace.
     let text = ok(kinetiscope(&[
         "classify",
         held_out.join("cricket.webm").to_str().unwrap(),

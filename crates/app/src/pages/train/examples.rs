@@ -19,8 +19,6 @@ use crate::js::js_text;
 
 /// Seconds counted down before a recording starts.
 const COUNTDOWN_S: u32 = 3;
-/// Frames read from a video or GIF example: its first 10 s at 25 fps.
-const MAX_FILE_FRAMES: usize = 250;
 /// Width of an example's thumbnail, pixels.
 const THUMBNAIL_WIDTH: u32 = 96;
 
@@ -39,6 +37,7 @@ pub enum Source {
 pub fn add(trainer: Trainer, session: Session, model: Model, class: u32, sources: Vec<Source>) {
     let token = session.begin();
     trainer.error.set(None);
+    let task = trainer.begin("Starting…");
     spawn_local(async move {
         for source in sources {
             let name = match &source {
@@ -46,7 +45,7 @@ pub fn add(trainer: Trainer, session: Session, model: Model, class: u32, sources
                 Source::File(file) => file.name(),
                 Source::Sample => "sample clip".to_owned(),
             };
-            let result = example(trainer, session, model, &source, &name, &token).await;
+            let result = example(trainer, task, session, model, &source, &name, &token).await;
             if token.is_cancelled() {
                 break;
             }
@@ -58,7 +57,7 @@ pub fn add(trainer: Trainer, session: Session, model: Model, class: u32, sources
                 }
             }
         }
-        trainer.busy.set(None);
+        trainer.end(task);
         if !token.is_cancelled() {
             session.stop();
         }
@@ -68,6 +67,7 @@ pub fn add(trainer: Trainer, session: Session, model: Model, class: u32, sources
 /// The frames of `source` at 25 fps, then their windows' features.
 async fn example(
     trainer: Trainer,
+    task: u32,
     session: Session,
     model: Model,
     source: &Source,
@@ -80,24 +80,24 @@ async fn example(
         .get_untracked()
         .ok_or("no video element")?;
     // The model first: a recording made before it could be read would have to wait anyway.
-    trainer.busy.set(Some("Loading the model…".into()));
+    trainer.say(task, "Loading the model…".into());
     let client = token
         .until_cancelled(model.ready())
         .await
         .ok_or("stopped")??;
     let frames = match source {
-        Source::Camera => record(trainer, session, &video, &grabber, token).await?,
+        Source::Camera => record(trainer, task, session, &video, &grabber, token).await?,
         Source::Sample => {
             let src = crate::classifier::analysis::SAMPLE_URL;
-            read_video(trainer, &video, &grabber, src, name, token).await?
+            read_video(trainer, task, &video, &grabber, src, name, token).await?
         }
         Source::File(file) if file.type_() == "image/gif" => {
-            trainer.busy.set(Some(format!("Reading {name}…")));
+            trainer.say(task, format!("Reading {name}…"));
             gif::decode(file, &grabber).await?.frames
         }
         Source::File(file) => {
             let src = web_sys::Url::create_object_url_with_blob(file).map_err(|e| js_text(&e))?;
-            let frames = read_video(trainer, &video, &grabber, &src, name, token).await;
+            let frames = read_video(trainer, task, &video, &grabber, &src, name, token).await;
             let _ = web_sys::Url::revoke_object_url(&src);
             frames?
         }
@@ -105,7 +105,7 @@ async fn example(
     if token.is_cancelled() {
         return Err("stopped".into());
     }
-    let starts = heads::window_starts(frames.len().min(MAX_FILE_FRAMES));
+    let starts = heads::window_starts(frames.len().min(heads::MAX_EXAMPLE_FRAMES));
     if starts.is_empty() {
         return Err(format!(
             "{:.1} s is too short: an example needs at least {:.2} s ({} frames at 25 fps)",
@@ -115,7 +115,7 @@ async fn example(
         ));
     }
     let thumbnail = frames.get(frames.len() / 2).and_then(|f| thumbnail(f).ok());
-    let features = features(trainer, &client, &frames, &starts, name, token).await?;
+    let features = features(trainer, task, &client, &frames, &starts, name, token).await?;
     Ok(Example {
         id: trainer.id(),
         source: name.to_owned(),
@@ -128,12 +128,13 @@ async fn example(
 /// Opens the camera on the stage, counts down, records the trainer's length at 25 fps, closes the camera.
 async fn record(
     trainer: Trainer,
+    task: u32,
     session: Session,
     video: &HtmlVideoElement,
     grabber: &Grabber,
     token: &CancelToken,
 ) -> Result<Vec<Frame>, String> {
-    trainer.busy.set(Some("Opening the camera…".into()));
+    trainer.say(task, "Opening the camera…".into());
     let media = camera::open(None).await.map_err(|e| e.message())?;
     if token.is_cancelled() {
         camera::stop(&media);
@@ -152,9 +153,7 @@ async fn record(
         camera::on_ended(&media, move || ended.set(true));
     }
     for left in (1..=COUNTDOWN_S).rev() {
-        trainer
-            .busy
-            .set(Some(format!("Get ready: recording in {left}…")));
+        trainer.say(task, format!("Get ready: recording in {left}…"));
         gloo_timers::future::TimeoutFuture::new(1000).await;
         if token.is_cancelled() {
             return Err("stopped".into());
@@ -194,10 +193,13 @@ async fn record(
         };
         if let Some(frame) = grabber.grab(video)? {
             frames.push(frame);
-            trainer.busy.set(Some(format!(
-                "Recording: {:.1} s of {seconds} s",
-                frames.len() as f64 / video::FPS
-            )));
+            trainer.say(
+                task,
+                format!(
+                    "Recording: {:.1} s of {seconds} s",
+                    frames.len() as f64 / video::FPS
+                ),
+            );
         }
     }
     camera::stop(&media);
@@ -206,18 +208,19 @@ async fn record(
     Ok(frames)
 }
 
-/// Reads the first [`MAX_FILE_FRAMES`] frames of the video at `src` on the stage, frame by frame at 25 fps.
+/// Reads the first [`heads::MAX_EXAMPLE_FRAMES`] frames of the video at `src` on the stage, frame by frame at 25 fps.
 async fn read_video(
     trainer: Trainer,
+    task: u32,
     video: &HtmlVideoElement,
     grabber: &Grabber,
     src: &str,
     name: &str,
     token: &CancelToken,
 ) -> Result<Vec<Frame>, String> {
-    trainer.busy.set(Some(format!("Opening {name}…")));
+    trainer.say(task, format!("Opening {name}…"));
     let duration = video::open(video, src).await?;
-    let count = video::frame_count(duration).min(MAX_FILE_FRAMES);
+    let count = video::frame_count(duration).min(heads::MAX_EXAMPLE_FRAMES);
     let mut frames = Vec::with_capacity(count);
     for k in 0..count {
         video::seek(video, video::frame_time(k, duration)).await?;
@@ -226,9 +229,7 @@ async fn read_video(
         }
         frames.push(grabber.grab(video)?.ok_or("the video shows no picture")?);
         if k % 10 == 0 {
-            trainer
-                .busy
-                .set(Some(format!("Reading {name}: frame {k} of {count}")));
+            trainer.say(task, format!("Reading {name}: frame {k} of {count}"));
         }
     }
     video.remove_attribute("src").ok();
@@ -239,6 +240,7 @@ async fn read_video(
 /// The clip feature of each window starting at `starts` (of [`heads::WINDOW_FRAMES`] frames).
 async fn features(
     trainer: Trainer,
+    task: u32,
     client: &ModelClient,
     frames: &[Frame],
     starts: &[usize],
@@ -250,11 +252,14 @@ async fn features(
     let mut out = Vec::with_capacity(starts.len());
     let mut in_flight: VecDeque<_> = VecDeque::new();
     for (i, &start) in starts.iter().enumerate() {
-        trainer.busy.set(Some(format!(
-            "Reading the actions in {name}: window {} of {}",
-            i + 1,
-            starts.len()
-        )));
+        trainer.say(
+            task,
+            format!(
+                "Reading the actions in {name}: window {} of {}",
+                i + 1,
+                starts.len()
+            ),
+        );
         let window = frames
             .get(start..start + heads::WINDOW_FRAMES)
             .ok_or("a window runs past the clip")?;

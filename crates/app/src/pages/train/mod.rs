@@ -28,6 +28,8 @@ use state::RECORDING_SECONDS;
 
 /// The nearest Kinetics classes listed for each custom class.
 const NEAREST: usize = 3;
+/// What the page says while the worker trains.
+const TRAINING: &str = "Training…";
 
 /// The page.
 #[component]
@@ -36,7 +38,7 @@ pub fn TrainPage() -> impl IntoView {
     let session = use_context::<Session>().unwrap_or_default();
     let trainer = use_context::<Trainer>().unwrap_or_default();
     follow_the_address(model, session, || true);
-    restore(trainer, model);
+    restore(trainer, model, session);
     // The head goes to the worker whenever it or the worker changes (a restarted worker has none).
     Effect::new(move || {
         let head = trainer.head.get();
@@ -85,7 +87,7 @@ pub fn TrainPage() -> impl IntoView {
 
     let busy = move || trainer.busy.get().is_some();
     let cannot_train = move || trainer.cannot_train();
-    let train = move |_| train(trainer, model);
+    let train = move |_| train(trainer, model, session);
     let live_camera = move |_| {
         trainer.error.set(None);
         start_camera(session, model, None);
@@ -119,9 +121,15 @@ pub fn TrainPage() -> impl IntoView {
                 <video node_ref=video_ref playsinline=true muted=true data-testid="video"></video>
                 <canvas node_ref=overlay_ref class="cam-overlay" aria-hidden="true"></canvas>
             </div>
-            {move || trainer.busy.get().map(|what| view! {
-                <p class="notice" role="status" data-testid="train-busy">{what}
-                    " " <button type="button" on:click=move |_| { session.stop(); trainer.busy.set(None); }>"Stop"</button></p>
+            {move || trainer.busy.get().map(|what| {
+                // Training cannot be stopped part way (it takes about a second); a recording or a file can.
+                let stoppable = what != TRAINING;
+                view! {
+                    <p class="notice" role="status" data-testid="train-busy">{what}" "
+                        {stoppable.then(|| view! {
+                            <button type="button" on:click=move |_| { session.stop(); trainer.busy.set(None); }>"Stop"</button>
+                        })}</p>
+                }
             })}
             {move || trainer.error.get().map(|message| view! {
                 <p class="error" role="alert" data-testid="train-error">{message}</p>
@@ -151,7 +159,7 @@ pub fn TrainPage() -> impl IntoView {
                         examples=class.examples.clone()/>
                 </For>
             </ol>
-            <button type="button" data-testid="add-class" on:click=move |_| trainer.add_class()
+            <button type="button" data-testid="add-class" on:click=move |_| { trainer.edited.set(true); trainer.add_class() }
                 disabled=move || trainer.classes.with(|c| c.len() >= heads::MAX_CLASSES)>"Add an action"</button>
 
             <h2>"2. Train"</h2>
@@ -187,7 +195,7 @@ pub fn TrainPage() -> impl IntoView {
             })))}
 
             <h2>"4. Keep and share"</h2>
-            <KeepAndShare trainer=trainer model=model/>
+            <KeepAndShare trainer=trainer model=model session=session/>
         </section>
     }
 }
@@ -205,6 +213,7 @@ fn ClassEditor(
     let busy = move || trainer.busy.get().is_some();
     let rename = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
+        trainer.edited.set(true);
         trainer.classes.update(|classes| {
             if let Some(c) = classes.iter_mut().find(|c| c.id == id) {
                 c.name = name;
@@ -240,6 +249,7 @@ fn ClassEditor(
         .map(|example| {
             let example_id = example.id;
             let remove = move |_| {
+                trainer.edited.set(true);
                 trainer.classes.update(|classes| {
                     if let Some(c) = classes.iter_mut().find(|c| c.id == id) {
                         c.examples.retain(|e| e.id != example_id);
@@ -329,7 +339,11 @@ fn TryStatus(session: Session) -> impl IntoView {
 fn CustomPredictions(trainer: Trainer, session: Session) -> impl IntoView {
     move || {
         let head = trainer.head.get()?;
-        let custom = session.custom.get()?;
+        // A window classified with another head (one in flight when this head came) has other classes.
+        let custom = session
+            .custom
+            .get()
+            .filter(|c| c.probs.len() == head.classes.len())?;
         let items = i3d_core::postprocess::top_indices(&custom.probs, custom.probs.len())
             .into_iter()
             .filter_map(|i| {
@@ -350,14 +364,14 @@ fn CustomPredictions(trainer: Trainer, session: Session) -> impl IntoView {
 }
 
 /// Trains a head on the classes in the worker, keeps it, applies it, and asks for the nearest Kinetics classes.
-fn train(trainer: Trainer, model: Model) {
+fn train(trainer: Trainer, model: Model, session: Session) {
     trainer.error.set(None);
     if let Some(why) = trainer.cannot_train() {
         trainer.error.set(Some(why));
         return;
     }
     let classes = trainer.dataset();
-    trainer.busy.set(Some("Training…".into()));
+    let task = trainer.begin(TRAINING);
     spawn_local(async move {
         let result = async {
             let client = model.ready().await?;
@@ -380,11 +394,11 @@ fn train(trainer: Trainer, model: Model) {
             }
         }
         .await;
-        trainer.busy.set(None);
+        trainer.end(task);
         match result {
             Ok((head, ms)) => {
                 trainer.train_ms.set(Some(ms));
-                adopt(trainer, model, head, true).await;
+                adopt(trainer, model, session, head, true).await;
             }
             Err(e) => trainer.error.set(Some(e)),
         }
@@ -415,9 +429,12 @@ fn client_sha(model: Model) -> Option<String> {
 
 /// Makes `head` the one in use: shown, applied (by the page's effect), its nearest Kinetics classes asked for,
 /// and (when `keep`) saved on the device.
-async fn adopt(trainer: Trainer, model: Model, head: heads::Head, keep: bool) {
+async fn adopt(trainer: Trainer, model: Model, session: Session, head: heads::Head, keep: bool) {
     let head = Arc::new(head);
     trainer.nearest.set(Vec::new());
+    // What the previous head said is not this one's.
+    session.custom.set(None);
+    session.cam_map.set(None);
     trainer.head.set(Some(head.clone()));
     if keep {
         match store::save(&head.to_json()).await {
@@ -447,7 +464,7 @@ async fn adopt(trainer: Trainer, model: Model, head: heads::Head, keep: bool) {
 }
 
 /// Once per visit of the app: the head saved on this device, checked against the model once it is ready.
-fn restore(trainer: Trainer, model: Model) {
+fn restore(trainer: Trainer, model: Model, session: Session) {
     if trainer.restored.get_untracked() {
         return;
     }
@@ -464,11 +481,15 @@ fn restore(trainer: Trainer, model: Model) {
         let Ok(ready) = model.status.settled().await else {
             return;
         };
+        trainer.stored.set(Some(text.len()));
+        // The visitor's work since the page opened (or a head they imported meanwhile) comes first.
+        if trainer.edited.get_untracked() || trainer.head.get_untracked().is_some() {
+            return;
+        }
         match read_head(&text, Some(&ready.model_sha256)) {
             Ok(head) => {
-                trainer.stored.set(Some(text.len()));
                 trainer.restore_classes(&head);
-                adopt(trainer, model, head, false).await;
+                adopt(trainer, model, session, head, false).await;
             }
             Err(e) => trainer.error.set(Some(format!(
                 "The head saved on this device cannot be used ({e}); delete it below, or import another."
@@ -479,7 +500,7 @@ fn restore(trainer: Trainer, model: Model) {
 
 /// Export, import, and what is kept on the device.
 #[component]
-fn KeepAndShare(trainer: Trainer, model: Model) -> impl IntoView {
+fn KeepAndShare(trainer: Trainer, model: Model, session: Session) -> impl IntoView {
     let export = move |_| {
         let Some(head) = trainer.head.get_untracked() else {
             return;
@@ -504,6 +525,15 @@ fn KeepAndShare(trainer: Trainer, model: Model) -> impl IntoView {
             return;
         };
         trainer.error.set(None);
+        if file.size() > heads::MAX_FILE_BYTES as f64 {
+            trainer.error.set(Some(format!(
+                "{} is {:.0} MB; a head file is at most {} MB. Is it a head file?",
+                file.name(),
+                file.size() / 1e6,
+                heads::MAX_FILE_BYTES >> 20
+            )));
+            return;
+        }
         spawn_local(async move {
             let result = async {
                 let text = store::read(&file).await?;
@@ -516,10 +546,11 @@ fn KeepAndShare(trainer: Trainer, model: Model) -> impl IntoView {
                 // The head in use stays until the new one is read whole.
                 Ok(head) => {
                     trainer.train_ms.set(None);
+                    trainer.edited.set(true);
                     if head.examples.is_some() {
                         trainer.restore_classes(&head);
                     }
-                    adopt(trainer, model, head, true).await;
+                    adopt(trainer, model, session, head, true).await;
                 }
                 Err(e) => trainer.error.set(Some(e)),
             }

@@ -49,6 +49,11 @@ pub struct Trainer {
     next_id: RwSignal<u32>,
     /// What runs now, in words (a countdown, a recording, windows being read); `None` when idle.
     pub busy: RwSignal<Option<String>>,
+    /// The task that set `busy` ([`Trainer::begin`]): a task that ends clears `busy` only if it is still its own.
+    busy_task: RwSignal<u32>,
+    /// Whether the visitor changed the classes (or a head replaced them) since the page opened: the head saved on
+    /// the device is then not restored over them.
+    pub edited: RwSignal<bool>,
     /// The last failure, in words; cleared by the next action.
     pub error: RwSignal<Option<String>>,
     /// The head in use: trained here or imported.
@@ -74,6 +79,8 @@ impl Trainer {
             classes: RwSignal::new(Vec::new()),
             next_id: RwSignal::new(0),
             busy: RwSignal::new(None),
+            busy_task: RwSignal::new(0),
+            edited: RwSignal::new(false),
             error: RwSignal::new(None),
             head: RwSignal::new(None),
             train_ms: RwSignal::new(None),
@@ -86,6 +93,28 @@ impl Trainer {
         trainer.add_class();
         trainer.add_class();
         trainer
+    }
+
+    /// Starts a task that shows `what` as busy; returns its number, for [`Self::say`] and [`Self::end`].
+    pub fn begin(&self, what: &str) -> u32 {
+        let task = self.busy_task.get_untracked() + 1;
+        self.busy_task.set(task);
+        self.busy.set(Some(what.to_owned()));
+        task
+    }
+
+    /// What task `task` is doing now, if it is still the one shown.
+    pub fn say(&self, task: u32, what: String) {
+        if self.busy_task.get_untracked() == task {
+            self.busy.set(Some(what));
+        }
+    }
+
+    /// Task `task` ended: idle, unless another task started since.
+    pub fn end(&self, task: u32) {
+        if self.busy_task.get_untracked() == task {
+            self.busy.set(None);
+        }
     }
 
     /// A fresh id.
@@ -118,8 +147,12 @@ impl Trainer {
     /// the windows beyond are dropped, and the visitor told.
     pub fn add_example(&self, class: u32, mut example: Example) {
         let mut dropped = 0;
+        let mut found = false;
+        let source = example.source.clone();
+        self.edited.set(true);
         self.classes.update(|classes| {
             if let Some(draft) = classes.iter_mut().find(|c| c.id == class) {
+                found = true;
                 let room = heads::MAX_EXAMPLES_PER_CLASS.saturating_sub(draft.windows());
                 if example.features.len() > room {
                     dropped = example.features.len() - room;
@@ -131,7 +164,11 @@ impl Trainer {
                 }
             }
         });
-        if dropped > 0 {
+        if !found {
+            self.error.set(Some(format!(
+                "{source}: its action was deleted (or replaced by an imported head) while it was read, so it was not kept."
+            )));
+        } else if dropped > 0 {
             self.error.set(Some(format!(
                 "A class holds at most {} windows: {dropped} were left out. Delete an example to make room.",
                 heads::MAX_EXAMPLES_PER_CLASS
