@@ -38,6 +38,10 @@ pub fn TrainPage() -> impl IntoView {
     let session = use_context::<Session>().unwrap_or_default();
     let trainer = use_context::<Trainer>().unwrap_or_default();
     follow_the_address(model, session, || true);
+    // Tried on windows like the ones it learned from (16 frames), whatever length the classifier's settings hold;
+    // those come back when the visitor leaves.
+    let window_len = session.window_len.get_untracked();
+    session.window_len.set(heads::WINDOW_FRAMES);
     restore(trainer, model, session);
     // The head goes to the worker whenever it or the worker changes (a restarted worker has none).
     Effect::new(move || {
@@ -53,6 +57,7 @@ pub fn TrainPage() -> impl IntoView {
     });
     on_cleanup(move || {
         session.cancel();
+        session.window_len.set(window_len);
         // Other pages classify with Kinetics' classes only.
         if let Some(client) = model.ready_now() {
             let _ = client.tell(&ToWorker::UseHead { head: None });
