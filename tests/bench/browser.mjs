@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, newPage, SHARED_DIR } from '../e2e/browser.mjs';
+import { launch, newPage, SHARED_DIR, launchWithCamera } from '../e2e/browser.mjs';
 import { contract } from '../support/contract.mjs';
 import { installWorkerClient } from '../support/protocol.mjs';
 
@@ -83,8 +83,7 @@ await browser.close();
 const y4m = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kinetiscope-bench-')), 'cricket.y4m');
 execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif'),
   '-r', '25', '-pix_fmt', 'yuv420p', y4m]);
-const camera = await launch(['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
-  '--use-fake-ui-for-media-stream']);
+const camera = await launchWithCamera(y4m);
 const app = [];
 for (let round = 0; round < rounds; round++) {
   const page = await newPage(camera);

@@ -31,6 +31,20 @@ export async function launch(extraArgs = []) {
   });
 }
 
+/** Chromium whose fake camera plays `y4m` (a file ffmpeg wrote), the camera permission granted. */
+export function launchWithCamera(y4m) {
+  return launch([
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m}`,
+    '--use-fake-ui-for-media-stream',
+  ]);
+}
+
+/** Chromium with a fake camera whose permission prompts are refused. */
+export function launchCameraDenied() {
+  return launch(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+}
+
 /**
  * A new page (in its own context; `options` are Playwright context options) that records console errors and
  * uncaught exceptions into `page.errors`.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, modelReady, newPage, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
+import { launchCameraDenied, launchWithCamera, modelReady, newPage, screenshot, BASE_URL, SCREENSHOT_DIR, SHARED_DIR } from './browser.mjs';
 import { contract } from '../support/contract.mjs';
 import { installWorkerClient } from '../support/protocol.mjs';
 
@@ -26,12 +26,8 @@ before(async () => {
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', GIF, '-r', '25', '-pix_fmt', 'yuv420p', Y4M]);
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '3',
     '-c:v', 'libvpx', '-b:v', '1M', '-pix_fmt', 'yuv420p', '-an', PATTERN]);
-  camera = await launch([
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${Y4M}`,
-    '--use-fake-ui-for-media-stream',
-  ]);
-  denied = await launch(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+  camera = await launchWithCamera(Y4M);
+  denied = await launchCameraDenied();
 });
 after(async () => {
   await camera?.close();

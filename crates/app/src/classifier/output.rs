@@ -212,6 +212,33 @@ pub fn Timeline(rows: Vec<WindowRow>, classes: Vec<Ranked>, duration: f64) -> im
     }
 }
 
+/// Redraws `session`'s activation map over its video whenever the map, the toggle or the picture changes: an
+/// effect of the page that calls it (`/classify`, `/train`).
+pub fn follow_the_map(session: super::Session) {
+    let super::Session {
+        cam_map,
+        show_cam,
+        picture,
+        video_ref,
+        overlay_ref,
+        ..
+    } = session;
+    Effect::new(move || {
+        let map = cam_map.get();
+        let show = show_cam.get();
+        if let (Some(canvas), Some(video)) = (overlay_ref.get(), video_ref.get()) {
+            let size = match (video.video_width(), video.video_height()) {
+                (0, _) | (_, 0) => picture.get(),
+                size => size,
+            };
+            let shown = if show { map.as_ref() } else { None };
+            if let Err(e) = draw_cam(&canvas, size, shown) {
+                web_sys::console::warn_1(&e.into());
+            }
+        }
+    });
+}
+
 /// Draws `map` over the centre crop of the video shown in `canvas` (the canvas covers the video
 /// element; the picture is letterboxed inside it as by `object-fit: contain`).
 pub fn draw_cam(

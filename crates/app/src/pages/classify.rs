@@ -7,7 +7,7 @@ use crate::classifier::analysis::{
     analyse, open_file, Input, VideoResults, SAMPLE_NAME, SAMPLE_URL,
 };
 use crate::classifier::live::{start_camera, LivePrediction, SMOOTHING_WINDOWS};
-use crate::classifier::output::draw_cam;
+use crate::classifier::output::follow_the_map;
 use crate::classifier::panel::ModelPanel;
 use crate::classifier::session::Source;
 use crate::classifier::{follow_the_address, video, Model, Session};
@@ -29,29 +29,13 @@ pub fn ClassifierPage() -> impl IntoView {
         camera_error,
         cameras,
         chosen_camera,
-        cam_map,
-        picture,
         notice,
         video_ref,
         overlay_ref,
         ..
     } = session;
 
-    // Redraw the activation map when it, the toggle or the picture changes.
-    Effect::new(move || {
-        let map = cam_map.get();
-        let show = show_cam.get();
-        if let (Some(canvas), Some(video)) = (overlay_ref.get(), video_ref.get()) {
-            let size = match (video.video_width(), video.video_height()) {
-                (0, _) | (_, 0) => picture.get(),
-                size => size,
-            };
-            let shown = if show { map.as_ref() } else { None };
-            if let Err(e) = draw_cam(&canvas, size, shown) {
-                web_sys::console::warn_1(&e.into());
-            }
-        }
-    });
+    follow_the_map(session);
     // Leaving the page cancels the running task and closes the camera.
     on_cleanup(move || session.cancel());
 

@@ -17,7 +17,7 @@ use protocol::{FromWorker, ToWorker};
 use crate::classifier::analysis::{analyse, Input, SAMPLE_NAME, SAMPLE_URL};
 use crate::classifier::client::ModelStatus;
 use crate::classifier::live::{start_camera, LivePrediction};
-use crate::classifier::output::{draw_cam, RankedList};
+use crate::classifier::output::{follow_the_map, RankedList};
 use crate::classifier::panel::ModelPanel;
 use crate::classifier::session::Source as StageSource;
 use crate::classifier::{follow_the_address, Model, Session};
@@ -65,9 +65,6 @@ pub fn TrainPage() -> impl IntoView {
         session.custom.set(None);
     });
     let Session {
-        cam_map,
-        show_cam,
-        picture,
         video_ref,
         overlay_ref,
         source,
@@ -75,20 +72,7 @@ pub fn TrainPage() -> impl IntoView {
         notice,
         ..
     } = session;
-    Effect::new(move || {
-        let map = cam_map.get();
-        let show = show_cam.get();
-        if let (Some(canvas), Some(video)) = (overlay_ref.get(), video_ref.get()) {
-            let size = match (video.video_width(), video.video_height()) {
-                (0, _) | (_, 0) => picture.get(),
-                size => size,
-            };
-            let shown = if show { map.as_ref() } else { None };
-            if let Err(e) = draw_cam(&canvas, size, shown) {
-                web_sys::console::warn_1(&e.into());
-            }
-        }
-    });
+    follow_the_map(session);
 
     let busy = move || trainer.busy.get().is_some();
     let cannot_train = move || trainer.cannot_train();
