@@ -360,15 +360,16 @@ impl<C: FromWeights> Engine<C> {
                 )));
             }
         }
-        let cam = cam || feature || head.is_some();
+        // The feature map is read for a map, the clip feature or a head.
+        let read_features = cam || feature || head.is_some();
         let mut fell_back = None;
-        let Forward { logits, features } = match self.forward(input, frames, cam).await {
+        let Forward { logits, features } = match self.forward(input, frames, read_features).await {
             Ok(output) => output,
             Err(ExecError::Gpu(e)) if may_fall_back(self.options) => {
                 self.executor = build_cpu(&self.weights)?;
                 self.reason = gpu_failure(&e);
                 fell_back = Some(self.reason.clone());
-                match self.forward(input, frames, cam).await {
+                match self.forward(input, frames, read_features).await {
                     Ok(output) => output,
                     Err(ExecError::Gpu(e)) => return Err(e.into()),
                     Err(ExecError::Other(e)) => return Err(e),
@@ -393,7 +394,7 @@ impl<C: FromWeights> Engine<C> {
             });
         };
         // A map that cannot be made costs the map, not the prediction.
-        let (map, cam_error) = match (ask.cam, top.first()) {
+        let (map, cam_error) = match (cam, top.first()) {
             (true, Some(best)) => {
                 match self
                     .logits_layer
@@ -416,7 +417,7 @@ impl<C: FromWeights> Engine<C> {
             let best = i3d_core::postprocess::top_indices(&probs, 1);
             let cam = best
                 .first()
-                .filter(|_| ask.cam)
+                .filter(|_| cam)
                 .and_then(|&class| head.row(class))
                 .and_then(|row| linear_activation_map(&features.values, features.shape, row).ok());
             CustomClassification { probs, cam }
