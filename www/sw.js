@@ -14,6 +14,9 @@
 //   the newest build. Navigations fall back to the cached index.html (every route is the same single-page app).
 // - Model weights: in the model cache, written by the classifier's worker; never touched by updates.
 // - Old app caches are deleted when a new version activates, which waits for the visitor's "reload".
+// - Every response it gives carries the site's headers (COOP, the path's COEP, no framing) whatever the host sent:
+//   on a host that sends none (GitHub Pages, a school's plain server), the visit after the first is cross-origin
+//   isolated, and the classifier gets its threads (the pattern of coi-serviceworker).
 const CONTRACT = __KINETISCOPE_CONTRACT__;
 const VERSION = '__KINETISCOPE_VERSION__';
 const PRECACHE = __KINETISCOPE_PRECACHE__;
@@ -126,6 +129,38 @@ async function networkFirst(request) {
   return (await cached(request)) ?? response;
 }
 
+/**
+ * The `Cross-Origin-Embedder-Policy` of a path: protocol::site::embedder_policy, on the routes the contract gives.
+ * A route's own (a trailing `/` ignored), credentialless for any other page, require-corp for files.
+ */
+function embedderPolicy(pathname) {
+  const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+  const segments = path.split('/');
+  for (const [pattern, policy] of CONTRACT.routes) {
+    const expected = pattern.split('/');
+    if (expected.length === segments.length
+        && expected.every((part, i) => (part === '*' ? segments[i] !== '' : part === segments[i]))) {
+      return policy;
+    }
+  }
+  return segments[segments.length - 1].includes('.') ? CONTRACT.coepRequireCorp : CONTRACT.coepCredentialless;
+}
+
+/**
+ * `response` with the site's headers, as the site's own server sends them. Opaque answers (a redirect the browser
+ * follows itself, a cross-origin file) and network errors pass as they are: their headers cannot be read or set.
+ */
+function withSiteHeaders(url, response) {
+  if (response.type === 'opaqueredirect' || response.type === 'opaque' || response.type === 'error'
+      || response.status === 0) {
+    return response;
+  }
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(CONTRACT.siteHeaders)) headers.set(name, value);
+  headers.set(CONTRACT.embedderPolicy, embedderPolicy(url.pathname));
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 /** trunk's content-hashed outputs: `name-0123456789abcdef.ext` or `name-0123456789abcdef_bg.wasm`. */
 const HASHED = /-[0-9a-f]{16}(_bg)?\.[a-z]+$/;
 
@@ -133,11 +168,8 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
   const url = new URL(request.url);
-  if (request.mode === 'navigate') {
-    event.respondWith(navigation(request));
-  } else if (HASHED.test(url.pathname) || cacheFor(url) === MODEL_CACHE) {
-    event.respondWith(cacheFirst(request));
-  } else {
-    event.respondWith(networkFirst(request));
-  }
+  const answer = request.mode === 'navigate' ? navigation(request)
+    : HASHED.test(url.pathname) || cacheFor(url) === MODEL_CACHE ? cacheFirst(request)
+      : networkFirst(request);
+  event.respondWith(answer.then((response) => withSiteHeaders(url, response)));
 });

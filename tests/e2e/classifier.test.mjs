@@ -48,7 +48,7 @@ async function open(browser, url, { isolated = true } = {}) {
     await context.route('**/*', async (route) => {
       const response = await route.fetch();
       const headers = { ...response.headers() };
-      for (const name of Object.keys(contract.isolationHeaders)) delete headers[name];
+      for (const name of contract.isolationHeaderNames) delete headers[name];
       await route.fulfill({ response, headers });
     });
   }

@@ -7,8 +7,9 @@
 //! `/data/k400.bin`, `/worker-mt/worker_bg.wasm`) is a 404, so that it is reported as missing rather than as an
 //! HTML page of the wrong type.
 //!
-//! Every response carries the site contract's [`SITE_HEADERS`]: the page is cross-origin isolated (COOP/COEP) so
-//! that WASM threads and precise timers are available, and no other site may frame it.
+//! Every response carries the site contract's [`SITE_HEADERS`] and the `Cross-Origin-Embedder-Policy` of its path
+//! ([`embedder_policy`]): the page is cross-origin isolated (COOP/COEP) so that WASM threads and precise timers are
+//! available (the classifier's pages with `require-corp`, which WebKit knows too), and no other site may frame it.
 //!
 //! With [`Faults`] (`cargo xtask serve --faults`, for the offline tests of `tests/e2e/pwa.test.mjs`), a second
 //! port controls what the site's port does: serve, answer every request with 503, or cut every connection.
@@ -27,7 +28,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use faults::Faults;
-use protocol::site::SITE_HEADERS;
+use protocol::site::{embedder_policy, EMBEDDER_POLICY, SITE_HEADERS};
 
 /// Whether a path the site does not have is one of the app's routes (no extension in its last segment).
 fn is_route(path: &str) -> bool {
@@ -91,15 +92,28 @@ fn site(dist: &Path) -> Router {
         }
     });
     let files = ServeDir::new(dist).fallback(fallback);
-    SITE_HEADERS.iter().fold(
-        Router::new().fallback_service(files),
-        |router, &(name, value)| {
+    let with_embedder_policy =
+        Router::new()
+            .fallback_service(files)
+            .layer(axum::middleware::from_fn(
+                |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                    let policy = embedder_policy(request.uri().path());
+                    let mut response = next.run(request).await;
+                    response.headers_mut().insert(
+                        HeaderName::from_static(EMBEDDER_POLICY),
+                        HeaderValue::from_static(policy),
+                    );
+                    response
+                },
+            ));
+    SITE_HEADERS
+        .iter()
+        .fold(with_embedder_policy, |router, &(name, value)| {
             router.layer(SetResponseHeaderLayer::overriding(
                 HeaderName::from_static(name),
                 HeaderValue::from_static(value),
             ))
-        },
-    )
+        })
 }
 
 async fn bind(port: u16) -> Result<tokio::net::TcpListener> {
@@ -326,6 +340,7 @@ mod tests {
         for (path, expected) in [
             ("/", 200),
             ("/classes/abseiling", 200),
+            ("/classify", 200),
             ("/data/k400.bin", 200),
             ("/worker-mt/missing.wasm", 404),
         ] {
@@ -335,6 +350,8 @@ mod tests {
                 let sent: Vec<_> = headers.get_all(name).iter().collect();
                 assert_eq!(sent, [value], "{path}: {name}");
             }
+            let sent: Vec<_> = headers.get_all(EMBEDDER_POLICY).iter().collect();
+            assert_eq!(sent, [embedder_policy(path)], "{path}");
             assert_eq!(headers["content-security-policy"], "frame-ancestors 'none'");
             assert_eq!(headers["x-frame-options"], "DENY");
         }

@@ -8,13 +8,15 @@
 //! - [`classroom`]: the lesson path and the clips the exercises draw from;
 //! - [`links`]: the internal addresses (a class page, a group, a comparison, a verification);
 //! - [`download`]: files offered as downloads; [`js`]: JavaScript values as text;
-//! - [`capabilities`]: browser feature detection; [`pwa`]: the service worker and the update prompt.
+//! - [`capabilities`]: browser feature detection; [`isolation`]: each page's cross-origin isolation, and whether
+//!   threads can run; [`pwa`]: the service worker and the update prompt.
 
 pub mod capabilities;
 pub mod classifier;
 pub mod classroom;
 pub mod download;
 pub mod explorer;
+pub mod isolation;
 pub mod js;
 pub mod links;
 pub mod pages;
@@ -39,6 +41,7 @@ pub fn App() -> impl IntoView {
     provide_context(pwa::Pwa::start());
     view! {
         <Router>
+            <isolation::FollowRouteIsolation/>
             <header class="topbar">
                 <A href="/" attr:class="brand">"Kinetiscope"</A>
                 <nav>

@@ -50,6 +50,7 @@ impl Model {
         FromWorker::Ready(ModelReady {
             backend: self.engine.backend(),
             reason: self.engine.reason().to_owned(),
+            reason_detail: self.engine.reason_detail().map(str::to_owned),
             precision: self.engine.precision(),
             warmup_ms: self.warmup_ms,
             load_ms: self.load_ms,

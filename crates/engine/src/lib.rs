@@ -38,7 +38,7 @@ use i3d_core::cam::{clip_feature, linear_activation_map, ActivationMap, LogitsLa
 use i3d_core::executor::{Activation, Clip, Executor, Forward, FromWeights, LayerTime};
 use i3d_core::postprocess::{softmax, top_k, Prediction};
 use i3d_core::preprocess::{FrameRef, Preprocessor};
-use i3d_gpu::{GpuContext, GpuI3d};
+use i3d_gpu::{Error as GpuError, GpuContext, GpuI3d};
 
 pub use error::Error;
 pub use i3d_core::manifest::VerifiedWeights;
@@ -127,6 +127,7 @@ pub struct Engine<C> {
     /// The weights file, kept to rebuild the model on the CPU if the GPU fails.
     weights: Vec<u8>,
     reason: String,
+    reason_detail: Option<String>,
     options: Options,
     preprocessor: Preprocessor,
 }
@@ -145,8 +146,10 @@ pub enum Target {
 pub struct Selection {
     /// Where to run.
     pub target: Target,
-    /// A sentence for logs and UIs.
+    /// A sentence for logs and UIs, in plain words.
     pub reason: String,
+    /// The raw detail behind [`Self::reason`] (wgpu's own message), for those who ask.
+    pub reason_detail: Option<String>,
     /// What the user asked for.
     pub options: Options,
 }
@@ -164,31 +167,43 @@ impl Selection {
 /// Picks the backend for `options`. Fails when the backend or precision asked for by name cannot be
 /// used here (no usable adapter; f16 without `shader-f16` or on the CPU); `auto` never fails.
 pub async fn select(options: Options) -> Result<Selection, Error> {
+    let mut reason_detail = None;
     let (target, reason) = match options.backend {
         BackendChoice::Only(Backend::Cpu) => (Target::Cpu, "the CPU path was asked for".to_owned()),
         BackendChoice::Only(Backend::Wgpu) => {
-            let ctx = GpuContext::new()
-                .await
-                .map_err(|e| Error::Unavailable(format!("wgpu was asked for but cannot be used: {e}")))?;
+            let ctx = GpuContext::new().await.map_err(|e| {
+                Error::Unavailable(format!("wgpu was asked for but cannot be used: {e}"))
+            })?;
             let reason = format!("wgpu was asked for: {}", ctx.summary);
             (Target::Wgpu(ctx), reason)
         }
         BackendChoice::Auto => match GpuContext::new().await {
-            Ok(ctx) if ctx.summary.device_type == "Cpu" && !wants_f16(options) => (
-                Target::Cpu,
-                format!(
-                    "the best adapter, {}, is a software one; the CPU path is faster on the same cores",
-                    ctx.summary.name
-                ),
-            ),
+            Ok(ctx) if ctx.summary.device_type == "Cpu" && !wants_f16(options) => {
+                reason_detail = Some(ctx.summary.to_string());
+                (
+                    Target::Cpu,
+                    format!(
+                        "the adapter is a software renderer ({}), slower than the CPU path on the same cores",
+                        ctx.summary.name
+                    ),
+                )
+            }
             Ok(ctx) => {
                 let reason = format!("adapter with sufficient limits: {}", ctx.summary);
                 (Target::Wgpu(ctx), reason)
             }
-            Err(e) => (
-                Target::Cpu,
-                format!("no usable GPU adapter ({e}); using the CPU path"),
-            ),
+            Err(e) => {
+                let plain = match &e {
+                    GpuError::NoWebGpu => "this browser has no WebGPU",
+                    GpuError::NoAdapter(_) if cfg!(target_arch = "wasm32") => {
+                        "WebGPU is available but found no adapter"
+                    }
+                    GpuError::NoAdapter(_) => "no GPU adapter was found",
+                    _ => "the GPU cannot run the network",
+                };
+                reason_detail = Some(e.to_string());
+                (Target::Cpu, plain.to_owned())
+            }
         },
     };
     match &target {
@@ -199,9 +214,19 @@ pub async fn select(options: Options) -> Result<Selection, Error> {
             if let PrecisionChoice::Only(precision) = options.precision {
                 ctx.check_precision(precision)?;
             }
-            Ok(Selection { target, reason, options })
+            Ok(Selection {
+                target,
+                reason,
+                reason_detail,
+                options,
+            })
         }
-        Target::Cpu => Ok(Selection { target, reason, options }),
+        Target::Cpu => Ok(Selection {
+            target,
+            reason,
+            reason_detail,
+            options,
+        }),
     }
 }
 
@@ -243,6 +268,7 @@ impl<C: FromWeights> Engine<C> {
         let Selection {
             target,
             mut reason,
+            mut reason_detail,
             options,
         } = selection;
         let weights = weights.into_bytes();
@@ -257,7 +283,7 @@ impl<C: FromWeights> Engine<C> {
                 match GpuI3d::new(ctx, &weights, precision) {
                     Ok(model) => Loaded::Wgpu(Box::new(model)),
                     Err(e) if may_fall_back(options) => {
-                        reason = gpu_failure(&e);
+                        (reason, reason_detail) = gpu_failure(&e);
                         build_cpu(&weights)?
                     }
                     Err(e) => return Err(e.into()),
@@ -270,6 +296,7 @@ impl<C: FromWeights> Engine<C> {
             labels,
             weights,
             reason,
+            reason_detail,
             options,
             preprocessor: Preprocessor::new(),
         })
@@ -294,6 +321,11 @@ impl<C: FromWeights> Engine<C> {
     /// Why this backend: the adapter, or why not wgpu.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// The raw detail behind [`Self::reason`] (wgpu's own message), when there is one.
+    pub fn reason_detail(&self) -> Option<&str> {
+        self.reason_detail.as_deref()
     }
 
     /// Class names, model output order.
@@ -367,7 +399,7 @@ impl<C: FromWeights> Engine<C> {
             Ok(output) => output,
             Err(ExecError::Gpu(e)) if may_fall_back(self.options) => {
                 self.executor = build_cpu(&self.weights)?;
-                self.reason = gpu_failure(&e);
+                (self.reason, self.reason_detail) = gpu_failure(&e);
                 fell_back = Some(self.reason.clone());
                 match self.forward(input, frames, read_features).await {
                     Ok(output) => output,
@@ -454,7 +486,7 @@ impl<C: FromWeights> Engine<C> {
             Ok(ms) => ms,
             Err(ExecError::Gpu(e)) => {
                 self.executor = build_cpu(&self.weights)?;
-                self.reason = gpu_failure(&e);
+                (self.reason, self.reason_detail) = gpu_failure(&e);
                 return Ok(Vec::new());
             }
             Err(ExecError::Other(e)) => return Err(e),
@@ -605,7 +637,10 @@ enum ExecError {
     Other(Error),
 }
 
-/// The reason shown after a wgpu failure.
-fn gpu_failure(error: &i3d_gpu::Error) -> String {
-    format!("wgpu failed ({error}); switched to the CPU path")
+/// The reason shown after a wgpu failure, in plain words, and wgpu's own message.
+fn gpu_failure(error: &i3d_gpu::Error) -> (String, Option<String>) {
+    (
+        "the GPU failed while running the network, so it switched to the CPU path".to_owned(),
+        Some(error.to_string()),
+    )
 }

@@ -251,6 +251,7 @@ fn auto_on_an_adapter_keeps_the_faster_backend_by_measurement() {
     let selection = engine::Selection {
         target: engine::Target::Wgpu(ctx),
         reason: "adapter with sufficient limits".into(),
+        reason_detail: None,
         options: Options::default(),
     };
     let (bytes, entry, labels) = weights().unwrap();

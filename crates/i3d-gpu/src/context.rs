@@ -122,6 +122,10 @@ impl GpuContext {
     /// (not WebGPU's defaults: at T = 64 activations approach 128 MiB) and, when available,
     /// `shader-f16` and timestamp queries.
     pub async fn new() -> Result<Self, Error> {
+        #[cfg(target_arch = "wasm32")]
+        if !has_webgpu() {
+            return Err(Error::NoWebGpu);
+        }
         let instance = wgpu::Instance::new(&wgpu::InstanceDescriptor {
             flags: wgpu::InstanceFlags::empty().with_env(),
             ..wgpu::InstanceDescriptor::default().with_env()
@@ -428,6 +432,16 @@ struct BrowserAdapter {
     name: String,
     /// A fallback (software) adapter such as SwiftShader.
     software: bool,
+}
+
+/// Whether this browser exposes WebGPU here (`navigator.gpu`, in the page or the worker).
+#[cfg(target_arch = "wasm32")]
+fn has_webgpu() -> bool {
+    use wasm_bindgen::JsValue;
+    let global: JsValue = js_sys::global().into();
+    js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")))
+        .is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
 /// Reads `GPUAdapterInfo` of `navigator.gpu.requestAdapter()` (window or worker).

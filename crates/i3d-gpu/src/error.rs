@@ -3,7 +3,10 @@
 /// Everything that can go wrong when selecting an adapter, planning, or running I3D on wgpu.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// No adapter could be obtained (no WebGPU in the browser, no Vulkan/Metal/DX12 driver natively).
+    /// The browser has no WebGPU at all (`navigator.gpu` is missing in this worker or page).
+    #[error("no WebGPU: navigator.gpu is missing")]
+    NoWebGpu,
+    /// No adapter could be obtained (WebGPU found none, no Vulkan/Metal/DX12 driver natively).
     #[error("no WebGPU adapter: {0}")]
     NoAdapter(String),
     /// The adapter refused to create a device with the requested features and limits.

@@ -278,8 +278,11 @@ pub struct Progress {
 pub struct ModelReady {
     /// Where it runs.
     pub backend: Backend,
-    /// Why this backend (adapter name, or why not WebGPU).
+    /// Why this backend, in plain words (the adapter, or why not WebGPU).
     pub reason: String,
+    /// The raw detail behind `reason` (wgpu's own message), shown behind a disclosure.
+    #[serde(default)]
+    pub reason_detail: Option<String>,
     /// The storage precision (arithmetic is f32).
     pub precision: Precision,
     /// Wall time of the warm-up pass at [`site::WARMUP_FRAMES`] frames, ms.
@@ -548,6 +551,7 @@ mod tests {
         ModelReady {
             backend: Backend::Wgpu,
             reason: "adapter: google / swiftshader".into(),
+            reason_detail: Some("google / swiftshader (Cpu, BrowserWebGpu)".into()),
             precision: Precision::F16,
             warmup_ms,
             load_ms: 812.5,

@@ -71,24 +71,96 @@ pub const FRAME_ANCESTORS: &str = "frame-ancestors 'none'";
 /// The `X-Frame-Options` header of every response: [`FRAME_ANCESTORS`] for browsers that predate it.
 pub const X_FRAME_OPTIONS: &str = "DENY";
 
-/// The two headers that make a page cross-origin isolated (lowercase names), so that WebAssembly threads and
-/// precise timers are available. `credentialless` rather than `require-corp`: YouTube's thumbnails and embeds
-/// send no `Cross-Origin-Resource-Policy`.
-pub const ISOLATION_HEADERS: [(&str, &str); 2] = [
-    ("cross-origin-opener-policy", "same-origin"),
-    ("cross-origin-embedder-policy", "credentialless"),
+/// `Cross-Origin-Embedder-Policy: credentialless`: isolates a page in Chromium and Firefox while letting it show
+/// YouTube's thumbnails and embeds, which send no `Cross-Origin-Resource-Policy`. WebKit (Safari) does not know
+/// the value and leaves such a page unisolated.
+pub const COEP_CREDENTIALLESS: &str = "credentialless";
+
+/// `Cross-Origin-Embedder-Policy: require-corp`: isolates a page in every engine, WebKit included, but blocks
+/// cross-origin images and frames that do not opt in. The pages that run the classifier ([`ROUTES`]) are served
+/// with it, so that Safari can have threads there; their YouTube players are `credentialless` frames where the
+/// browser has them, links elsewhere. Every file that is not a page is served with it too: a worker's script sets
+/// the worker's own policy, and WebKit refuses a worker less strict than the page that starts it.
+pub const COEP_REQUIRE_CORP: &str = "require-corp";
+
+/// The app's routes (every one is answered with `index.html`; the router in `crates/app/src/lib.rs` has exactly
+/// these, a test in `crates/site` checks it) with the `Cross-Origin-Embedder-Policy` each page is served with.
+/// `*` stands for one path segment (a class's label, a group's name, a finding's topic).
+pub const ROUTES: [(&str, &str); 15] = [
+    ("/", COEP_CREDENTIALLESS),
+    ("/classes", COEP_CREDENTIALLESS),
+    ("/classes/*", COEP_CREDENTIALLESS),
+    ("/groups", COEP_CREDENTIALLESS),
+    ("/groups/*", COEP_CREDENTIALLESS),
+    ("/stats", COEP_CREDENTIALLESS),
+    ("/compare", COEP_CREDENTIALLESS),
+    ("/teach", COEP_CREDENTIALLESS),
+    ("/findings", COEP_CREDENTIALLESS),
+    ("/findings/*", COEP_CREDENTIALLESS),
+    ("/verify", COEP_REQUIRE_CORP),
+    ("/quiz", COEP_REQUIRE_CORP),
+    ("/classify", COEP_REQUIRE_CORP),
+    ("/inside", COEP_REQUIRE_CORP),
+    ("/train", COEP_REQUIRE_CORP),
 ];
 
-/// [`ISOLATION_HEADERS`] as a host's configuration names them, for a visitor told why a page is not isolated (the
-/// test below keeps the two the same).
-pub const ISOLATION_ADVICE: &str =
-    "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: credentialless";
+/// The `Cross-Origin-Embedder-Policy` of a response for `path` (without query): a route's own ([`ROUTES`]; a
+/// trailing `/` is ignored, as static hosts serve `/classify/` for `/classify`), [`COEP_CREDENTIALLESS`] for any
+/// other page (the app's "not found"), [`COEP_REQUIRE_CORP`] for files (a dot in the last segment).
+pub fn embedder_policy(path: &str) -> &'static str {
+    let path = match path.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() => trimmed,
+        _ => path,
+    };
+    if let Some(&(_, policy)) = ROUTES
+        .iter()
+        .find(|(pattern, _)| route_matches(pattern, path))
+    {
+        return policy;
+    }
+    if path.rsplit('/').next().unwrap_or_default().contains('.') {
+        COEP_REQUIRE_CORP
+    } else {
+        COEP_CREDENTIALLESS
+    }
+}
 
-/// The headers (lowercase names) that a host of the site sends with every response, whatever its status:
-/// [`ISOLATION_HEADERS`], no framing, and revalidation of every file (names without a hash change content).
-pub const SITE_HEADERS: [(&str, &str); 5] = [
-    ISOLATION_HEADERS[0],
-    ISOLATION_HEADERS[1],
+/// Whether `path` is the route `pattern` (`*`: any one non-empty segment).
+pub fn route_matches(pattern: &str, path: &str) -> bool {
+    let (mut pattern, mut path) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (pattern.next(), path.next()) {
+            (None, None) => return true,
+            (Some("*"), Some(segment)) if !segment.is_empty() => {}
+            (Some(expected), Some(segment)) if expected == segment => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The page of a route whose policy is [`COEP_REQUIRE_CORP`]: the pages that run the classifier.
+pub fn runs_the_classifier(path: &str) -> bool {
+    embedder_policy(path) == COEP_REQUIRE_CORP
+        && !path.rsplit('/').next().unwrap_or_default().contains('.')
+}
+
+/// The `Cross-Origin-Opener-Policy` of every response; with a `Cross-Origin-Embedder-Policy` it makes a page
+/// cross-origin isolated, so that WebAssembly threads and precise timers are available.
+pub const OPENER_POLICY: (&str, &str) = ("cross-origin-opener-policy", "same-origin");
+
+/// The name of the header whose value [`embedder_policy`] gives.
+pub const EMBEDDER_POLICY: &str = "cross-origin-embedder-policy";
+
+/// What a host must send for a classifier page to be isolated, as its configuration names it, for a visitor told
+/// why a page is not isolated (the test below keeps it the same as [`OPENER_POLICY`] and [`ROUTES`]).
+pub const ISOLATION_ADVICE: &str =
+    "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp";
+
+/// The headers (lowercase names) that a host of the site sends with every response, whatever its status, beside
+/// the [`EMBEDDER_POLICY`] of [`embedder_policy`]: [`OPENER_POLICY`], no framing, and revalidation of every file
+/// (names without a hash change content).
+pub const SITE_HEADERS: [(&str, &str); 4] = [
+    OPENER_POLICY,
     ("content-security-policy", FRAME_ANCESTORS),
     ("x-frame-options", X_FRAME_OPTIONS),
     ("cache-control", "no-cache"),
@@ -117,16 +189,45 @@ mod tests {
     #[test]
     fn the_threaded_worker_is_in_its_folder() {
         assert_eq!(THREADED_WORKER, format!("/{THREADED_DIR}/loader.js"));
-        assert!(SITE_HEADERS.starts_with(&ISOLATION_HEADERS));
+        assert_eq!(SITE_HEADERS[0], OPENER_POLICY);
         assert!(CONTENT_SECURITY_POLICY.contains("{inline}"));
     }
 
     #[test]
-    fn the_advice_names_the_isolation_headers() {
-        let said: Vec<String> = ISOLATION_HEADERS
-            .iter()
-            .map(|(name, value)| format!("{name}: {value}"))
-            .collect();
-        assert_eq!(ISOLATION_ADVICE.to_lowercase(), said.join(" and "));
+    fn the_advice_names_the_classifier_pages_headers() {
+        let said = format!(
+            "{}: {} and {EMBEDDER_POLICY}: {}",
+            OPENER_POLICY.0,
+            OPENER_POLICY.1,
+            embedder_policy("/classify")
+        );
+        assert_eq!(ISOLATION_ADVICE.to_lowercase(), said);
+    }
+
+    #[test]
+    fn each_response_gets_its_embedder_policy() {
+        for (path, policy) in [
+            ("/", COEP_CREDENTIALLESS),
+            ("/classes", COEP_CREDENTIALLESS),
+            ("/classes/", COEP_CREDENTIALLESS),
+            ("/classes/playing%20cricket", COEP_CREDENTIALLESS),
+            ("/findings/transfer", COEP_CREDENTIALLESS),
+            ("/no/such/page", COEP_CREDENTIALLESS),
+            ("/classify", COEP_REQUIRE_CORP),
+            ("/classify/", COEP_REQUIRE_CORP),
+            ("/inside", COEP_REQUIRE_CORP),
+            ("/train", COEP_REQUIRE_CORP),
+            ("/quiz", COEP_REQUIRE_CORP),
+            ("/verify", COEP_REQUIRE_CORP),
+            ("/classify/extra", COEP_CREDENTIALLESS),
+            ("/worker-mt/loader.js", COEP_REQUIRE_CORP),
+            ("/worker_loader.js", COEP_REQUIRE_CORP),
+            ("/index.html", COEP_REQUIRE_CORP),
+        ] {
+            assert_eq!(embedder_policy(path), policy, "{path}");
+        }
+        assert!(runs_the_classifier("/classify") && runs_the_classifier("/train/"));
+        assert!(!runs_the_classifier("/classes") && !runs_the_classifier("/worker_loader.js"));
+        assert!(!route_matches("/classes/*", "/classes/"));
     }
 }

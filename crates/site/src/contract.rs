@@ -45,8 +45,12 @@ pub fn values() -> Value {
         "warmupFrames": WARMUP_FRAMES,
         "windowLengths": WINDOW_LENGTHS,
         "maxMessageFrames": MAX_MESSAGE_FRAMES,
-        "isolationHeaders": headers(&ISOLATION_HEADERS),
         "siteHeaders": headers(&SITE_HEADERS),
+        "embedderPolicy": EMBEDDER_POLICY,
+        "isolationHeaderNames": [OPENER_POLICY.0, EMBEDDER_POLICY],
+        "routes": ROUTES.iter().map(|&(pattern, policy)| json!([pattern, policy])).collect::<Vec<_>>(),
+        "coepRequireCorp": COEP_REQUIRE_CORP,
+        "coepCredentialless": COEP_CREDENTIALLESS,
     })
 }
 
@@ -162,6 +166,7 @@ pub fn from_worker_samples() -> Vec<FromWorker> {
     let ready = ModelReady {
         backend: Backend::Cpu,
         reason: String::new(),
+        reason_detail: None,
         precision: Precision::F32,
         warmup_ms: 0.0,
         load_ms: 0.0,

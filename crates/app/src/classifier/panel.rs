@@ -80,6 +80,12 @@ pub fn ModelPanel(model: Model) -> impl IntoView {
                 "Ready on " <strong data-testid="backend">{r.backend.label()}</strong>
                 {format!(" ({} weights), because {}.", r.precision, r.reason)}
             </p>
+            {r.reason_detail.clone().map(|detail| view! {
+                <details class="muted" data-testid="reason-detail">
+                    <summary>"Details"</summary>
+                    <code>{detail}</code>
+                </details>
+            })}
             <p class="muted">{format!("Loaded in {:.1} s{}, warm-up pass (16 frames) {:.0} ms.",
                 r.load_ms / 1000.0, if r.from_cache { " from the cache" } else { "" }, r.warmup_ms)}</p>
             <p class="muted" data-testid="threads" data-threads=r.threads.count.to_string()>

@@ -55,13 +55,22 @@ pub fn CapabilitiesPanel() -> impl IntoView {
 
 #[component]
 fn CapabilitiesTable(caps: Capabilities) -> impl IntoView {
+    // Plain words first; what the browser said, behind a disclosure.
+    let mut detail = None;
     let (webgpu, adapter, f16) = match &caps.webgpu {
         WebGpu::Missing => (
-            "not available".to_string(),
+            "this browser has no WebGPU".to_string(),
             "—".to_string(),
             "—".to_string(),
         ),
-        WebGpu::NoAdapter(reason) => (format!("no adapter ({reason})"), "—".into(), "—".into()),
+        WebGpu::NoAdapter(reason) => {
+            detail = Some(reason.clone());
+            (
+                "WebGPU is available but found no adapter".to_string(),
+                "—".into(),
+                "—".into(),
+            )
+        }
         WebGpu::Available(a) => {
             let mut name = [
                 a.vendor.as_str(),
@@ -87,7 +96,15 @@ fn CapabilitiesTable(caps: Capabilities) -> impl IntoView {
     };
     view! {
         <dl class="caps-table">
-            <dt>"WebGPU"</dt><dd data-testid="cap-webgpu">{webgpu}</dd>
+            <dt>"WebGPU"</dt>
+            <dd>
+                <span data-testid="cap-webgpu">{webgpu}</span>
+                {detail.map(|detail| view! {
+                    <details class="muted" data-testid="cap-webgpu-detail">
+                        <summary>"Details"</summary><code>{detail}</code>
+                    </details>
+                })}
+            </dd>
             <dt>"Adapter"</dt><dd data-testid="cap-adapter">{adapter}</dd>
             <dt>"shader-f16"</dt><dd data-testid="cap-f16">{f16}</dd>
             <dt>"Cross-origin isolated"</dt><dd data-testid="cap-isolated">{isolated}</dd>

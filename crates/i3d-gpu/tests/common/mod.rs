@@ -27,7 +27,7 @@ pub fn context() -> Option<GpuContext> {
             eprintln!("adapter: {}", ctx.summary);
             Ok(ctx)
         }
-        Err(e @ Error::NoAdapter(_)) => Err(e.to_string()),
+        Err(e @ (Error::NoAdapter(_) | Error::NoWebGpu)) => Err(e.to_string()),
         Err(e) => panic!("an adapter exists but is unusable: {e}"),
     });
     match ctx {

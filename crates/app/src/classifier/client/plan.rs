@@ -1,7 +1,6 @@
 //! The thread plan: which build of the worker to start (single-threaded or threaded) and with how many
 //! threads, and why ([`WorkerPlan`]).
 
-use js_sys::Reflect;
 use protocol::site::{ISOLATION_ADVICE, SINGLE_THREADED_WORKER, THREADED_WORKER};
 /// Threads asked for by default: the logical cores the browser reports, at most this many (past
 /// it, a layer's chunks are too few to keep more threads busy, and each costs a Web Worker).
@@ -21,10 +20,15 @@ pub struct WorkerPlan {
 }
 
 impl WorkerPlan {
-    /// The plan for a page that is (or not) cross-origin `isolated`, in a browser that has (or not)
-    /// `shared_memory` (`SharedArrayBuffer`), reporting `cores` logical cores, with `requested`
-    /// threads from the address (`?threads=`).
-    pub fn new(isolated: bool, shared_memory: bool, cores: u32, requested: Option<u32>) -> Self {
+    /// The plan for a page that is (or not) cross-origin `isolated`, in a browser that can share memory with a
+    /// worker (`shared_memory`: `Err` says why not; see [`crate::isolation::memory_shareable`]), reporting `cores`
+    /// logical cores, with `requested` threads from the address (`?threads=`).
+    pub fn new(
+        isolated: bool,
+        shared_memory: Result<(), String>,
+        cores: u32,
+        requested: Option<u32>,
+    ) -> Self {
         let single = |why: &str| WorkerPlan {
             script: SINGLE_THREADED_WORKER,
             threads: 1,
@@ -39,8 +43,8 @@ impl WorkerPlan {
                  {ISOLATION_ADVICE})"
             ));
         }
-        if !shared_memory {
-            return single("this browser has no SharedArrayBuffer, so WebAssembly threads are off");
+        if let Err(why) = shared_memory {
+            return single(&format!("{why}, so WebAssembly threads are off"));
         }
         let threads = requested.unwrap_or_else(|| cores.clamp(1, DEFAULT_MAX_THREADS));
         WorkerPlan {
@@ -53,14 +57,14 @@ impl WorkerPlan {
     /// The plan for this browser and page.
     pub fn for_this_page(requested: Option<u32>) -> Self {
         use crate::capabilities::{cross_origin_isolated, hardware_concurrency};
-        let shared_memory =
-            Reflect::has(&js_sys::global(), &"SharedArrayBuffer".into()).unwrap_or(false);
-        Self::new(
-            cross_origin_isolated(),
-            shared_memory,
-            hardware_concurrency(),
-            requested,
-        )
+        let isolated = cross_origin_isolated();
+        // Asked only of an isolated page (elsewhere the answer is known): it starts a worker for a moment.
+        let shared_memory = if isolated && requested != Some(1) {
+            crate::isolation::memory_shareable()
+        } else {
+            Ok(())
+        };
+        Self::new(isolated, shared_memory, hardware_concurrency(), requested)
     }
 
     /// The single-threaded build, after the threaded one failed to start for `why`.
@@ -85,16 +89,16 @@ mod tests {
 
     #[test]
     fn threads_need_an_isolated_page_and_shared_memory() {
-        let plan = WorkerPlan::new(true, true, 4, None);
+        let plan = WorkerPlan::new(true, Ok(()), 4, None);
         assert_eq!((plan.script, plan.threads), (THREADED_WORKER, 4));
         assert!(plan.single_because.is_none() && plan.threaded());
         // Many cores: capped by default, not when asked for.
         assert_eq!(
-            WorkerPlan::new(true, true, 64, None).threads,
+            WorkerPlan::new(true, Ok(()), 64, None).threads,
             DEFAULT_MAX_THREADS
         );
-        assert_eq!(WorkerPlan::new(true, true, 2, Some(12)).threads, 12);
-        let not_isolated = WorkerPlan::new(false, true, 8, None);
+        assert_eq!(WorkerPlan::new(true, Ok(()), 2, Some(12)).threads, 12);
+        let not_isolated = WorkerPlan::new(false, Ok(()), 8, None);
         assert_eq!(
             (not_isolated.script, not_isolated.threads),
             (SINGLE_THREADED_WORKER, 1)
@@ -103,13 +107,19 @@ mod tests {
             .single_because
             .as_deref()
             .is_some_and(|w| w.contains("not cross-origin isolated")));
-        let no_shared = WorkerPlan::new(true, false, 8, None);
+        let no_shared = WorkerPlan::new(
+            true,
+            Err("memory cannot be shared with workers in this browser (DataCloneError)".into()),
+            8,
+            None,
+        );
         assert!(!no_shared.threaded());
-        assert!(no_shared
-            .single_because
-            .unwrap()
-            .contains("SharedArrayBuffer"));
-        let one = WorkerPlan::new(true, true, 8, Some(1));
+        assert_eq!(
+            no_shared.single_because.unwrap(),
+            "memory cannot be shared with workers in this browser (DataCloneError), so WebAssembly \
+             threads are off"
+        );
+        let one = WorkerPlan::new(true, Ok(()), 8, Some(1));
         assert!(!one.threaded() && one.single_because.unwrap().contains("?threads=1"));
     }
 }
