@@ -78,7 +78,8 @@ struct ServeArgs {
 
 #[derive(Debug, clap::Args)]
 struct DistArgs {
-    /// Where to copy the built site (a new or empty folder).
+    /// Where to copy the built site (a new or empty folder), with a `_headers` file and a page per route for
+    /// static hosts.
     out: Option<PathBuf>,
 }
 
@@ -109,6 +110,13 @@ fn main() -> Result<()> {
             web::build(&root, &toolchain, Some(&mut installs))?;
             if let Some(out) = out {
                 web::copy_site(&root.join("dist"), &out)?;
+                site::deploy::extras(&out)?;
+                println!(
+                    "site: with {} (Netlify, Cloudflare Pages), {} and a page per route for hosts that only \
+                     serve files; README.md, \"Deploying\", has nginx's and Apache's lines",
+                    site::deploy::HEADERS_FILE,
+                    site::deploy::NOT_FOUND_PAGE
+                );
             }
         }
         Command::Test(args) => test::run(&root, &args)?,

@@ -10,11 +10,14 @@
 //! 3. the Content-Security-Policy as a meta tag of `index.html`, with the hash of each inline script ([`csp`]);
 //! 4. the service worker's version and precache list ([`service_worker`]), last, since they cover every file.
 //!
+//! [`deploy`] adds what static hosts need to a copy of the site (`cargo xtask dist DIR`).
+//!
 //! The build's flags ([`flags`]) and the app's size budget ([`APP_WASM_BUDGET`]) are here too. Every step is tested
 //! over a temporary `dist/` (`tests/finish.rs`).
 
 pub mod contract;
 pub mod csp;
+pub mod deploy;
 pub mod flags;
 pub mod service_worker;
 

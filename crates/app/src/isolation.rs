@@ -1,0 +1,110 @@
+//! Cross-origin isolation, page by page, and whether WebAssembly threads can really run.
+//!
+//! The host serves each route with its own `Cross-Origin-Embedder-Policy` ([`protocol::site::ROUTES`]): the pages
+//! that run the classifier with `require-corp`, which every engine knows (Safari included), the explorer's with
+//! `credentialless`, which lets them show YouTube's images but which WebKit ignores. A client-side navigation keeps
+//! the document, and so the policy of the route it was loaded at: [`FollowRouteIsolation`] loads a classifier page
+//! again from the host when the document it arrives in is not isolated.
+//!
+//! Isolation alone does not prove that threads can start: [`memory_shareable`] asks the browser to share memory
+//! with a worker, as the threaded build must.
+
+use js_sys::{Array, Object, Reflect, WebAssembly};
+use leptos::prelude::*;
+use protocol::site::{embedder_policy, runs_the_classifier};
+use wasm_bindgen::JsValue;
+
+use crate::capabilities::cross_origin_isolated;
+use crate::js::js_text;
+
+/// The path the document was loaded at (so the policy it was served with), read once.
+fn document_path() -> String {
+    thread_local! {
+        static LOADED_AT: String = web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
+    }
+    LOADED_AT.with(String::clone)
+}
+
+/// Whether arriving at `path` by a client-side navigation needs the page loaded again: it runs the classifier,
+/// the document is not isolated, and the host would serve `path` with another policy than the document's (so a
+/// load could isolate it; a host that sends no headers at all stays as it is, and nothing loops).
+pub fn needs_reload(path: &str, document_path: &str, isolated: bool) -> bool {
+    runs_the_classifier(path)
+        && !isolated
+        && embedder_policy(path) != embedder_policy(document_path)
+}
+
+/// Watches the route; loads a classifier page again from the host when [`needs_reload`] says so (in WebKit,
+/// which ignores `credentialless`: the explorer's pages are not isolated, the classifier's are).
+#[component]
+pub fn FollowRouteIsolation() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        if needs_reload(&path, &document_path(), cross_origin_isolated()) {
+            if let Some(window) = web_sys::window() {
+                // The address already names the new route: loading it asks the host for that page.
+                let _ = window.location().reload();
+            }
+        }
+    });
+}
+
+/// Whether this browser can share WebAssembly memory with a worker, which the threaded build needs: a shared
+/// memory is made and posted to a worker. `Err` says why not, in words for the model panel (e.g. WebKitGTK
+/// isolates a page but refuses to post shared memory: "DataCloneError").
+pub fn memory_shareable() -> Result<(), String> {
+    let descriptor = Object::new();
+    for (key, value) in [
+        ("initial", JsValue::from(1)),
+        ("maximum", JsValue::from(1)),
+        ("shared", JsValue::TRUE),
+    ] {
+        // Setting a property of a fresh plain object cannot fail.
+        let _ = Reflect::set(&descriptor, &key.into(), &value);
+    }
+    let memory = WebAssembly::Memory::new(&descriptor).map_err(|e| {
+        format!(
+            "this browser cannot make shared WebAssembly memory ({})",
+            js_text(&e)
+        )
+    })?;
+    let cannot_share =
+        |what: String| format!("memory cannot be shared with workers in this browser ({what})");
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&Array::of1(&"".into()), &options)
+        .map_err(|e| cannot_share(js_text(&e)))?;
+    let url =
+        web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| cannot_share(js_text(&e)))?;
+    let worker = web_sys::Worker::new(&url);
+    let _ = web_sys::Url::revoke_object_url(&url);
+    let worker = worker.map_err(|e| cannot_share(format!("no worker: {}", js_text(&e))))?;
+    let posted = worker.post_message(&memory);
+    worker.terminate();
+    posted.map_err(|e| {
+        cannot_share(format!(
+            "posting shared WebAssembly memory to a worker failed: {}",
+            js_text(&e)
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_classifier_page_is_loaded_again_only_where_that_isolates_it() {
+        // WebKit: the explorer's document is not isolated; the classifier's page would be.
+        assert!(needs_reload("/classify", "/classes", false));
+        assert!(needs_reload("/train", "/", false));
+        // Isolated already (Chromium, Firefox), or an explorer page: nothing to do.
+        assert!(!needs_reload("/classify", "/classes", true));
+        assert!(!needs_reload("/classes", "/classify", false));
+        // Loaded at a classifier page and still not isolated (a host without headers): a load would not help.
+        assert!(!needs_reload("/inside", "/classify", false));
+    }
+}
