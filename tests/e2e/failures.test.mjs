@@ -67,7 +67,24 @@ test('no WebGPU in the browser: "auto" runs on the CPU and says why', async () =
   await page.goto(`${BASE_URL}/classify`);
   await modelReady(page, 'cpu', 120_000);
   const status = await page.getByTestId('model-status').innerText();
-  assert.match(status, /because no usable GPU adapter \(.*\); using the CPU path\./, status);
+  // Plain words; what wgpu said is behind a disclosure.
+  assert.match(status, /because this browser has no WebGPU\./, status);
+  assert.match(await page.getByTestId('reason-detail').innerText(), /navigator\.gpu is missing/);
+  assert.equal(await page.getByTestId('reason-detail').evaluate((d) => d.open), false);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('WebGPU with no adapter: "auto" runs on the CPU, says so in plain words, wgpu\'s message behind "Details"', async () => {
+  const page = await open({ worker: (js) => `GPU.prototype.requestAdapter = async () => null;\n${js}` });
+  await page.goto(`${BASE_URL}/classify`);
+  await modelReady(page, 'cpu', 120_000);
+  const status = await page.getByTestId('model-status').innerText();
+  assert.match(status, /because WebGPU is available but found no adapter\./, status);
+  assert.doesNotMatch(status, /not compiled in/, status);
+  const detail = page.getByTestId('reason-detail');
+  await detail.locator('summary').click();
+  assert.match(await detail.innerText(), /no WebGPU adapter/);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

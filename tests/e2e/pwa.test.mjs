@@ -4,6 +4,7 @@
 // deploy a changed build.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -254,5 +255,54 @@ test('offline on the first visit to the classifier: it says so, and loads by its
   await context.setOffline(false);
   await modelReady(page, 'cpu', 120_000);
   assert.equal(await server.weights(), 1);
+  assert.deepEqual(log.errors, []);
+});
+
+/**
+ * `python3 -m http.server` over the deployable site (`cargo xtask dist`'s folder, DEPLOY_DIR): a host that serves
+ * files and sends no header of ours. `{ url, close() }`.
+ */
+async function plainHost(t) {
+  const root = process.env.DEPLOY_DIR;
+  assert.ok(root && fs.existsSync(path.join(root, '_headers')), `DEPLOY_DIR (${root}) is not a deployable site`);
+  const child = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', root],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill());
+  const port = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`python3 -m http.server stopped (${code})`)));
+    child.stdout.on('data', (chunk) => {
+      const found = /port (\d+)/.exec(String(chunk));
+      if (found) resolve(Number(found[1]));
+    });
+  });
+  return { url: `http://127.0.0.1:${port}` };
+}
+
+test('a host that sends no headers: the service worker isolates the second visit, and the classifier gets its threads', async (t) => {
+  const host = await plainHost(t);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  t.after(() => context.close().catch(() => {}));
+  const log = await watch(context);
+  const page = await context.newPage();
+
+  // First visit: the host's answer has no isolation header, so the page is not isolated and runs one thread.
+  const first = await page.goto(`${host.url}/classify?backend=cpu`);
+  for (const name of contract.isolationHeaderNames) assert.equal(first.headers()[name], undefined, name);
+  assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
+  await modelReady(page, 'cpu', 120_000);
+  assert.match(await page.getByTestId('threads').innerText(), /one thread: the page is not cross-origin isolated/);
+  await serviceWorkerReady(page);
+
+  // Second visit: the service worker answers with the site's headers.
+  await page.goto(`${host.url}/classify?backend=cpu`);
+  assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'the second visit is cross-origin isolated');
+  await modelReady(page, 'cpu', 120_000);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const threads = Number(await page.getByTestId('threads').getAttribute('data-threads'));
+  t.diagnostic(`second visit: ${threads} threads on ${cores} cores: ${await page.getByTestId('threads').innerText()}`);
+  assert.ok(cores >= 2, `this test needs 2 cores or more (the browser reports ${cores})`);
+  assert.equal(threads, Math.min(cores, 8));
+  assert.match(await page.getByTestId('threads').innerText(), /threads on Web Workers/);
+  await screenshot(page, 'plain-host-second-visit');
   assert.deepEqual(log.errors, []);
 });

@@ -113,7 +113,7 @@ fn main() -> Result<()> {
                 site::deploy::extras(&out)?;
                 println!(
                     "site: with {} (Netlify, Cloudflare Pages), {} and a page per route for hosts that only \
-                     serve files; README.md, \"Deploying\", has nginx's and Apache's lines",
+                     serve files; README.md (\"Threads, and what a host must send\") has nginx's and Apache's lines",
                     site::deploy::HEADERS_FILE,
                     site::deploy::NOT_FOUND_PAGE
                 );

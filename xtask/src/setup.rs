@@ -40,8 +40,23 @@ const SITE_PACKAGES: &[&str] = &["ffmpeg"];
 const BINARYEN: &str = "binaryen@132.0.0";
 /// Where it goes, under the workspace root.
 const BINARYEN_DIR: &str = "target/tools/binaryen";
-/// What the tests add: the browser, and software Vulkan (lavapipe) for native wgpu tests.
-const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers"];
+/// What the tests add: the browsers (Chromium; Firefox ESR, driven over WebDriver BiDi; WebKitGTK's MiniBrowser
+/// and WebKitWebDriver, under Xvfb), software Vulkan (lavapipe) for native wgpu tests, and python3 (a static host
+/// that sends no headers, `tests/e2e/pwa.test.mjs`).
+const TEST_PACKAGES: &[&str] = &[
+    "chromium",
+    "chromium-driver",
+    "mesa-vulkan-drivers",
+    "firefox-esr",
+    "webkit2gtk-driver",
+    "xvfb",
+    "xauth",
+    // WebKitGTK's recommended media stack (setup installs without recommends): its video and WebCodecs decoders.
+    "gstreamer1.0-gl",
+    "gstreamer1.0-libav",
+    "gstreamer1.0-plugins-bad",
+    "python3",
+];
 /// How long `rustup target add` may try before we fall back to Debian's toolchain.
 const RUSTUP_TARGET_TIMEOUT: Duration = Duration::from_secs(45);
 

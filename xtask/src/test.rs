@@ -296,6 +296,13 @@ fn end_to_end(root: &Path, only: &[String]) -> Result<()> {
     let assets = server::serve_test_assets(&weights_dir, &root.join("../shared/fixtures"))?;
     let screenshots = root.join("target/e2e");
     std::fs::create_dir_all(&screenshots)?;
+    // The deployable site (`cargo xtask dist`'s output), for the test of a host that only serves files.
+    let deploy = root.join("target/e2e-deploy");
+    if deploy.exists() {
+        std::fs::remove_dir_all(&deploy)?;
+    }
+    web::copy_site(&root.join("dist"), &deploy)?;
+    site::deploy::extras(&deploy)?;
     eprintln!(
         "e2e: site at {}, screenshots in {}",
         server.url,
@@ -321,6 +328,7 @@ fn end_to_end(root: &Path, only: &[String]) -> Result<()> {
         .env("SCREENSHOT_DIR", &screenshots)
         .env("SHARED_DIR", root.join("../shared"))
         .env("DIST_DIR", root.join("dist"))
+        .env("DEPLOY_DIR", &deploy)
         .env(
             "KINETISCOPE_CONTRACT",
             root.join(site::contract::TEST_CONTRACT),

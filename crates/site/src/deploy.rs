@@ -35,7 +35,9 @@ pub fn headers_file() -> String {
         rules.push((route.to_owned(), policy));
         // The route's page as a folder's index (`/classify/`), where a plain host redirects to it; `/classes/*`
         // covers `/classes/` already (a second rule would join a second value to the header).
-        let covered = ROUTES.iter().any(|(other, _)| *other == format!("{route}/*"));
+        let covered = ROUTES
+            .iter()
+            .any(|(other, _)| *other == format!("{route}/*"));
         if route != "/" && !route.ends_with('*') && !covered {
             rules.push((format!("{route}/"), policy));
         }
