@@ -44,10 +44,25 @@ pub fn FollowRouteIsolation() -> impl IntoView {
     Effect::new(move |_| {
         let path = location.pathname.get();
         if needs_reload(&path, &document_path(), cross_origin_isolated()) {
-            if let Some(window) = web_sys::window() {
-                // The address already names the new route: loading it asks the host for that page.
-                let _ = window.location().reload();
+            let (search, hash) = (
+                location.search.get_untracked(),
+                location.hash.get_untracked(),
+            );
+            let mut target = path;
+            if !search.is_empty() {
+                target = format!("{target}?{search}");
             }
+            if !hash.is_empty() {
+                target = format!("{target}#{}", hash.trim_start_matches('#'));
+            }
+            // After the router has written the new address into the history (later in this task), so that the
+            // load replaces that entry rather than the page the visitor came from.
+            gloo_timers::callback::Timeout::new(0, move || {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().replace(&target);
+                }
+            })
+            .forget();
         }
     });
 }
