@@ -69,7 +69,7 @@ test('no WebGPU in the browser: "auto" runs on the CPU and says why', async () =
   const status = await page.getByTestId('model-status').innerText();
   // Plain words; what wgpu said is behind a disclosure.
   assert.match(status, /because this browser has no WebGPU\./, status);
-  assert.match(await page.getByTestId('reason-detail').innerText(), /navigator\.gpu is missing/);
+  assert.match(await page.getByTestId('reason-detail').textContent(), /navigator\.gpu is missing/);
   assert.equal(await page.getByTestId('reason-detail').evaluate((d) => d.open), false);
   assert.deepEqual(page.errors, []);
   await page.context().close();
