@@ -104,6 +104,20 @@ impl InceptionI3d {
         }
     }
 
+    /// Bytes of weights and biases held, in the forms the kernels use (f32; Winograd layers keep
+    /// only their transformed weights).
+    pub fn weight_bytes(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|(_, block)| match block {
+                Block::Unit(unit) => unit.weight_bytes(),
+                Block::Inception(block) => block.weight_bytes(),
+                Block::Logits(logits) => logits.conv.weight_bytes(),
+                Block::MaxPool(_) | Block::AvgPool(_) => 0,
+            })
+            .sum()
+    }
+
     /// Bytes of activation buffers kept from the last run.
     pub fn buffer_bytes(&self) -> usize {
         self.workspace.lock().map_or(0, |w| w.bytes())
