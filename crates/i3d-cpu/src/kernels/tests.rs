@@ -8,6 +8,7 @@ use i3d_core::reference;
 
 use super::*;
 use crate::layers::{ConvWeight, MaxPool3dSame, Unit3d};
+use winograd::WinogradWeight;
 
 /// Deterministic values in [-1, 1) (a 64-bit LCG).
 fn values(n: usize, seed: u64) -> Vec<f32> {
@@ -191,12 +192,12 @@ fn pooled_lhs_equals_pool_then_pointwise_conv() {
 #[test]
 fn recycled_buffers_give_the_same_results() {
     // A workspace hands back a previously used buffer: results must not depend on its contents.
-    let input = shape(1, 3, 6, 6, 8);
+    let input = shape(1, 3, 6, 6, 24);
     let spec = ConvSpec {
         name: "c",
         kernel: [3, 3, 3],
         stride: [1, 1, 1],
-        cin: 8,
+        cin: 24,
         cout: 8,
         relu: true,
     };
@@ -317,8 +318,12 @@ fn winograd_rel_l2(input: Shape, cout: usize, seed: u64) -> f64 {
         .collect();
     let b = values(cout, seed + 2);
     let weight = Tensor::from_vec(w.clone(), (spec.k(), cout), &Device::Cpu).unwrap();
-    let unit = Unit3d::from_weight(spec, weight, b.clone()).unwrap();
-    assert!(matches!(unit.weight, ConvWeight::Winograd(_)));
+    // Forced, whatever `winograd::preferred` says of these channels.
+    let unit = Unit3d {
+        spec,
+        weight: ConvWeight::Winograd(WinogradWeight::from_direct(&weight, input.c, cout).unwrap()),
+        bias: b.clone(),
+    };
     let xt = Tensor::from_vec(x.clone(), input.dims().to_vec(), &Device::Cpu).unwrap();
     let ours = unit.forward(&xt).unwrap();
     assert_eq!(ours.dims(), &Shape { c: cout, ..input }.dims());
@@ -356,6 +361,28 @@ fn winograd_matches_f64_reference_for_every_i3d_3x3x3_layer() {
 }
 
 #[test]
+fn winograd_rule_picks_17_of_the_19_convs() {
+    let layers = winograd_layers();
+    let picked: Vec<_> = layers
+        .iter()
+        .filter(|(_, input, cout)| {
+            winograd::preferred(&ConvSpec {
+                name: "",
+                kernel: [3, 3, 3],
+                stride: [1, 1, 1],
+                cin: input.c,
+                cout: *cout,
+                relu: true,
+            })
+        })
+        .collect();
+    assert_eq!(picked.len(), 17);
+    assert!(layers
+        .iter()
+        .all(|(_, input, _)| input.c >= 24 || input.c == 16));
+}
+
+#[test]
 fn winograd_full_mixed_5_sizes_and_several_chunks() {
     // Mixed_5b's branch 2 at its real size (2×7×7, partial tiles on every axis), and a large
     // input with few channels: several chunks of tiles (CHUNK_BUDGET) and batch 2.
@@ -370,16 +397,21 @@ fn winograd_full_mixed_5_sizes_and_several_chunks() {
 fn winograd_writes_its_channel_slice_with_relu() {
     // As an Inception branch: into channels [5, 5 + cout) of a wider destination, ReLU'd;
     // the other channels keep their values. Same result as the direct path.
-    let input = shape(2, 3, 5, 6, 12);
+    let input = shape(2, 3, 5, 6, 24);
     let spec = ConvSpec {
         name: "b1b",
         kernel: [3, 3, 3],
         stride: [1, 1, 1],
-        cin: 12,
+        cin: 24,
         cout: 7,
         relu: true,
     };
-    let w = Tensor::from_vec(values(spec.weight_len(), 20), (spec.k(), 7), &Device::Cpu).unwrap();
+    // Weights ~ 1/√K, so outputs are O(1) and the tolerance absolute.
+    let w: Vec<f32> = values(spec.weight_len(), 20)
+        .iter()
+        .map(|v| v * 0.05)
+        .collect();
+    let w = Tensor::from_vec(w, (spec.k(), 7), &Device::Cpu).unwrap();
     let b = values(7, 21);
     let direct = Unit3d {
         spec,

@@ -42,18 +42,40 @@ const TILE: usize = 64;
 pub const CHUNK_BUDGET: usize = 4 << 20;
 
 /// Chunks are not cut below this many tiles (the rows of each of the 64 GEMMs).
-const MIN_TILES: usize = 8;
+const MIN_TILES: usize = 16;
 
 /// Whether the Winograd path can run a convolution: kernel 3×3×3, stride 1 (SAME pads 1 + 1).
 pub fn applies(spec: &ConvSpec) -> bool {
     spec.kernel == [3, 3, 3] && spec.stride == [1, 1, 1]
 }
 
+/// Input channels from which Winograd beats the direct path (see [`preferred`]).
+pub const MIN_CIN: usize = 24;
+
 /// Whether a convolution runs with Winograd rather than the direct im2col GEMM: the rule.
 ///
-/// Every stride-1 3×3×3 convolution of I3D does (see the module doc for the measurements).
+/// Stride-1 3×3×3 convolutions with at least [`MIN_CIN`] input channels: 17 of I3D's 19. Winograd's
+/// 64 GEMMs have K = cin, so with few input channels each output costs the GEMM little and the
+/// transforms (adds over 64 values per tile and channel) and the 8× larger GEMM result dominate.
+/// Measured per convolution with `examples/conv3x3_bench.rs` (real shapes at T = 16, random
+/// weights, release build, 2-core Xeon with AVX-512, shared and noisy; direct ms / Winograd ms):
+///
+/// | convolution (input → cout) | 1 thread | 2 threads |
+/// | --- | --- | --- |
+/// | Conv3d_2c (8×56×56×64 → 192) | 123 / 67 | 124 / 99 |
+/// | Mixed_3c b1b (8×28×28×128 → 192) | 63 / 33 | 53 / 15 |
+/// | Mixed_4f b1b (4×14×14×160 → 320) | 13.5 / 8.0 | 6.8 / 4.5 |
+/// | Mixed_4c b2b (4×14×14×24 → 64) | 0.48 / 0.39 | 0.32 / 0.30 |
+/// | Mixed_3b b2b (8×28×28×16 → 32), two runs | 2.0 / 2.3, 2.4 / 2.3 | 1.8 / 1.2, 2.2 / 2.0 |
+/// | Mixed_4b b2b (4×14×14×16 → 48), two runs | 0.27 / 0.31, 0.29 / 0.25 | 0.27 / 0.35, 0.20 / 0.20 |
+/// | Mixed_5c b1b (2×7×7×192 → 384) | 2.4 / 2.5 (and 2.3 / 2.0) | 1.5 / 2.0 |
+///
+/// cin = 16 is a draw at best, so those two stay direct. Mixed_5 (2×7×7 at T = 16: only 16 tiles)
+/// is even at 1 thread and slower at 2 (too few tiles to split well), but its four convolutions
+/// take ~1% of the clip and share their channel counts with Mixed_4f; they use Winograd, which wins
+/// there at T ≥ 32 (64 tiles and more).
 pub fn preferred(spec: &ConvSpec) -> bool {
-    applies(spec)
+    applies(spec) && spec.cin >= MIN_CIN
 }
 
 /// Transformed weights U = G g Gᵀ (per axis) of a 3×3×3 convolution: 64 matrices (cin, cout),
@@ -161,6 +183,7 @@ impl Tiles {
 }
 
 /// Four disjoint mutable slices of `len` floats at increasing offsets `o` of `buf`.
+#[inline(always)]
 fn four_mut(buf: &mut [f32], o: [usize; 4], len: usize) -> [&mut [f32]; 4] {
     let (a, rest) = buf[o[0]..].split_at_mut(o[1] - o[0]);
     let (b, rest) = rest.split_at_mut(o[2] - o[1]);
@@ -169,7 +192,7 @@ fn four_mut(buf: &mut [f32], o: [usize; 4], len: usize) -> [&mut [f32]; 4] {
 }
 
 /// Bᵀ on 4 vectors: y = (d0 − d2, d1 + d2, d2 − d1, d1 − d3), elementwise.
-#[inline]
+#[inline(always)]
 fn bt(d: [&[f32]; 4], y: [&mut [f32]; 4]) {
     let n = y[0].len();
     let (d0, d1, d2, d3) = (&d[0][..n], &d[1][..n], &d[2][..n], &d[3][..n]);
@@ -185,7 +208,7 @@ fn bt(d: [&[f32]; 4], y: [&mut [f32]; 4]) {
 }
 
 /// Aᵀ on 4 vectors: y = (m0 + m1 + m2, m1 − m2 − m3), elementwise.
-#[inline]
+#[inline(always)]
 fn at(m: [&[f32]; 4], y0: &mut [f32], y1: &mut [f32]) {
     let n = y0.len();
     let (m0, m1, m2, m3) = (&m[0][..n], &m[1][..n], &m[2][..n], &m[3][..n]);
