@@ -1,6 +1,6 @@
 //! Times every stride-1 3×3×3 convolution of I3D (the real shapes for a T-frame clip, random
 //! weights) on the direct im2col path and on the Winograd path, one line per convolution: the data
-//! behind [`i3d_cpu::kernels::winograd::preferred`].
+//! behind [`i3d_cpu::kernels::winograd::preferred`] (which also keeps 7×7 planes direct).
 //!
 //! `RAYON_NUM_THREADS=1 cargo run --release -p i3d-cpu --example conv3x3_bench [-- FRAMES [RUNS]]`
 //! (candle's matmul and rayon's pool both read RAYON_NUM_THREADS).

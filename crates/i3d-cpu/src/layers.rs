@@ -89,16 +89,22 @@ pub struct Unit3d {
 }
 
 impl Unit3d {
-    /// Loads `weight` and `bias` from `vb` (positioned at the layer's prefix).
-    pub fn new(spec: ConvSpec, vb: VarBuilder) -> Result<Self> {
+    /// Loads `weight` and `bias` from `vb` (positioned at the layer's prefix). `plane`: the (H, W)
+    /// of the layer's input in the network, for [`winograd::preferred`].
+    pub fn new(spec: ConvSpec, vb: VarBuilder, plane: (usize, usize)) -> Result<Self> {
         let (weight, bias) = load_conv(&spec, &vb)?;
-        Self::from_weight(spec, weight, bias)
+        Self::from_weight(spec, weight, bias, plane)
     }
 
     /// From a direct weight (K, cout) and bias: Winograd-transformed (the direct weight then
-    /// dropped) when [`winograd::preferred`] says so.
-    pub fn from_weight(spec: ConvSpec, weight: Tensor, bias: Vec<f32>) -> Result<Self> {
-        let weight = if winograd::preferred(&spec) {
+    /// dropped) when [`winograd::preferred`] says so for inputs of `plane` (H, W).
+    pub fn from_weight(
+        spec: ConvSpec,
+        weight: Tensor,
+        bias: Vec<f32>,
+        plane: (usize, usize),
+    ) -> Result<Self> {
+        let weight = if winograd::preferred(&spec, plane) {
             ConvWeight::Winograd(WinogradWeight::from_direct(&weight, spec.cin, spec.cout)?)
         } else {
             ConvWeight::Direct(weight)
@@ -274,14 +280,15 @@ pub struct InceptionBlock {
 }
 
 impl InceptionBlock {
-    /// Loads the six convolutions from `vb` (positioned at the block, e.g. `Mixed_3b`).
-    pub fn new(spec: InceptionSpec, vb: VarBuilder) -> Result<Self> {
+    /// Loads the six convolutions from `vb` (positioned at the block, e.g. `Mixed_3b`). `plane`:
+    /// the (H, W) of the block's input in the network (it picks the 3×3×3 convs' kernels).
+    pub fn new(spec: InceptionSpec, vb: VarBuilder, plane: (usize, usize)) -> Result<Self> {
         let unit = |conv: ConvSpec| {
             // The weight prefix is `Mixed_3b.Branch_1.Conv3d_0b_3x3`: the part after the block name.
             let Some((_, rest)) = conv.name.split_once('.') else {
                 bail!("i3d: malformed weight prefix {}", conv.name)
             };
-            Unit3d::new(conv, vb.pp(rest))
+            Unit3d::new(conv, vb.pp(rest), plane)
         };
         let plan = InceptionPlan::new(spec);
         let mut b0 = unit(spec.b0)?;

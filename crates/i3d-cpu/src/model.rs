@@ -70,18 +70,29 @@ impl Clone for InceptionI3d {
 impl InceptionI3d {
     /// Builds the network from a `VarBuilder` rooted at the weight names (`Conv3d_1a_7x7.weight`, …).
     pub fn new(vb: VarBuilder) -> Result<Self, Error> {
+        // Each layer's input plane (H, W): fixed by the 224×224 input, whatever the clip length.
+        let clip = Shape::clip(arch::MIN_FRAMES);
+        let mut planes = vec![(clip.h, clip.w)];
+        planes.extend(
+            arch::output_shapes(arch::I3D_LAYERS, clip)?
+                .iter()
+                .map(|s| (s.h, s.w)),
+        );
         let blocks = LayerId::all()
-            .map(|id| {
+            .zip(planes)
+            .map(|(id, plane)| {
                 let layer = id.layer();
                 let block = match layer.op {
-                    Op::Conv(spec) => Block::Unit(Unit3d::new(spec, vb.pp(spec.name))?),
+                    Op::Conv(spec) => Block::Unit(Unit3d::new(spec, vb.pp(spec.name), plane)?),
                     Op::MaxPool(spec) => Block::MaxPool(MaxPool3dSame::new(spec)),
-                    Op::Inception(spec) => {
-                        Block::Inception(Box::new(InceptionBlock::new(spec, vb.pp(layer.name))?))
-                    }
+                    Op::Inception(spec) => Block::Inception(Box::new(InceptionBlock::new(
+                        spec,
+                        vb.pp(layer.name),
+                        plane,
+                    )?)),
                     Op::AvgPool { kernel } => Block::AvgPool(AvgPool3dValid { kernel }),
                     Op::Logits(spec) => Block::Logits(Logits {
-                        conv: Unit3d::new(spec, vb.pp(spec.name))?,
+                        conv: Unit3d::new(spec, vb.pp(spec.name), plane)?,
                     }),
                 };
                 Ok((id, block))

@@ -52,11 +52,20 @@ pub fn applies(spec: &ConvSpec) -> bool {
 /// Input channels from which Winograd beats the direct path (see [`preferred`]).
 pub const MIN_CIN: usize = 24;
 
-/// Whether a convolution runs with Winograd rather than the direct im2col GEMM: the rule.
+/// Smallest input plane (H·W) on which Winograd beats the direct path (see [`preferred`]).
+pub const MIN_PLANE: usize = 14 * 14;
+
+/// Whether a convolution runs with Winograd rather than the direct im2col GEMM: the rule, applied
+/// at load; `plane` is the (H, W) of the layer's input (fixed by the network's 224×224 input).
 ///
-/// Stride-1 3×3×3 convolutions with at least [`MIN_CIN`] input channels: 17 of I3D's 19. Winograd's
-/// 64 GEMMs have K = cin, so with few input channels each output costs the GEMM little and the
-/// transforms (adds over 64 values per tile and channel) and the 8× larger GEMM result dominate.
+/// Stride-1 3×3×3 convolutions with at least [`MIN_CIN`] input channels on planes of at least
+/// [`MIN_PLANE`] positions: 13 of I3D's 19 (Conv3d_2c, Mixed_3b b1b, Mixed_3c, Mixed_4b b1b,
+/// Mixed_4c–4f). Winograd's 64 GEMMs have K = cin, so with few input channels (Mixed_3b and 4b
+/// b2b: 16) the transforms and the 8× larger GEMM result outweigh the saved multiplications. On a
+/// 7×7 plane (Mixed_5) a clip of 16 frames has 16 tiles: each of the 64 GEMMs gets 16 rows
+/// (8 per thread with 2) while its weight, 2.4× the direct one in all, is packed again, so
+/// the direct path's one large GEMM wins.
+///
 /// Measured per convolution with `examples/conv3x3_bench.rs` (real shapes at T = 16, random
 /// weights, release build, 2-core Xeon with AVX-512, shared and noisy; direct ms / Winograd ms):
 ///
@@ -68,14 +77,13 @@ pub const MIN_CIN: usize = 24;
 /// | Mixed_4c b2b (4×14×14×24 → 64) | 0.48 / 0.39 | 0.32 / 0.30 |
 /// | Mixed_3b b2b (8×28×28×16 → 32), two runs | 2.0 / 2.3, 2.4 / 2.3 | 1.8 / 1.2, 2.2 / 2.0 |
 /// | Mixed_4b b2b (4×14×14×16 → 48), two runs | 0.27 / 0.31, 0.29 / 0.25 | 0.27 / 0.35, 0.20 / 0.20 |
-/// | Mixed_5c b1b (2×7×7×192 → 384) | 2.4 / 2.5 (and 2.3 / 2.0) | 1.5 / 2.0 |
+/// | Mixed_5c b1b (2×7×7×192 → 384), two runs | 2.3 / 2.0, 2.4 / 2.5 | 2.0 / 2.8, 1.5 / 2.0 |
 ///
-/// cin = 16 is a draw at best, so those two stay direct. Mixed_5 (2×7×7 at T = 16: only 16 tiles)
-/// is even at 1 thread and slower at 2 (too few tiles to split well), but its four convolutions
-/// take ~1% of the clip and share their channel counts with Mixed_4f; they use Winograd, which wins
-/// there at T ≥ 32 (64 tiles and more).
-pub fn preferred(spec: &ConvSpec) -> bool {
-    applies(spec) && spec.cin >= MIN_CIN
+/// and in the whole network (`kinetiscope bench --profile`, all convs of the block), Mixed_5b and
+/// 5c took 3.9 and 5.0 ms direct, 4.1 and 5.4 ms with Winograd at 1 thread, 1.9 and 2.6 ms against
+/// 2.6 and 3.7 ms at 2.
+pub fn preferred(spec: &ConvSpec, plane: (usize, usize)) -> bool {
+    applies(spec) && spec.cin >= MIN_CIN && plane.0 * plane.1 >= MIN_PLANE
 }
 
 /// Transformed weights U = G g Gᵀ (per axis) of a 3×3×3 convolution: 64 matrices (cin, cout),
