@@ -52,15 +52,23 @@ pub fn applies(spec: &ConvSpec) -> bool {
 /// Input channels from which Winograd beats the direct path (see [`preferred`]).
 pub const MIN_CIN: usize = 24;
 
-/// Smallest input plane (H·W) on which Winograd beats the direct path (see [`preferred`]).
-pub const MIN_PLANE: usize = 14 * 14;
+/// Smallest input plane (H·W) on which Winograd is used (see [`preferred`]): where its gain is worth its
+/// memory.
+pub const MIN_PLANE: usize = 28 * 28;
 
 /// Whether a convolution runs with Winograd rather than the direct im2col GEMM: the rule, applied
 /// at load; `plane` is the (H, W) of the layer's input (fixed by the network's 224×224 input).
 ///
 /// Stride-1 3×3×3 convolutions with at least [`MIN_CIN`] input channels on planes of at least
-/// [`MIN_PLANE`] positions: 13 of I3D's 19 (Conv3d_2c, Mixed_3b b1b, Mixed_3c, Mixed_4b b1b,
-/// Mixed_4c–4f). Winograd's 64 GEMMs have K = cin, so with few input channels (Mixed_3b and 4b
+/// [`MIN_PLANE`] positions: 4 of I3D's 19 (Conv3d_2c, Mixed_3b b1b, Mixed_3c b1b and b2b), which hold
+/// 86% of what Winograd saves in the network (at 1 thread, T = 16: 98 of 114 ms).
+///
+/// Memory decides the plane: transformed weights take 64/27 of the direct ones. On the 14×14 planes
+/// (Mixed_4b–4f) Winograd is faster too (together 70 → 52 ms at 1 thread), but their weights are
+/// large (up to 160 → 320 channels): with them the model's weights grew from 48.4 to 81.2 MiB; with
+/// these four only, by 7.7 MB, which the browser's renderer (and a phone) must hold.
+///
+/// Winograd's 64 GEMMs have K = cin, so with few input channels (Mixed_3b and 4b
 /// b2b: 16) the transforms and the 8× larger GEMM result outweigh the saved multiplications. On a
 /// 7×7 plane (Mixed_5) a clip of 16 frames has 16 tiles: each of the 64 GEMMs gets 16 rows
 /// (8 per thread with 2) while its weight, 2.4× the direct one in all, is packed again, so
