@@ -19,6 +19,9 @@
 //!   epilogue) run in parallel, which avoids the GEMM's internal barriers; a lone chunk spreads
 //!   its fill, GEMM and epilogue over the threads instead.
 //!
+//! - The stride-1 3×3×3 convolutions can instead run as Winograd F(2×2×2, 3×3×3) ([`winograd`]),
+//!   with 3.4× fewer multiply-adds; [`winograd::preferred`] says which do.
+//!
 //! All writes into tensors go through candle's in-place custom ops ([`InplaceOp2`]), so this is
 //! safe Rust. Activations come from a [`Workspace`] that recycles buffers across layers and runs:
 //! fresh pages cost ~2 µs each to fault in (0.5 ms per MB), as much as the arithmetic of a small layer.
@@ -27,6 +30,8 @@ use candle_core::{bail, CpuStorage, DType, Device, InplaceOp2, Layout, Result, S
 use rayon::prelude::*;
 
 use i3d_core::arch::{same_padding, Dims3, Shape};
+
+pub mod winograd;
 
 /// Upper bound (bytes) of one im2col chunk (the scratch tensor). 4 MiB: the patch rows of a chunk
 /// stay in the L2/L3 caches between the im2col writing them and the GEMM packing them.

@@ -9,6 +9,7 @@
 use candle_core::{bail, DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
+use crate::kernels::winograd::{self, WinogradWeight};
 use crate::kernels::{self, Buffer, Geometry, Target, Workspace};
 use i3d_core::arch::{ConvSpec, Dims3, InceptionSpec, PoolSpec, Shape};
 use i3d_core::plan::InceptionPlan;
@@ -48,28 +49,77 @@ fn check_channels(name: &str, expected: usize, input: Shape) -> Result<()> {
     Ok(())
 }
 
+/// The weight of a [`Unit3d`], in the form its kernel uses (only one form is kept).
+#[derive(Debug, Clone)]
+pub enum ConvWeight {
+    /// The direct im2col GEMM's operand: (kt·kh·kw·cin, cout), rows ordered (dt, dh, dw, ci).
+    Direct(Tensor),
+    /// Winograd F(2×2×2, 3×3×3) transformed weights (64, cin, cout), for a stride-1 3×3×3 conv.
+    Winograd(WinogradWeight),
+}
+
+impl ConvWeight {
+    /// The direct (K, cout) weight; an error for a Winograd one.
+    pub fn direct(&self) -> Result<&Tensor> {
+        match self {
+            ConvWeight::Direct(w) => Ok(w),
+            ConvWeight::Winograd(_) => bail!("i3d: this conv keeps only Winograd weights"),
+        }
+    }
+
+    /// Bytes of f32 weights held.
+    pub fn bytes(&self) -> usize {
+        4 * match self {
+            ConvWeight::Direct(w) => w.elem_count(),
+            ConvWeight::Winograd(w) => w.u.elem_count(),
+        }
+    }
+}
+
 /// Conv3d (TF `SAME`, zero padding) with BatchNorm folded into weight and bias, then ReLU:
 /// N×T×H×W×cin → N×⌈T/st⌉×⌈H/sh⌉×⌈W/sw⌉×cout.
 #[derive(Debug, Clone)]
 pub struct Unit3d {
     /// The layer's spec (kernel, stride, channels, ReLU).
     pub spec: ConvSpec,
-    /// Weight as a GEMM operand: (kt·kh·kw·cin, cout).
-    pub weight: Tensor,
+    /// The weight, direct or Winograd-transformed ([`winograd::preferred`] decides at load).
+    pub weight: ConvWeight,
     /// Bias (cout).
     pub bias: Vec<f32>,
 }
 
 impl Unit3d {
-    /// Loads `weight` and `bias` from `vb` (positioned at the layer's prefix).
-    pub fn new(spec: ConvSpec, vb: VarBuilder) -> Result<Self> {
+    /// Loads `weight` and `bias` from `vb` (positioned at the layer's prefix). `plane`: the (H, W)
+    /// of the layer's input in the network, for [`winograd::preferred`].
+    pub fn new(spec: ConvSpec, vb: VarBuilder, plane: (usize, usize)) -> Result<Self> {
         let (weight, bias) = load_conv(&spec, &vb)?;
+        Self::from_weight(spec, weight, bias, plane)
+    }
+
+    /// From a direct weight (K, cout) and bias: Winograd-transformed (the direct weight then
+    /// dropped) when [`winograd::preferred`] says so for inputs of `plane` (H, W).
+    pub fn from_weight(
+        spec: ConvSpec,
+        weight: Tensor,
+        bias: Vec<f32>,
+        plane: (usize, usize),
+    ) -> Result<Self> {
+        let weight = if winograd::preferred(&spec, plane) {
+            ConvWeight::Winograd(WinogradWeight::from_direct(&weight, spec.cin, spec.cout)?)
+        } else {
+            ConvWeight::Direct(weight)
+        };
         Ok(Unit3d { spec, weight, bias })
     }
 
     /// The SAME geometry of this conv over `input`.
     pub fn geometry(&self, input: Shape) -> Geometry {
         Geometry::same(input, self.spec.kernel, self.spec.stride, self.spec.cout)
+    }
+
+    /// Bytes of weight and bias held.
+    pub fn weight_bytes(&self) -> usize {
+        self.weight.bytes() + 4 * self.bias.len()
     }
 
     /// Runs the conv on `x` (contiguous f32) and writes its cout channels at channel `offset` of
@@ -83,19 +133,32 @@ impl Unit3d {
     ) -> Result<()> {
         let input = shape5(x)?;
         check_channels(self.spec.name, self.spec.cin, input)?;
-        kernels::conv3d(
-            x,
-            &self.geometry(input),
-            &self.weight,
-            &self.bias,
-            self.spec.relu,
-            workspace,
-            &[Target {
-                dst,
-                offset,
-                cols: 0..self.spec.cout,
-            }],
-        )
+        let geometry = self.geometry(input);
+        let targets = [Target {
+            dst,
+            offset,
+            cols: 0..self.spec.cout,
+        }];
+        match &self.weight {
+            ConvWeight::Direct(w) => kernels::conv3d(
+                x,
+                &geometry,
+                w,
+                &self.bias,
+                self.spec.relu,
+                workspace,
+                &targets,
+            ),
+            ConvWeight::Winograd(w) => winograd::conv3d(
+                x,
+                &geometry,
+                w,
+                &self.bias,
+                self.spec.relu,
+                workspace,
+                &targets,
+            ),
+        }
     }
 
     /// The conv of `x` (contiguous f32) into a buffer of `workspace`.
@@ -217,14 +280,15 @@ pub struct InceptionBlock {
 }
 
 impl InceptionBlock {
-    /// Loads the six convolutions from `vb` (positioned at the block, e.g. `Mixed_3b`).
-    pub fn new(spec: InceptionSpec, vb: VarBuilder) -> Result<Self> {
+    /// Loads the six convolutions from `vb` (positioned at the block, e.g. `Mixed_3b`). `plane`:
+    /// the (H, W) of the block's input in the network (it picks the 3×3×3 convs' kernels).
+    pub fn new(spec: InceptionSpec, vb: VarBuilder, plane: (usize, usize)) -> Result<Self> {
         let unit = |conv: ConvSpec| {
             // The weight prefix is `Mixed_3b.Branch_1.Conv3d_0b_3x3`: the part after the block name.
             let Some((_, rest)) = conv.name.split_once('.') else {
                 bail!("i3d: malformed weight prefix {}", conv.name)
             };
-            Unit3d::new(conv, vb.pp(rest))
+            Unit3d::new(conv, vb.pp(rest), plane)
         };
         let plan = InceptionPlan::new(spec);
         let mut b0 = unit(spec.b0)?;
@@ -233,7 +297,8 @@ impl InceptionBlock {
         let mut b2a = unit(spec.b2a)?;
         let b2b = unit(spec.b2b)?;
         let b3 = unit(spec.b3)?;
-        let rows = |u: &Unit3d| -> Result<Vec<f32>> { u.weight.flatten_all()?.to_vec1::<f32>() };
+        let rows =
+            |u: &Unit3d| -> Result<Vec<f32>> { u.weight.direct()?.flatten_all()?.to_vec1::<f32>() };
         let (fused, fused_bias) = plan.fuse(
             [&rows(&b0)?, &rows(&b1a)?, &rows(&b2a)?],
             [&b0.bias, &b1a.bias, &b2a.bias],
@@ -241,9 +306,9 @@ impl InceptionBlock {
         let fused_weight = Tensor::from_vec(fused, (spec.cin, plan.fused_cout), &Device::Cpu)?;
         // The branch units keep (strided) views of the fused weight rather than their own copies.
         let view = |cols: &std::ops::Range<usize>| fused_weight.narrow(1, cols.start, cols.len());
-        b0.weight = view(&plan.b0_cols)?;
-        b1a.weight = view(&plan.b1_reduction_cols)?;
-        b2a.weight = view(&plan.b2_reduction_cols)?;
+        b0.weight = ConvWeight::Direct(view(&plan.b0_cols)?);
+        b1a.weight = ConvWeight::Direct(view(&plan.b1_reduction_cols)?);
+        b2a.weight = ConvWeight::Direct(view(&plan.b2_reduction_cols)?);
         Ok(InceptionBlock {
             spec,
             plan,
@@ -257,6 +322,19 @@ impl InceptionBlock {
             fused_weight,
             fused_bias,
         })
+    }
+
+    /// Bytes of weights and biases held (b0, b1a and b2a share the fused weight).
+    pub fn weight_bytes(&self) -> usize {
+        4 * (self.fused_weight.elem_count() + self.fused_bias.len())
+            + [&self.b0, &self.b1a, &self.b2a]
+                .iter()
+                .map(|u| 4 * u.bias.len())
+                .sum::<usize>()
+            + [&self.b1b, &self.b2b, &self.b3]
+                .iter()
+                .map(|u| u.weight_bytes())
+                .sum::<usize>()
     }
 
     /// The block on `x` (contiguous f32) into a buffer of `workspace`.
@@ -312,7 +390,7 @@ impl InceptionBlock {
         kernels::pool_conv1x1(
             x,
             &self.b3_pool.geometry(input),
-            &self.b3.weight,
+            self.b3.weight.direct()?,
             &self.b3.bias,
             true,
             workspace,

@@ -70,18 +70,29 @@ impl Clone for InceptionI3d {
 impl InceptionI3d {
     /// Builds the network from a `VarBuilder` rooted at the weight names (`Conv3d_1a_7x7.weight`, …).
     pub fn new(vb: VarBuilder) -> Result<Self, Error> {
+        // Each layer's input plane (H, W): fixed by the 224×224 input, whatever the clip length.
+        let clip = Shape::clip(arch::MIN_FRAMES);
+        let mut planes = vec![(clip.h, clip.w)];
+        planes.extend(
+            arch::output_shapes(arch::I3D_LAYERS, clip)?
+                .iter()
+                .map(|s| (s.h, s.w)),
+        );
         let blocks = LayerId::all()
-            .map(|id| {
+            .zip(planes)
+            .map(|(id, plane)| {
                 let layer = id.layer();
                 let block = match layer.op {
-                    Op::Conv(spec) => Block::Unit(Unit3d::new(spec, vb.pp(spec.name))?),
+                    Op::Conv(spec) => Block::Unit(Unit3d::new(spec, vb.pp(spec.name), plane)?),
                     Op::MaxPool(spec) => Block::MaxPool(MaxPool3dSame::new(spec)),
-                    Op::Inception(spec) => {
-                        Block::Inception(Box::new(InceptionBlock::new(spec, vb.pp(layer.name))?))
-                    }
+                    Op::Inception(spec) => Block::Inception(Box::new(InceptionBlock::new(
+                        spec,
+                        vb.pp(layer.name),
+                        plane,
+                    )?)),
                     Op::AvgPool { kernel } => Block::AvgPool(AvgPool3dValid { kernel }),
                     Op::Logits(spec) => Block::Logits(Logits {
-                        conv: Unit3d::new(spec, vb.pp(spec.name))?,
+                        conv: Unit3d::new(spec, vb.pp(spec.name), plane)?,
                     }),
                 };
                 Ok((id, block))
@@ -102,6 +113,20 @@ impl InceptionI3d {
         if let Ok(mut workspace) = self.workspace.lock() {
             *workspace = Workspace::default();
         }
+    }
+
+    /// Bytes of weights and biases held, in the forms the kernels use (f32; Winograd layers keep
+    /// only their transformed weights).
+    pub fn weight_bytes(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|(_, block)| match block {
+                Block::Unit(unit) => unit.weight_bytes(),
+                Block::Inception(block) => block.weight_bytes(),
+                Block::Logits(logits) => logits.conv.weight_bytes(),
+                Block::MaxPool(_) | Block::AvgPool(_) => 0,
+            })
+            .sum()
     }
 
     /// Bytes of activation buffers kept from the last run.

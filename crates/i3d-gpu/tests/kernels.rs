@@ -204,8 +204,9 @@ fn conv3d_matches_the_candle_layer() {
     let bias = uniform(&mut rng, 64, -0.5, 0.5);
     let unit = i3d_cpu::layers::Unit3d {
         spec,
-        weight: candle_core::Tensor::from_slice(&w, (spec.k(), 64), &candle_core::Device::Cpu)
-            .unwrap(),
+        weight: i3d_cpu::layers::ConvWeight::Direct(
+            candle_core::Tensor::from_slice(&w, (spec.k(), 64), &candle_core::Device::Cpu).unwrap(),
+        ),
         bias: bias.clone(),
     };
     let xt = candle_core::Tensor::from_slice(&x, input.dims().to_vec(), &candle_core::Device::Cpu)

@@ -62,6 +62,8 @@ struct Report {
     gflops: f64,
     peak_rss_mb: Option<f64>,
     buffers_mb: f64,
+    /// Weights as the CPU kernels hold them (Winograd layers: transformed).
+    weights_mb: f64,
     layers: Vec<LayerTime>,
 }
 
@@ -159,6 +161,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         gflops: flop / med.as_secs_f64() / 1e9,
         peak_rss_mb: peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64),
         buffers_mb: model.buffer_bytes() as f64 / (1 << 20) as f64,
+        weights_mb: model.weight_bytes() as f64 / (1 << 20) as f64,
         layers: if args.profile {
             I3D_LAYERS
                 .iter()
@@ -200,12 +203,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     );
     match report.peak_rss_mb {
         Some(mb) => println!(
-            "peak memory (VmHWM): {mb:.0} MB (activation buffers {:.0} MB)",
-            report.buffers_mb
+            "peak memory (VmHWM): {mb:.0} MB (activation buffers {:.0} MB, weights {:.1} MB)",
+            report.buffers_mb, report.weights_mb
         ),
         None => println!(
-            "peak memory: unknown (no /proc/self/status); activation buffers {:.0} MB",
-            report.buffers_mb
+            "peak memory: unknown (no /proc/self/status); activation buffers {:.0} MB, weights {:.1} MB",
+            report.buffers_mb, report.weights_mb
         ),
     }
     for layer in &report.layers {

@@ -7,7 +7,8 @@ use i3d_core::arch::{ConvSpec, PoolSpec};
 use i3d_core::reference;
 
 use super::*;
-use crate::layers::{MaxPool3dSame, Unit3d};
+use crate::layers::{ConvWeight, MaxPool3dSame, Unit3d};
+use winograd::WinogradWeight;
 
 /// Deterministic values in [-1, 1) (a 64-bit LCG).
 fn values(n: usize, seed: u64) -> Vec<f32> {
@@ -41,7 +42,9 @@ fn check_conv(input: Shape, kernel: Dims3, stride: Dims3, cout: usize, relu: boo
     let b = values(cout, 3);
     let unit = Unit3d {
         spec,
-        weight: Tensor::from_vec(w.clone(), (spec.k(), cout), &Device::Cpu).unwrap(),
+        weight: ConvWeight::Direct(
+            Tensor::from_vec(w.clone(), (spec.k(), cout), &Device::Cpu).unwrap(),
+        ),
         bias: b.clone(),
     };
     let xt = Tensor::from_vec(x.clone(), input.dims().to_vec(), &Device::Cpu).unwrap();
@@ -149,7 +152,9 @@ fn pooled_lhs_equals_pool_then_pointwise_conv() {
     };
     let unit = Unit3d {
         spec,
-        weight: Tensor::from_vec(values(240, 7), (24, 10), &Device::Cpu).unwrap(),
+        weight: ConvWeight::Direct(
+            Tensor::from_vec(values(240, 7), (24, 10), &Device::Cpu).unwrap(),
+        ),
         bias: values(10, 8),
     };
     let pool = MaxPool3dSame::new(PoolSpec {
@@ -162,7 +167,7 @@ fn pooled_lhs_equals_pool_then_pointwise_conv() {
     pool_conv1x1(
         &xt,
         &pool.geometry(input),
-        &unit.weight,
+        unit.weight.direct().unwrap(),
         &unit.bias,
         true,
         &mut ws,
@@ -187,21 +192,24 @@ fn pooled_lhs_equals_pool_then_pointwise_conv() {
 #[test]
 fn recycled_buffers_give_the_same_results() {
     // A workspace hands back a previously used buffer: results must not depend on its contents.
-    let input = shape(1, 3, 6, 6, 8);
+    let input = shape(1, 3, 6, 6, 24);
     let spec = ConvSpec {
         name: "c",
         kernel: [3, 3, 3],
         stride: [1, 1, 1],
-        cin: 8,
+        cin: 24,
         cout: 8,
         relu: true,
     };
-    let unit = Unit3d {
+    // A stride-1 3×3×3 conv: the Winograd path (its scratch is recycled too).
+    let unit = Unit3d::from_weight(
         spec,
-        weight: Tensor::from_vec(values(spec.weight_len(), 9), (spec.k(), 8), &Device::Cpu)
-            .unwrap(),
-        bias: values(8, 10),
-    };
+        Tensor::from_vec(values(spec.weight_len(), 9), (spec.k(), 8), &Device::Cpu).unwrap(),
+        values(8, 10),
+        (28, 28),
+    )
+    .unwrap();
+    assert!(matches!(unit.weight, ConvWeight::Winograd(_)));
     let a = Tensor::from_vec(
         values(input.elements(), 11),
         input.dims().to_vec(),
@@ -252,4 +260,212 @@ fn time_taps_skip_the_temporal_padding() {
     // A single frame: only the centre tap.
     let g = Geometry::same(shape(1, 1, 7, 7, 8), [3, 3, 3], [1, 1, 1], 8);
     assert_eq!(g.time_taps(0), (1, 2));
+}
+
+/// The input shapes of I3D's stride-1 3×3×3 convolutions for a 16×224×224 clip, from the layer
+/// table: (name, input N×T×H×W×cin, cout).
+fn winograd_layers() -> Vec<(&'static str, Shape, usize)> {
+    use i3d_core::arch::{Op, I3D_LAYERS};
+    let mut shape = Shape::clip(16);
+    let mut found = Vec::new();
+    for layer in I3D_LAYERS {
+        let mut convs = Vec::new();
+        match layer.op {
+            Op::Conv(spec) => convs.push((spec, shape)),
+            Op::Inception(block) => {
+                convs.push((
+                    block.b1b,
+                    Shape {
+                        c: block.b1a.cout,
+                        ..shape
+                    },
+                ));
+                convs.push((
+                    block.b2b,
+                    Shape {
+                        c: block.b2a.cout,
+                        ..shape
+                    },
+                ));
+            }
+            _ => {}
+        }
+        for (spec, input) in convs {
+            if winograd::applies(&spec) {
+                found.push((spec.name, input, spec.cout));
+            }
+        }
+        shape = layer.output_shape(shape).unwrap();
+    }
+    found
+}
+
+/// Winograd's conv of `x` (without ReLU) against the f64 direct reference: rel. L2.
+fn winograd_rel_l2(input: Shape, cout: usize, seed: u64) -> f64 {
+    let spec = ConvSpec {
+        name: "winograd",
+        kernel: [3, 3, 3],
+        stride: [1, 1, 1],
+        cin: input.c,
+        cout,
+        relu: false,
+    };
+    let x = values(input.elements(), seed);
+    // Weights scaled like trained ones (variance ~ 1/K), so outputs stay O(1).
+    let scale = (3.0 / spec.k() as f32).sqrt();
+    let w: Vec<f32> = values(spec.weight_len(), seed + 1)
+        .iter()
+        .map(|v| v * scale)
+        .collect();
+    let b = values(cout, seed + 2);
+    let weight = Tensor::from_vec(w.clone(), (spec.k(), cout), &Device::Cpu).unwrap();
+    // Forced, whatever `winograd::preferred` says of these channels.
+    let unit = Unit3d {
+        spec,
+        weight: ConvWeight::Winograd(WinogradWeight::from_direct(&weight, input.c, cout).unwrap()),
+        bias: b.clone(),
+    };
+    let xt = Tensor::from_vec(x.clone(), input.dims().to_vec(), &Device::Cpu).unwrap();
+    let ours = unit.forward(&xt).unwrap();
+    assert_eq!(ours.dims(), &Shape { c: cout, ..input }.dims());
+    let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let (direct, _) = reference::conv3d(&x, input, &w, &b, &spec);
+    reference::rel_l2(&ours, &direct)
+}
+
+#[test]
+fn winograd_matches_f64_reference_for_every_i3d_3x3x3_layer() {
+    // Real channel counts; T, H and W cut (odd sizes, T = 1, 2, 3) to keep the f64 reference
+    // (unoptimised in a debug build) to ~60 M multiply-adds per layer.
+    const SEED: u64 = 2026;
+    println!("seed {SEED}");
+    let layers = winograd_layers();
+    assert_eq!(layers.len(), 19);
+    for (i, &(name, real, cout)) in layers.iter().enumerate() {
+        let per_position = 27 * real.c * cout;
+        let t = real.t.min([3, 1, 2][i % 3]);
+        let mut side = real.h.min(9);
+        while side > 3 && t * side * (side + 2).min(real.w) * per_position > 60_000_000 {
+            side -= 2;
+        }
+        let input = Shape {
+            n: 1,
+            t,
+            h: side,
+            w: (side + 2).min(real.w),
+            c: real.c,
+        };
+        let err = winograd_rel_l2(input, cout, SEED + i as u64 * 10);
+        println!("{name}: real input {real}, tested {input} → {cout}: rel L2 {err:.2e}");
+        assert!(err < 1e-5, "{name} {input}: rel L2 {err}");
+    }
+}
+
+#[test]
+fn winograd_rule_picks_4_of_the_19_convs() {
+    let layers = winograd_layers();
+    let picked: Vec<_> = layers
+        .iter()
+        .filter(|(_, input, cout)| {
+            let spec = ConvSpec {
+                name: "",
+                kernel: [3, 3, 3],
+                stride: [1, 1, 1],
+                cin: input.c,
+                cout: *cout,
+                relu: true,
+            };
+            winograd::preferred(&spec, (input.h, input.w))
+        })
+        .map(|(name, _, _)| *name)
+        .collect();
+    assert_eq!(picked.len(), 4, "{picked:?}");
+    assert!(picked.contains(&"Conv3d_2c_3x3"), "{picked:?}");
+    assert!(picked
+        .iter()
+        .all(|name| !name.starts_with("Mixed_4") && !name.starts_with("Mixed_5")));
+    assert!(!picked.contains(&"Mixed_3b.Branch_2.Conv3d_0b_3x3"));
+    assert!(!picked.contains(&"Mixed_4b.Branch_2.Conv3d_0b_3x3"));
+}
+
+#[test]
+fn winograd_full_mixed_5_sizes_and_several_chunks() {
+    // Mixed_5b's branch 2 at its real size (2×7×7, partial tiles on every axis), and a large
+    // input with few channels: several chunks of tiles (CHUNK_BUDGET) and batch 2.
+    assert!(winograd_rel_l2(shape(1, 2, 7, 7, 32), 128, 7) < 1e-5);
+    let input = shape(2, 3, 41, 33, 16);
+    let tiles = 2 * 2 * 21 * 17;
+    assert!(tiles * 64 * 4 * 32 > winograd::CHUNK_BUDGET);
+    assert!(winograd_rel_l2(input, 16, 8) < 1e-5);
+}
+
+#[test]
+fn winograd_writes_its_channel_slice_with_relu() {
+    // As an Inception branch: into channels [5, 5 + cout) of a wider destination, ReLU'd;
+    // the other channels keep their values. Same result as the direct path.
+    let input = shape(2, 3, 5, 6, 24);
+    let spec = ConvSpec {
+        name: "b1b",
+        kernel: [3, 3, 3],
+        stride: [1, 1, 1],
+        cin: 24,
+        cout: 7,
+        relu: true,
+    };
+    // Weights ~ 1/√K, so outputs are O(1) and the tolerance absolute.
+    let w: Vec<f32> = values(spec.weight_len(), 20)
+        .iter()
+        .map(|v| v * 0.05)
+        .collect();
+    let w = Tensor::from_vec(w, (spec.k(), 7), &Device::Cpu).unwrap();
+    let b = values(7, 21);
+    let direct = Unit3d {
+        spec,
+        weight: ConvWeight::Direct(w.clone()),
+        bias: b.clone(),
+    };
+    let wino = Unit3d::from_weight(spec, w, b, (28, 28)).unwrap();
+    assert!(matches!(wino.weight, ConvWeight::Winograd(_)));
+    let x = Tensor::from_vec(
+        values(input.elements(), 22),
+        input.dims().to_vec(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let wide = Shape { c: 16, ..input };
+    let dst = Tensor::from_vec(
+        values(wide.elements(), 23),
+        wide.dims().to_vec(),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let before = dst.copy().unwrap();
+    let mut ws = Workspace::default();
+    wino.forward_into(&x, &mut ws, &dst, 5).unwrap();
+    let expected = direct.forward(&x).unwrap();
+    let ours = dst.narrow(4, 5, 7).unwrap();
+    let diff = (ours - &expected)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(diff < 1e-5, "{diff}");
+    for (lo, len) in [(0, 5), (12, 4)] {
+        let same = dst
+            .narrow(4, lo, len)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>();
+        let was = before
+            .narrow(4, lo, len)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>();
+        assert_eq!(same.unwrap(), was.unwrap());
+    }
 }
