@@ -1,5 +1,6 @@
 //! The site contract's routes (`protocol::site::ROUTES`, from which the host and the service worker give each page
 //! its isolation) are exactly the app router's.
+#![allow(clippy::unwrap_used)]
 
 use protocol::site::ROUTES;
 
