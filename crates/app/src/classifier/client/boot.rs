@@ -22,6 +22,12 @@ const BOOT_TIMEOUT_MS: u32 = 60_000;
 /// instead, ms: its module (about 4 MB) downloads and compiles in a few seconds on a slow connection.
 const THREADED_BOOT_TIMEOUT_MS: u32 = 20_000;
 
+/// How long the threaded build may take, once it has booted and been asked to load, to start its pool of
+/// threads and say anything more (the download's progress, or why it cannot start), ms. The worker has its own
+/// limit of 10 s for this; the page's catches a worker whose own timer never runs (seen in Firefox, where a
+/// worker starting workers of its own now and then stops answering at all).
+const THREADS_START_TIMEOUT_MS: u32 = 15_000;
+
 /// The weights manifest, put into the site by its build.
 pub use protocol::site::MODEL_MANIFEST as MANIFEST_URL;
 
@@ -36,6 +42,28 @@ pub fn version_mismatch(worker_version: u32) -> String {
 /// Called (once, later, outside the worker's callbacks) with the reason when the threaded build
 /// fails before it booted, so that the single-threaded one can be started instead.
 pub type BootFailure = Rc<dyn Fn(String)>;
+
+/// After the threaded build was asked to load: hands over to the single-threaded build when it says nothing
+/// within [`THREADS_START_TIMEOUT_MS`].
+fn watch_threads_start(
+    shared: Weak<Shared>,
+    answered_load: Rc<Cell<bool>>,
+    start_failed: impl Fn(String) -> bool + 'static,
+) {
+    gloo_timers::callback::Timeout::new(THREADS_START_TIMEOUT_MS, move || {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        if answered_load.get() || shared.closed.get() {
+            return;
+        }
+        start_failed(format!(
+            "its threads did not start within {} s",
+            THREADS_START_TIMEOUT_MS / 1000
+        ));
+    })
+    .forget();
+}
 
 impl ModelClient {
     /// Starts the worker and has it load the model on `backend` in `precision`; progress and the
@@ -79,10 +107,14 @@ impl ModelClient {
         };
         let single_because = plan.single_because.clone();
         let threads = plan.threads;
+        let threaded = plan.threaded();
+        // Whether the worker said anything after it was asked to load (see THREADS_START_TIMEOUT_MS).
+        let answered_load = Rc::new(Cell::new(false));
         let on_message = {
             let worker = worker.clone();
             let shared = shared.clone();
             let start_failed = start_failed.clone();
+            let answered_load = answered_load.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 if shared.closed.get() {
                     return;
@@ -105,6 +137,9 @@ impl ModelClient {
                         }
                     },
                 };
+                if !matches!(message, FromWorker::Booted { .. }) {
+                    answered_load.set(true);
+                }
                 // Answers to `ask`: handed over whole.
                 if let FromWorker::Inspected { id, .. }
                 | FromWorker::LayerTimes { id, .. }
@@ -133,6 +168,12 @@ impl ModelClient {
                         };
                         if let Err(e) = post(&worker, &load, &[]) {
                             status.set(ModelStatus::Failed(e));
+                        } else if threaded {
+                            watch_threads_start(
+                                Rc::downgrade(&shared),
+                                answered_load.clone(),
+                                start_failed.clone(),
+                            );
                         }
                     }
                     FromWorker::Progress(progress) => status.set(ModelStatus::Loading(progress)),
