@@ -2,8 +2,8 @@
 //!
 //! The threaded build of this worker (`/worker-mt/`, compiled with `+atomics` and std rebuilt with it,
 //! see `xtask/src/web.rs` and `crates/site/src/flags.rs`) runs on a shared `WebAssembly.Memory`. [`start`] spawns one Web Worker per
-//! pool thread (`www/worker-mt/thread.js`), each instantiating this same module on that memory, waits
-//! until all of them are up, then builds rayon's global pool so that each worker runs one of its
+//! pool thread (`www/worker-mt/thread.js`), one after the other, each instantiating this same module on that
+//! memory, waits until all of them are up, then builds rayon's global pool so that each worker runs one of its
 //! threads ([`kinetiscope_thread_run`]). From then on every `par_iter` of the CPU kernels
 //! (`i3d-cpu`) spreads over the workers, while this worker (the caller) blocks, which a worker may.
 //!
@@ -106,7 +106,14 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
         .map_err(|e| format!("bad thread script address: {e:?}"))?
         .href();
     let init = Array::of2(&wasm_bindgen::module(), &wasm_bindgen::memory());
-    let ready = Array::new();
+    // One limit for all of them: rejects (with `undefined`) after START_TIMEOUT_MS.
+    let timeout = Promise::new(&mut |_, reject| {
+        let _ =
+            scope.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, START_TIMEOUT_MS);
+    });
+    // One at a time: each is created once the one before said it is ready. Firefox, given several workers of a
+    // worker to start at once, now and then starts only some of them and stops answering.
+    let mut outcome = Ok(JsValue::UNDEFINED);
     for i in 0..wanted {
         let options = WorkerOptions::new();
         options.set_name(&format!("{THREAD_NAME_PREFIX}{i}"));
@@ -143,13 +150,11 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
                 crate::fetch::describe(&e)
             )
         })?;
-        ready.push(&started);
+        outcome = JsFuture::from(Promise::race(&Array::of2(&started, &timeout))).await;
+        if outcome.is_err() {
+            break;
+        }
     }
-    let timeout = Promise::new(&mut |_, reject| {
-        let _ =
-            scope.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, START_TIMEOUT_MS);
-    });
-    let outcome = JsFuture::from(Promise::race(&Array::of2(&Promise::all(&ready), &timeout))).await;
     for worker in workers.iter() {
         worker.set_onmessage(None);
         worker.set_onerror(None);
