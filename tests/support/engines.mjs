@@ -1,7 +1,7 @@
-// One small interface over the two other browser engines the site must work in, for tests/e2e/engines.test.mjs:
-// Firefox (the Debian ESR, driven by playwright-core over WebDriver BiDi) and WebKit (WebKitGTK's MiniBrowser,
-// driven over plain W3C WebDriver by WebKitWebDriver under Xvfb; WebKit has no npm driver here). Chromium stays
-// with tests/e2e/browser.mjs.
+// One small interface over the three browser engines the site must work in, for tests/e2e/engines.test.mjs:
+// Chromium (Debian's, driven by playwright-core as in tests/e2e/browser.mjs), Firefox (the Debian ESR, driven by
+// playwright-core over WebDriver BiDi) and WebKit (WebKitGTK's MiniBrowser, driven over plain W3C WebDriver by
+// WebKitWebDriver under Xvfb; WebKit has no npm driver here).
 //
 // `openEngine(name)` returns `{ name, goto, reload, evaluate, waitFor, text, click, select, setFiles, setViewport,
 // screenshot, setOffline, takeErrors, close }` (see `Engine` below). Both engines send nothing beyond the site under
@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { firefox } from 'playwright-core';
-import { BASE_URL, SCREENSHOT_DIR } from '../e2e/browser.mjs';
+import { BASE_URL, SCREENSHOT_DIR, launch as launchChromium } from '../e2e/browser.mjs';
 
 export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER ?? '/usr/bin/WebKitWebDriver';
@@ -20,7 +20,7 @@ export const MINIBROWSER = process.env.MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu
 export const XVFB_RUN = process.env.XVFB_RUN ?? '/usr/bin/xvfb-run';
 
 /** The engines of this file, in the order the tests run them. */
-export const ENGINES = ['firefox', 'webkit'];
+export const ENGINES = ['chromium', 'firefox', 'webkit'];
 
 /** The desktop window every session starts with (the Chromium tests' size). */
 const DESKTOP = { width: 1280, height: 900 };
@@ -39,13 +39,14 @@ function call(fn, args) {
 }
 
 /**
- * The parts every engine shares, on top of its `evaluate`: waiting, reading a test id, the phone check.
+ * The parts every engine shares, on top of its own `evaluate`: waiting for the page, reading a test id.
  */
 function common(engine) {
   return Object.assign(engine, {
     /**
      * Polls `fn(...args)` in the page until it returns something truthy, and returns that. On timeout, fails with
-     * `message` (a string, or a function of the last value) and the last error the page threw, if any.
+     * `message` (a string, or a function, async or not, of the last value: it may read the page) and the last error
+     * the page threw, if any.
      */
     async waitFor(fn, { args = [], timeout = 30_000, interval = 250, message = 'the page never got there' } = {}) {
       const end = Date.now() + timeout;
@@ -61,7 +62,7 @@ function common(engine) {
           error = e;
         }
         if (Date.now() > end) {
-          const said = typeof message === 'function' ? message(last) : message;
+          const said = typeof message === 'function' ? await Promise.resolve().then(() => message(last)).catch((e) => `(${e.message})`) : message;
           throw new Error(`${engine.name}: ${said} (waited ${timeout / 1000} s${error ? `; last error: ${error.message}` : ''})`);
         }
         await new Promise((resolve) => setTimeout(resolve, interval));
@@ -94,14 +95,27 @@ async function openFirefox() {
       'network.proxy.allow_hijacking_localhost': false,
     },
   });
+  return playwrightEngine('firefox', browser, await browser.newContext({ viewport: DESKTOP }));
+}
+
+// Chromium: as the other tests drive it; requests to other hosts are aborted (as the proxy does for Firefox).
+async function openChromium() {
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: DESKTOP });
+  const site = new URL(BASE_URL).origin;
+  await context.route((url) => url.origin !== site, (route) => route.abort());
+  return playwrightEngine('chromium', browser, context);
+}
+
+/** An engine driven by playwright-core: `browser`'s `context`, on one page. */
+async function playwrightEngine(name, browser, context) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
 
   return common({
-    name: 'firefox',
+    name,
     page,
     async goto(where) {
       await page.goto(`${BASE_URL}${where}`);
@@ -123,16 +137,17 @@ async function openFirefox() {
     },
     async setViewport(width, height) {
       await page.setViewportSize({ width, height });
+      return page.evaluate(() => ({ innerWidth, clientWidth: document.documentElement.clientWidth }));
     },
-    async screenshot(name) {
+    async screenshot(shot) {
       fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-      const file = path.join(SCREENSHOT_DIR, `firefox-${name}.png`);
+      const file = path.join(SCREENSHOT_DIR, `${name}-${shot}.png`);
       try {
         await page.screenshot({ path: file, fullPage: true });
       } catch (error) {
         // As in browser.mjs: a full-page capture on a busy 2-core machine may time out; the viewport then.
         if (error.name !== 'TimeoutError') throw error;
-        console.log(`# firefox screenshot ${name}: the full-page capture timed out; retrying the viewport`);
+        console.log(`# ${name} screenshot ${shot}: the full-page capture timed out; retrying the viewport`);
         await page.screenshot({ path: file, timeout: 60_000 });
       }
       return file;
@@ -193,9 +208,9 @@ async function openWebKit() {
   // Its own process group, so that close() (or this process ending) stops Xvfb too, not only the driver.
   const driver = spawn(XVFB_RUN, ['-a', '-s', `-screen 0 ${DESKTOP.width}x${DESKTOP.height}x24`, WEBKIT_DRIVER, `--port=${port}`], {
     detached: true,
+    // WebKit's own sandbox stays on (it starts here, as root too); where it cannot, the environment may set
+    // WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS=1, which reaches MiniBrowser from here.
     stdio: ['ignore', 'ignore', 'pipe'],
-    // As root, WebKit's sandbox (bubblewrap) does not start.
-    env: { ...process.env, WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS: '1' },
   });
   let stderr = '';
   driver.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4_000); });
@@ -230,8 +245,10 @@ async function openWebKit() {
     const created = await send('POST', '/session', {
       capabilities: {
         alwaysMatch: {
-          // A non-empty `args` replaces the driver's default, which is `--automation`.
-          'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+          // A non-empty `args` replaces the driver's default, which is `--automation`. Full screen hides
+          // MiniBrowser's toolbar: the viewport is then the whole window, and the window can be as narrow as a
+          // phone (with the toolbar it stops at 447 px).
+          'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation', '--full-screen'] },
           timeouts: { script: 120_000, pageLoad: 120_000, implicit: 0 },
           proxy: {
             proxyType: 'manual',
@@ -273,9 +290,18 @@ async function openWebKit() {
       if (result?.error !== undefined) throw new Error(`webkit: the page threw: ${result.error}`);
       return result?.value;
     },
-    async find(selector) {
-      const found = await send('POST', `${session}/element`, { using: 'css selector', value: selector });
-      return found[ELEMENT];
+    /** The first element `selector` matches, waited for up to `timeout` ms (as Playwright's actions wait). */
+    async find(selector, timeout = 10_000) {
+      const end = Date.now() + timeout;
+      for (;;) {
+        try {
+          const found = await send('POST', `${session}/element`, { using: 'css selector', value: selector });
+          return found[ELEMENT];
+        } catch (error) {
+          if (!/no such element/.test(error.message) || Date.now() > end) throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
     /** A real click: the driver scrolls the element into view and clicks its centre (it must be visible). */
     async click(selector) {
@@ -295,16 +321,12 @@ async function openWebKit() {
       await send('POST', `${session}/element/${await engine.find(selector)}/value`, { text: path.resolve(file) });
     },
     /**
-     * A viewport of `width` × `height` CSS pixels: the window is set, then grown by what MiniBrowser's own frame
-     * takes. Returns the layout width the page gets (document.documentElement.clientWidth).
+     * A viewport of `width` × `height` CSS pixels: the window's size (MiniBrowser runs without its toolbar, see
+     * above). Returns what the page then measures, `{ innerWidth, clientWidth }`.
      */
     async setViewport(width, height) {
       await send('POST', `${session}/window/rect`, { width, height });
-      const inner = await engine.evaluate(() => [innerWidth, innerHeight]);
-      if (inner[0] !== width || inner[1] !== height) {
-        await send('POST', `${session}/window/rect`, { width: 2 * width - inner[0], height: 2 * height - inner[1] });
-      }
-      return engine.evaluate(() => document.documentElement.clientWidth);
+      return engine.evaluate(() => ({ innerWidth, clientWidth: document.documentElement.clientWidth }));
     },
     /** The viewport as the user sees it (WebDriver screenshots are of the viewport, not the full page). */
     async screenshot(name) {
@@ -340,7 +362,7 @@ async function openWebKit() {
 
 /**
  * @typedef {object} Engine
- * @property {'firefox'|'webkit'} name
+ * @property {'chromium'|'firefox'|'webkit'} name
  * @property {(where: string) => Promise<void>} goto  loads BASE_URL + `where` and waits for its load event
  * @property {() => Promise<void>} reload
  * @property {(fn: Function, ...args: any[]) => Promise<any>} evaluate  `fn(...args)` in the page (JSON in and out)
@@ -351,13 +373,14 @@ async function openWebKit() {
  * @property {(selector: string, file: string) => Promise<void>} setFiles
  * @property {(width: number, height: number) => Promise<any>} setViewport
  * @property {(name: string) => Promise<string>} screenshot  SCREENSHOT_DIR/ENGINE-NAME.png
- * @property {(offline: boolean) => Promise<void>} setOffline  Firefox only
+ * @property {(offline: boolean) => Promise<void>} setOffline  Chromium and Firefox
  * @property {() => (string[]|Promise<string[]>)} takeErrors
  * @property {() => Promise<void>} close
  */
 
-/** Starts `name` ('firefox' or 'webkit') with a page of its own at 1280 × 900. @returns {Promise<Engine>} */
+/** Starts `name` (one of ENGINES) with a page of its own at 1280 × 900. @returns {Promise<Engine>} */
 export async function openEngine(name) {
+  if (name === 'chromium') return openChromium();
   if (name === 'firefox') return openFirefox();
   if (name === 'webkit') return openWebKit();
   throw new Error(`no engine called ${name}: ${ENGINES.join(', ')}`);

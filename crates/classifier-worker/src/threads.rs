@@ -111,8 +111,10 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
         let _ =
             scope.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, START_TIMEOUT_MS);
     });
-    // One at a time: each is created once the one before said it is ready. Firefox, given several workers of a
-    // worker to start at once, now and then starts only some of them and stops answering.
+    // One at a time, each in two steps: the thread says its script is loaded, then it is sent the module and the
+    // memory, and says it is ready. Firefox, asked to post a shared memory to a worker of a worker whose script
+    // is not running yet, now and then never returns from the post (this worker then stops answering: seen about
+    // once in ten visits).
     let mut outcome = Ok(JsValue::UNDEFINED);
     for i in 0..wanted {
         let options = WorkerOptions::new();
@@ -125,9 +127,7 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
             )
         })?;
         workers.push(worker.clone());
-        let started = Promise::new(&mut |resolve, reject| {
-            worker.set_onmessage(Some(&resolve));
-            let reject = reject.clone();
+        let failed = Promise::new(&mut |_, reject| {
             // An `ErrorEvent` for an error thrown in the thread's script, a plain `Event` when the script could not
             // be loaded. Handled here (`preventDefault`), so that it does not also become an uncaught error of
             // this worker, which the page would take for a crash of the classifier.
@@ -144,13 +144,22 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
             // Lives as long as the thread worker may call it (it is unset below).
             on_error.forget();
         });
+        // The thread's next message, its failure or the time limit, whichever comes first.
+        let next = |worker: &Worker| {
+            let message = Promise::new(&mut |resolve, _| worker.set_onmessage(Some(&resolve)));
+            JsFuture::from(Promise::race(&Array::of3(&message, &failed, &timeout)))
+        };
+        outcome = next(&worker).await;
+        if outcome.is_err() {
+            break;
+        }
         worker.post_message(&init).map_err(|e| {
             format!(
                 "the shared memory could not be sent to a thread ({})",
                 crate::fetch::describe(&e)
             )
         })?;
-        outcome = JsFuture::from(Promise::race(&Array::of2(&started, &timeout))).await;
+        outcome = next(&worker).await;
         if outcome.is_err() {
             break;
         }
