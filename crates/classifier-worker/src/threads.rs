@@ -112,9 +112,10 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
             scope.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, START_TIMEOUT_MS);
     });
     // One at a time, each in two steps: the thread says its script is loaded, then it is sent the module and the
-    // memory, and says it is ready. Firefox, asked to post a shared memory to a worker of a worker whose script
-    // is not running yet, now and then never returns from the post (this worker then stops answering: seen about
-    // once in ten visits).
+    // memory, and says it is ready. So the memory is only ever posted to a thread that runs, and a thread that
+    // fails is named by its number. (Firefox's threaded worker now and then stops answering altogether, about one
+    // visit in twenty here, with this order as with the former all-at-once start; the page catches that, see
+    // `THREADS_START_TIMEOUT_MS` in the app's `classifier/client/boot.rs`.)
     let mut outcome = Ok(JsValue::UNDEFINED);
     for i in 0..wanted {
         let options = WorkerOptions::new();

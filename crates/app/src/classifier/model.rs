@@ -6,7 +6,9 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use protocol::{Backend, BackendChoice};
 
-use super::client::{BootFailure, ModelClient, ModelRequest, ModelStatus, Status, WorkerPlan};
+use super::client::{
+    BootFailure, ModelClient, ModelRequest, ModelStatus, StartFailure, Status, WorkerPlan,
+};
 
 /// The model, provided by the app (not the page) so that it outlives a visit to the page.
 #[derive(Clone, Copy)]
@@ -41,14 +43,28 @@ impl Model {
         self.retire();
         self.requested.set_value(Some(request));
         let plan = WorkerPlan::for_this_page(request.threads);
-        let model = *self;
-        let fallback: Option<BootFailure> = plan.threaded().then(|| {
-            Rc::new(move |why: String| {
-                web_sys::console::warn_1(&format!("threaded classifier failed: {why}").into());
-                model.start(request, WorkerPlan::single_after(&why), None);
-            }) as BootFailure
-        });
+        let fallback = plan.threaded().then(|| self.threaded_fallback(request, 1));
         self.start(request, plan, fallback);
+    }
+
+    /// What follows a failed start of the threaded build: the threaded build again when it only stopped
+    /// answering (`retries` times at most), else the single-threaded build, whose panel says why.
+    fn threaded_fallback(&self, request: ModelRequest, retries: u32) -> BootFailure {
+        let model = *self;
+        Rc::new(move |failure: StartFailure| {
+            web_sys::console::warn_1(
+                &format!("threaded classifier failed: {}", failure.why).into(),
+            );
+            if failure.silent && retries > 0 {
+                let plan = WorkerPlan::for_this_page(request.threads);
+                let fallback = plan
+                    .threaded()
+                    .then(|| model.threaded_fallback(request, retries - 1));
+                model.start(request, plan, fallback);
+            } else {
+                model.start(request, WorkerPlan::single_after(&failure.why), None);
+            }
+        })
     }
 
     fn start(&self, request: ModelRequest, plan: WorkerPlan, fallback: Option<BootFailure>) {

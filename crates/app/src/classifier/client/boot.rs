@@ -24,8 +24,9 @@ const THREADED_BOOT_TIMEOUT_MS: u32 = 20_000;
 
 /// How long the threaded build may take, once it has booted and been asked to load, to start its pool of
 /// threads and say anything more (the download's progress, or why it cannot start), ms. The worker has its own
-/// limit of 10 s for this; the page's catches a worker whose own timer never runs (seen in Firefox, where a
-/// worker starting workers of its own now and then stops answering at all).
+/// limit of 10 s for its threads; the page's catches a worker that stops answering at all, which Firefox's
+/// threaded worker does now and then (about one visit in twenty here, its own timers stopped too): it is then
+/// started once more ([`StartFailure::silent`]).
 const THREADS_START_TIMEOUT_MS: u32 = 15_000;
 
 /// The weights manifest, put into the site by its build.
@@ -40,15 +41,24 @@ pub fn version_mismatch(worker_version: u32) -> String {
 }
 
 /// Called (once, later, outside the worker's callbacks) with the reason when the threaded build
-/// fails before it booted, so that the single-threaded one can be started instead.
-pub type BootFailure = Rc<dyn Fn(String)>;
+/// fails before its model is ready, so that the single-threaded one (or the threaded one again) can be started.
+pub type BootFailure = Rc<dyn Fn(StartFailure)>;
+
+/// Why the threaded build did not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartFailure {
+    /// In words, for the model panel.
+    pub why: String,
+    /// It stopped answering rather than failing (see [`THREADS_START_TIMEOUT_MS`]): a new worker may well start.
+    pub silent: bool,
+}
 
 /// After the threaded build was asked to load: hands over to the single-threaded build when it says nothing
 /// within [`THREADS_START_TIMEOUT_MS`].
 fn watch_threads_start(
     shared: Weak<Shared>,
     answered_load: Rc<Cell<bool>>,
-    start_failed: impl Fn(String) -> bool + 'static,
+    start_failed: impl Fn(String, bool) -> bool + 'static,
 ) {
     gloo_timers::callback::Timeout::new(THREADS_START_TIMEOUT_MS, move || {
         let Some(shared) = shared.upgrade() else {
@@ -57,10 +67,13 @@ fn watch_threads_start(
         if answered_load.get() || shared.closed.get() {
             return;
         }
-        start_failed(format!(
-            "its threads did not start within {} s",
-            THREADS_START_TIMEOUT_MS / 1000
-        ));
+        start_failed(
+            format!(
+                "it did not answer within {} s of being asked to load",
+                THREADS_START_TIMEOUT_MS / 1000
+            ),
+            true,
+        );
     })
     .forget();
 }
@@ -96,12 +109,15 @@ impl ModelClient {
         // model is ready) hands over to the single-threaded one. Returns whether it did.
         let start_failed = {
             let shared = shared.clone();
-            move |message: String| -> bool {
+            move |why: String, silent: bool| -> bool {
                 let Some(fallback) = on_boot_failure.clone().filter(|_| !shared.ready.get()) else {
                     return false;
                 };
-                shared.close(&message);
-                gloo_timers::callback::Timeout::new(0, move || fallback(message)).forget();
+                shared.close(&why);
+                gloo_timers::callback::Timeout::new(0, move || {
+                    fallback(StartFailure { why, silent })
+                })
+                .forget();
                 true
             }
         };
@@ -231,7 +247,7 @@ impl ModelClient {
                         ),
                     ),
                     FromWorker::Unstartable { message } => {
-                        if !start_failed(message.clone()) {
+                        if !start_failed(message.clone(), false) {
                             shared.close(&message);
                             status.set(ModelStatus::Failed(message))
                         }
@@ -257,7 +273,7 @@ impl ModelClient {
                     Some(error) => error.message(),
                     None => "its script could not be loaded".to_owned(),
                 };
-                if start_failed(what.clone()) {
+                if start_failed(what.clone(), false) {
                     return;
                 }
                 let message = format!(
@@ -287,7 +303,7 @@ impl ModelClient {
                 "the classifier worker did not start within {} s",
                 limit / 1000
             );
-            if !start_failed(message.clone()) {
+            if !start_failed(message.clone(), false) {
                 shared.close(&message);
                 status.set(ModelStatus::Failed(format!(
                     "{message}. Press “Try again”, or reload the page."

@@ -20,7 +20,7 @@ pub mod status;
 pub mod transport;
 
 pub use address::{requested_model, ModelRequest};
-pub use boot::{version_mismatch, BootFailure, MANIFEST_URL};
+pub use boot::{version_mismatch, BootFailure, StartFailure, MANIFEST_URL};
 pub use plan::{WorkerPlan, DEFAULT_MAX_THREADS, MAX_THREADS};
 pub use status::{ModelStatus, Status};
 pub use transport::{answer_of, request_timeout_ms, ModelClient, WindowResult};
