@@ -156,9 +156,17 @@ function withSiteHeaders(url, response) {
     return response;
   }
   const headers = new Headers(response.headers);
-  for (const [name, value] of Object.entries(CONTRACT.siteHeaders)) headers.set(name, value);
+  // The host's own values stay (a Content-Security-Policy of its own, say), but the isolation is ours.
+  for (const [name, value] of Object.entries(CONTRACT.siteHeaders)) {
+    if (!headers.has(name)) headers.set(name, value);
+  }
+  for (const name of CONTRACT.isolationHeaderNames) headers.delete(name);
+  const [opener] = CONTRACT.isolationHeaderNames;
+  headers.set(opener, CONTRACT.siteHeaders[opener]);
   headers.set(CONTRACT.embedderPolicy, embedderPolicy(url.pathname));
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  // Statuses that may not have a body (a Response built with one throws).
+  const body = [101, 204, 205, 304].includes(response.status) ? null : response.body;
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /** trunk's content-hashed outputs: `name-0123456789abcdef.ext` or `name-0123456789abcdef_bg.wasm`. */

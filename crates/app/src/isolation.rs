@@ -6,12 +6,12 @@
 //! the document, and so the policy of the route it was loaded at: [`FollowRouteIsolation`] loads a classifier page
 //! again from the host when the document it arrives in is not isolated.
 //!
-//! Isolation alone does not prove that threads can start: [`memory_shareable`] asks the browser to share memory
-//! with a worker, as the threaded build must.
+//! Isolation alone does not prove that threads can start: [`memory_shareable`] posts a shared memory to a worker,
+//! as the threaded build must (WebKitGTK isolates a page yet refuses that post).
 
 use js_sys::{Array, Object, Reflect, WebAssembly};
 use leptos::prelude::*;
-use protocol::site::{embedder_policy, runs_the_classifier};
+use protocol::site::{embedder_policy, runs_the_classifier, COEP_REQUIRE_CORP};
 use wasm_bindgen::JsValue;
 
 use crate::capabilities::cross_origin_isolated;
@@ -36,14 +36,38 @@ pub fn needs_reload(path: &str, document_path: &str, isolated: bool) -> bool {
         && embedder_policy(path) != embedder_policy(document_path)
 }
 
+/// Where this tab remembers (`sessionStorage`) that it loaded a classifier page again for isolation.
+const RELOADED_KEY: &str = "kinetiscope.isolation-reload";
+
+/// Whether a load for isolation was tried in this tab and left the page unisolated (no headers from the host
+/// and no service worker to add them): then no navigation loads a page again for it.
+fn reload_was_useless() -> bool {
+    thread_local! {
+        static USELESS: bool = {
+            let storage = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
+            let tried = storage
+                .as_ref()
+                .and_then(|s| s.get_item(RELOADED_KEY).ok().flatten())
+                .is_some();
+            if let Some(storage) = storage.filter(|_| cross_origin_isolated()) {
+                let _ = storage.remove_item(RELOADED_KEY);
+            }
+            tried && !cross_origin_isolated()
+        };
+    }
+    USELESS.with(|useless| *useless)
+}
+
 /// Watches the route; loads a classifier page again from the host when [`needs_reload`] says so (in WebKit,
-/// which ignores `credentialless`: the explorer's pages are not isolated, the classifier's are).
+/// which ignores `credentialless`: the explorer's pages are not isolated, the classifier's are), unless that was
+/// tried in this tab and did not isolate the page.
 #[component]
 pub fn FollowRouteIsolation() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
+    let useless = reload_was_useless();
     Effect::new(move |_| {
         let path = location.pathname.get();
-        if needs_reload(&path, &document_path(), cross_origin_isolated()) {
+        if !useless && needs_reload(&path, &document_path(), cross_origin_isolated()) {
             let (search, hash) = (
                 location.search.get_untracked(),
                 location.hash.get_untracked(),
@@ -59,6 +83,9 @@ pub fn FollowRouteIsolation() -> impl IntoView {
             // load replaces that entry rather than the page the visitor came from.
             gloo_timers::callback::Timeout::new(0, move || {
                 if let Some(window) = web_sys::window() {
+                    if let Ok(Some(storage)) = window.session_storage() {
+                        let _ = storage.set_item(RELOADED_KEY, "1");
+                    }
                     let _ = window.location().replace(&target);
                 }
             })
@@ -67,9 +94,34 @@ pub fn FollowRouteIsolation() -> impl IntoView {
     });
 }
 
-/// Whether this browser can share WebAssembly memory with a worker, which the threaded build needs: a shared
-/// memory is made and posted to a worker. `Err` says why not, in words for the model panel (e.g. WebKitGTK
-/// isolates a page but refuses to post shared memory: "DataCloneError").
+/// Loads the page again from the host when the document was served with `require-corp` but the route it shows now
+/// is served otherwise (`credentialless`): for YouTube's images, which `require-corp` blocks. Once per document.
+pub fn reload_for_embeds() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static ASKED: AtomicBool = AtomicBool::new(false);
+    if embedder_policy(&document_path()) != COEP_REQUIRE_CORP || ASKED.swap(true, Ordering::Relaxed)
+    {
+        return;
+    }
+    // After the router has written the new address (later in this task): the address to load.
+    gloo_timers::callback::Timeout::new(0, || {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let here = window.location().pathname().unwrap_or_default();
+        if embedder_policy(&here) != COEP_REQUIRE_CORP {
+            let _ = window.location().reload();
+        } else {
+            ASKED.store(false, Ordering::Relaxed);
+        }
+    })
+    .forget();
+}
+
+/// Whether this browser lets this page post shared WebAssembly memory to a worker, which the threaded build
+/// needs: a shared memory is made and posted to a worker (the post is checked here, on the page's side; a
+/// failure later, in the threaded build's own workers, is caught by its start-up fallback). `Err` says why not,
+/// in words for the model panel (WebKitGTK isolates a page but refuses the post: "DataCloneError").
 pub fn memory_shareable() -> Result<(), String> {
     let descriptor = Object::new();
     for (key, value) in [

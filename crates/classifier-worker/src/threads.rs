@@ -2,8 +2,8 @@
 //!
 //! The threaded build of this worker (`/worker-mt/`, compiled with `+atomics` and std rebuilt with it,
 //! see `xtask/src/web.rs` and `crates/site/src/flags.rs`) runs on a shared `WebAssembly.Memory`. [`start`] spawns one Web Worker per
-//! pool thread (`www/worker-mt/thread.js`), one after the other, each instantiating this same module on that
-//! memory, waits until all of them are up, then builds rayon's global pool so that each worker runs one of its
+//! pool thread (`www/worker-mt/thread.js`), each instantiating this same module on that memory once its scripts
+//! run, waits until all of them are up, then builds rayon's global pool so that each worker runs one of its
 //! threads ([`kinetiscope_thread_run`]). From then on every `par_iter` of the CPU kernels
 //! (`i3d-cpu`) spreads over the workers, while this worker (the caller) blocks, which a worker may.
 //!
@@ -106,17 +106,23 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
         .map_err(|e| format!("bad thread script address: {e:?}"))?
         .href();
     let init = Array::of2(&wasm_bindgen::module(), &wasm_bindgen::memory());
-    // One limit for all of them: rejects (with `undefined`) after START_TIMEOUT_MS.
+    // One limit for all of them: rejects (with `undefined`) after START_TIMEOUT_MS. Handled at once, so that it is
+    // not an unhandled rejection when the start ends before it (the races below handle it too).
     let timeout = Promise::new(&mut |_, reject| {
         let _ =
             scope.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, START_TIMEOUT_MS);
     });
-    // One at a time, each in two steps: the thread says its script is loaded, then it is sent the module and the
-    // memory, and says it is ready. So the memory is only ever posted to a thread that runs, and a thread that
-    // fails is named by its number. (Firefox's threaded worker now and then stops answering altogether, about one
-    // visit in twenty here, with this order as with the former all-at-once start; the page catches that, see
-    // `THREADS_START_TIMEOUT_MS` in the app's `classifier/client/boot.rs`.)
-    let mut outcome = Ok(JsValue::UNDEFINED);
+    let ignore = Closure::<dyn FnMut(JsValue)>::new(|_| {});
+    let _ = timeout.catch(&ignore);
+    ignore.forget();
+    // Two steps, all the threads at once: each says its scripts are loaded; then each is sent the module and the
+    // memory, and says it is ready. So the memory is only ever posted to a thread that runs. (Firefox's threaded
+    // worker now and then stops answering altogether, about one visit in twenty here, with or without these steps;
+    // the page catches that, see `THREADS_START_TIMEOUT_MS` in the app's `classifier/client/boot.rs`.)
+    let next_message =
+        |worker: &Worker| Promise::new(&mut |resolve, _| worker.set_onmessage(Some(&resolve)));
+    let loaded = Array::new();
+    let failures = Array::new();
     for i in 0..wanted {
         let options = WorkerOptions::new();
         options.set_name(&format!("{THREAD_NAME_PREFIX}{i}"));
@@ -128,7 +134,7 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
             )
         })?;
         workers.push(worker.clone());
-        let failed = Promise::new(&mut |_, reject| {
+        failures.push(&Promise::new(&mut |_, reject| {
             // An `ErrorEvent` for an error thrown in the thread's script, a plain `Event` when the script could not
             // be loaded. Handled here (`preventDefault`), so that it does not also become an uncaught error of
             // this worker, which the page would take for a crash of the classifier.
@@ -144,26 +150,31 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
             // Lives as long as the thread worker may call it (it is unset below).
             on_error.forget();
-        });
-        // The thread's next message, its failure or the time limit, whichever comes first.
-        let next = |worker: &Worker| {
-            let message = Promise::new(&mut |resolve, _| worker.set_onmessage(Some(&resolve)));
-            JsFuture::from(Promise::race(&Array::of3(&message, &failed, &timeout)))
-        };
-        outcome = next(&worker).await;
-        if outcome.is_err() {
-            break;
+        }));
+        loaded.push(&next_message(&worker));
+    }
+    // All of `step`, or the first thread's failure, or the time limit.
+    let any_failed = Promise::race(&failures);
+    let step = |all: &Array| {
+        JsFuture::from(Promise::race(&Array::of3(
+            &Promise::all(all),
+            &any_failed,
+            &timeout,
+        )))
+    };
+    let mut outcome = step(&loaded).await;
+    if outcome.is_ok() {
+        let ready = Array::new();
+        for worker in workers.iter() {
+            ready.push(&next_message(worker));
+            worker.post_message(&init).map_err(|e| {
+                format!(
+                    "the shared memory could not be sent to a thread ({})",
+                    crate::fetch::describe(&e)
+                )
+            })?;
         }
-        worker.post_message(&init).map_err(|e| {
-            format!(
-                "the shared memory could not be sent to a thread ({})",
-                crate::fetch::describe(&e)
-            )
-        })?;
-        outcome = next(&worker).await;
-        if outcome.is_err() {
-            break;
-        }
+        outcome = step(&ready).await;
     }
     for worker in workers.iter() {
         worker.set_onmessage(None);

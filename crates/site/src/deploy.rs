@@ -3,6 +3,7 @@
 //! - `_headers`, the header file of Netlify and Cloudflare Pages: every response gets [`SITE_HEADERS`], each page
 //!   its route's `Cross-Origin-Embedder-Policy` ([`ROUTES`]) and the workers' scripts `require-corp`. Each header
 //!   is given by exactly one rule per path: both hosts join the values of a header that several rules give.
+//!   (Written from their documentation; not tried on either host.)
 //! - `ROUTE/index.html` for each route without a parameter, and `404.html`: copies of `index.html`, so that a
 //!   host that only serves files (GitHub Pages, `python3 -m http.server`, a school's server) answers deep links
 //!   with the app. On such a host, which sends no headers, the service worker adds them from the second visit.
@@ -30,18 +31,13 @@ pub fn headers_file() -> String {
     for (name, value) in SITE_HEADERS {
         out.push_str(&format!("  {name}: {value}\n"));
     }
-    let mut rules: Vec<(String, &str)> = Vec::new();
-    for (route, policy) in ROUTES {
-        rules.push((route.to_owned(), policy));
-        // The route's page as a folder's index (`/classify/`), where a plain host redirects to it; `/classes/*`
-        // covers `/classes/` already (a second rule would join a second value to the header).
-        let covered = ROUTES
-            .iter()
-            .any(|(other, _)| *other == format!("{route}/*"));
-        if route != "/" && !route.ends_with('*') && !covered {
-            rules.push((format!("{route}/"), policy));
-        }
-    }
+    // One rule per route: both hosts join the values of a header that several matching rules give, and Netlify
+    // matches a rule with or without a trailing slash (so `/classify/` needs no rule of its own). A route's
+    // parameter is a placeholder (`:name`, one segment): a splat (`/classes/*`) would also match `/classes` there.
+    let mut rules: Vec<(String, &str)> = ROUTES
+        .iter()
+        .map(|&(route, policy)| (route.replace('*', ":name"), policy))
+        .collect();
     // Workers' scripts: a worker's own policy comes from its script (see `COEP_REQUIRE_CORP`).
     rules.push((SINGLE_THREADED_WORKER.to_owned(), COEP_REQUIRE_CORP));
     rules.push((format!("/{THREADED_DIR}/*"), COEP_REQUIRE_CORP));

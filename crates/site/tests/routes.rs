@@ -58,10 +58,21 @@ fn the_header_file_gives_each_path_one_embedder_policy() {
         .map(|(n, v)| format!("{n}: {v}"))
         .collect();
     assert_eq!(all.1, expected);
-    // No other rule repeats those; each gives the embedder policy the site's server gives its path.
+    // No other rule repeats those; each gives the embedder policy the site's server gives its path, once.
+    let paths: Vec<&String> = rules.iter().map(|(path, _)| path).collect();
+    assert!(
+        paths.iter().all(|p| !p.ends_with('/') || p.len() == 1),
+        "{paths:?}"
+    );
+    let mut unique = paths.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), paths.len());
     for (path, headers) in &rules[1..] {
         assert_eq!(headers.len(), 1, "{path}");
-        let concrete = path.replace('*', "some-name.js");
+        let concrete = path
+            .replace(":name", "some-name")
+            .replace('*', "some-name.js");
         assert_eq!(
             headers[0],
             format!("{EMBEDDER_POLICY}: {}", embedder_policy(&concrete)),
@@ -71,9 +82,9 @@ fn the_header_file_gives_each_path_one_embedder_policy() {
     for page in [
         "/",
         "/classify",
-        "/classify/",
-        "/classes/*",
-        "/train/",
+        "/classes",
+        "/classes/:name",
+        "/train",
         "/worker_loader.js",
         "/worker-mt/*",
     ] {

@@ -29,9 +29,10 @@ pub fn can_embed() -> bool {
         .unwrap_or(false)
 }
 
-/// A youtube-nocookie embed limited to the clip, created only when asked for. It is `credentialless`: the
-/// site is served with `Cross-Origin-Embedder-Policy: credentialless`, under which a cross-origin frame
-/// must not carry credentials. A browser without credentialless iframes gets a plain link instead.
+/// A youtube-nocookie embed limited to the clip, created only when asked for. It is `credentialless`: on a
+/// cross-origin isolated page (the explorer's are served with `Cross-Origin-Embedder-Policy: credentialless`, the
+/// classifier's with `require-corp`) a cross-origin frame must not carry credentials. A browser without
+/// credentialless iframes gets a plain link instead.
 /// `autoplay` starts it at once (the verification task and the quiz, where the visitor asked for it).
 #[component]
 pub fn Player(clip: Clip, #[prop(optional)] autoplay: bool) -> impl IntoView {
@@ -133,9 +134,13 @@ pub fn ThumbnailToggle() -> impl IntoView {
     }
 }
 
-/// A clip's still image, lazily loaded; only rendered while thumbnails are on.
+/// A clip's still image, lazily loaded; only rendered while thumbnails are on. YouTube's images carry no
+/// `Cross-Origin-Resource-Policy`, so a document served with `require-corp` (the visitor came in at a classifier
+/// page) cannot show them: the page is then loaded again from the host, which serves it as the explorer's
+/// ([`crate::isolation::reload_for_embeds`]).
 #[component]
 pub fn ClipThumb(clip: Clip) -> impl IntoView {
+    crate::isolation::reload_for_embeds();
     let alt = format!(
         "YouTube video {} at {}",
         clip.youtube_id,
