@@ -361,6 +361,31 @@ test('visual explorer: thumbnails only after opting in (remembered), two classes
   assert.deepEqual(page.errors.filter((e) => !/ERR_FAILED/.test(e)), []);
 });
 
+test('thumbnails after coming in at the classifier: the explorer\'s page is loaded again, and the images show', async () => {
+  // The classifier's pages are served with COEP require-corp, which blocks YouTube's images (they send no
+  // Cross-Origin-Resource-Policy). Thumbnails on, then in at /classify and on to a class page by the app's links.
+  const page = await localPage();
+  await page.goto(`${BASE_URL}/classes`);
+  await page.getByTestId('class-row').first().waitFor({ timeout: 30_000 });
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(`${BASE_URL}/classes/abseiling?v=400&split=val`);
+  await page.getByTestId('thumbnails-toggle').check();
+  await page.getByTestId('thumbnail').first().waitFor();
+  await page.goto(`${BASE_URL}/classify`);
+  await page.getByRole('heading', { level: 1, name: 'Action classifier' }).waitFor();
+  await page.getByRole('link', { name: 'Explorer' }).click();
+  await page.getByTestId('class-row').first().waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="class-row"] td.name a', { hasText: /^abseiling$/ }).click();
+  await page.getByTestId('thumbnail').first().waitFor({ timeout: 30_000 });
+  // The first images have loaded, from a document of the explorer's own policy.
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="thumbnail"]')].slice(0, 4)
+    .every((img) => img.complete && img.naturalWidth > 0), null, { timeout: 30_000 });
+  assert.equal(new URL(page.url()).pathname, '/classes/abseiling');
+  assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].type), 'reload');
+  assert.deepEqual(page.refused, []);
+  assert.deepEqual(page.errors, []);
+});
+
 test('home leads educators to the classroom pages', async () => {
   const page = await localPage();
   await page.goto(`${BASE_URL}/`);
