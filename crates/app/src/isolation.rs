@@ -58,6 +58,15 @@ fn reload_was_useless() -> bool {
     USELESS.with(|useless| *useless)
 }
 
+/// Whether a classifier page shown now is about to be loaded again by [`FollowRouteIsolation`] (its document is
+/// not isolated and was served as the explorer's): its model must not start in this document, whose unloading
+/// would cut the worker's download ("NetworkError: Load failed", seen in WebKit).
+pub fn reload_pending() -> bool {
+    !reload_was_useless()
+        && !cross_origin_isolated()
+        && embedder_policy(&document_path()) != COEP_REQUIRE_CORP
+}
+
 /// Watches the route; loads a classifier page again from the host when [`needs_reload`] says so (in WebKit,
 /// which ignores `credentialless`: the explorer's pages are not isolated, the classifier's are), unless that was
 /// tried in this tab and did not isolate the page.

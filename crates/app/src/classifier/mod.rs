@@ -38,7 +38,8 @@ use client::ModelStatus;
 pub fn follow_the_address(model: Model, session: Session, wanted: impl Fn() -> bool + 'static) {
     let query = use_query_map();
     Effect::new(move || {
-        if !wanted() {
+        // The page is about to be loaded again for its isolation: the model starts in that document.
+        if !wanted() || crate::isolation::reload_pending() {
             return;
         }
         let requested = query.with(|q| {
