@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use i3d_core::arch::{Op, Shape, I3D_LAYERS};
+use i3d_core::arch::Shape;
 use i3d_cpu::kernels::winograd::{self, WinogradWeight};
 use i3d_cpu::kernels::Workspace;
 use i3d_cpu::layers::{ConvWeight, Unit3d};
@@ -17,31 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let frames: usize = args.next().map_or(Ok(16), |a| a.parse())?;
     let runs: usize = args.next().map_or(Ok(7), |a| a.parse())?;
-    let mut shape = Shape::clip(frames);
-    let mut convs = Vec::new();
-    for layer in I3D_LAYERS {
-        match layer.op {
-            Op::Conv(spec) => convs.push((spec, shape)),
-            Op::Inception(block) => {
-                convs.push((
-                    block.b1b,
-                    Shape {
-                        c: block.b1a.cout,
-                        ..shape
-                    },
-                ));
-                convs.push((
-                    block.b2b,
-                    Shape {
-                        c: block.b2a.cout,
-                        ..shape
-                    },
-                ));
-            }
-            _ => {}
-        }
-        shape = layer.output_shape(shape)?;
-    }
+    let convs = winograd::network_convs(frames)?;
     println!(
         "{} thread(s), T = {frames}, median of {runs}; GFLOP counts the direct 27 taps",
         rayon::current_num_threads()
@@ -52,9 +28,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let (mut sum_d, mut sum_w) = (0.0, 0.0);
     for (spec, input) in convs {
-        if !winograd::applies(&spec) {
-            continue;
-        }
         let mut s = 1u64;
         let mut rand = |n: usize, scale: f32| -> Vec<f32> {
             (0..n)

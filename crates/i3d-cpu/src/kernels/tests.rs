@@ -265,39 +265,11 @@ fn time_taps_skip_the_temporal_padding() {
 /// The input shapes of I3D's stride-1 3×3×3 convolutions for a 16×224×224 clip, from the layer
 /// table: (name, input N×T×H×W×cin, cout).
 fn winograd_layers() -> Vec<(&'static str, Shape, usize)> {
-    use i3d_core::arch::{Op, I3D_LAYERS};
-    let mut shape = Shape::clip(16);
-    let mut found = Vec::new();
-    for layer in I3D_LAYERS {
-        let mut convs = Vec::new();
-        match layer.op {
-            Op::Conv(spec) => convs.push((spec, shape)),
-            Op::Inception(block) => {
-                convs.push((
-                    block.b1b,
-                    Shape {
-                        c: block.b1a.cout,
-                        ..shape
-                    },
-                ));
-                convs.push((
-                    block.b2b,
-                    Shape {
-                        c: block.b2a.cout,
-                        ..shape
-                    },
-                ));
-            }
-            _ => {}
-        }
-        for (spec, input) in convs {
-            if winograd::applies(&spec) {
-                found.push((spec.name, input, spec.cout));
-            }
-        }
-        shape = layer.output_shape(shape).unwrap();
-    }
-    found
+    winograd::network_convs(16)
+        .unwrap()
+        .into_iter()
+        .map(|(spec, input)| (spec.name, input, spec.cout))
+        .collect()
 }
 
 /// Winograd's conv of `x` (without ReLU) against the f64 direct reference: rel. L2.

@@ -49,6 +49,43 @@ pub fn applies(spec: &ConvSpec) -> bool {
     spec.kernel == [3, 3, 3] && spec.stride == [1, 1, 1]
 }
 
+/// I3D's convolutions that the Winograd path can run ([`applies`]), each with its input (N×T×H×W×cin) for a
+/// clip of `frames` frames at 224×224, in the layer table's order: for the tests and the per-convolution
+/// benchmark.
+pub fn network_convs(
+    frames: usize,
+) -> std::result::Result<Vec<(ConvSpec, Shape)>, i3d_core::Error> {
+    use i3d_core::arch::{Op, I3D_LAYERS};
+    let mut shape = Shape::clip(frames);
+    let mut found = Vec::new();
+    for layer in I3D_LAYERS {
+        let convs = match layer.op {
+            Op::Conv(spec) => vec![(spec, shape)],
+            // Branches 1 and 2 end in a 3×3×3 conv over their 1×1×1 conv's output.
+            Op::Inception(block) => vec![
+                (
+                    block.b1b,
+                    Shape {
+                        c: block.b1a.cout,
+                        ..shape
+                    },
+                ),
+                (
+                    block.b2b,
+                    Shape {
+                        c: block.b2a.cout,
+                        ..shape
+                    },
+                ),
+            ],
+            _ => Vec::new(),
+        };
+        found.extend(convs.into_iter().filter(|(spec, _)| applies(spec)));
+        shape = layer.output_shape(shape)?;
+    }
+    Ok(found)
+}
+
 /// Input channels from which Winograd beats the direct path (see [`preferred`]).
 pub const MIN_CIN: usize = 24;
 
