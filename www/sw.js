@@ -157,12 +157,10 @@ function withSiteHeaders(url, response) {
   }
   const headers = new Headers(response.headers);
   // The host's own values stay (a Content-Security-Policy of its own, say), but the isolation is ours.
-  for (const [name, value] of Object.entries(CONTRACT.siteHeaders)) {
-    if (!headers.has(name)) headers.set(name, value);
-  }
-  for (const name of CONTRACT.isolationHeaderNames) headers.delete(name);
   const [opener] = CONTRACT.isolationHeaderNames;
-  headers.set(opener, CONTRACT.siteHeaders[opener]);
+  for (const [name, value] of Object.entries(CONTRACT.siteHeaders)) {
+    if (name === opener || !headers.has(name)) headers.set(name, value);
+  }
   headers.set(CONTRACT.embedderPolicy, embedderPolicy(url.pathname));
   // Statuses that may not have a body (a Response built with one throws).
   const body = [101, 204, 205, 304].includes(response.status) ? null : response.body;
