@@ -31,6 +31,8 @@ use rayon::prelude::*;
 
 use i3d_core::arch::{same_padding, Dims3, Shape};
 
+mod gemm;
+pub mod stem;
 pub mod winograd;
 
 /// Upper bound (bytes) of one im2col chunk (the scratch tensor). 4 MiB: the patch rows of a chunk
@@ -172,6 +174,8 @@ impl Buffer {
 pub struct Workspace {
     free: Vec<Tensor>,
     scratch: Vec<Tensor>,
+    /// Scratch of the kernels that work on plain slices ([`stem`]).
+    floats: Vec<Vec<f32>>,
 }
 
 impl Workspace {
@@ -210,7 +214,54 @@ impl Workspace {
             .iter()
             .chain(&self.scratch)
             .map(Tensor::elem_count)
+            .chain(self.floats.iter().map(Vec::len))
             .sum::<usize>()
+    }
+}
+
+/// Plain f32 scratch vectors of one convolution, taken from and given back to a [`Workspace`]
+/// (shared by the tasks of a convolution; each vector is used by one task at a time).
+struct FloatPool {
+    free: std::sync::Mutex<Vec<Vec<f32>>>,
+}
+
+impl FloatPool {
+    fn new(workspace: &mut Workspace) -> Self {
+        FloatPool {
+            free: std::sync::Mutex::new(std::mem::take(&mut workspace.floats)),
+        }
+    }
+
+    /// A vector of `len` floats (contents unspecified): the smallest free one that fits, else a
+    /// new one.
+    fn take(&self, len: usize) -> Result<Vec<f32>> {
+        let found = {
+            let Ok(mut free) = self.free.lock() else {
+                bail!("i3d: scratch pool poisoned")
+            };
+            let best = free
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.capacity() >= len)
+                .min_by_key(|(_, v)| v.capacity())
+                .map(|(i, _)| i);
+            best.map(|i| free.swap_remove(i))
+        };
+        let mut v = found.unwrap_or_default();
+        v.resize(len, 0.0);
+        Ok(v)
+    }
+
+    fn give(&self, v: Vec<f32>) {
+        if let Ok(mut free) = self.free.lock() {
+            free.push(v);
+        }
+    }
+
+    fn finish(self, workspace: &mut Workspace) {
+        if let Ok(free) = self.free.into_inner() {
+            workspace.floats = free;
+        }
     }
 }
 

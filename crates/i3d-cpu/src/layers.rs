@@ -9,6 +9,7 @@
 use candle_core::{bail, DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
+use crate::kernels::stem::{self, StemWeight};
 use crate::kernels::winograd::{self, WinogradWeight};
 use crate::kernels::{self, Buffer, Geometry, Target, Workspace};
 use i3d_core::arch::{ConvSpec, Dims3, InceptionSpec, PoolSpec, Shape};
@@ -56,6 +57,8 @@ pub enum ConvWeight {
     Direct(Tensor),
     /// Winograd F(2×2×2, 3×3×3) transformed weights (64, cin, cout), for a stride-1 3×3×3 conv.
     Winograd(WinogradWeight),
+    /// The banded kernel's weight (kt, kw·kh·cin, cout), for a conv over few input channels (the stem).
+    Stem(StemWeight),
 }
 
 impl ConvWeight {
@@ -64,6 +67,7 @@ impl ConvWeight {
         match self {
             ConvWeight::Direct(w) => Ok(w),
             ConvWeight::Winograd(_) => bail!("i3d: this conv keeps only Winograd weights"),
+            ConvWeight::Stem(_) => bail!("i3d: this conv keeps only banded weights"),
         }
     }
 
@@ -72,6 +76,7 @@ impl ConvWeight {
         4 * match self {
             ConvWeight::Direct(w) => w.elem_count(),
             ConvWeight::Winograd(w) => w.u.elem_count(),
+            ConvWeight::Stem(w) => w.len(),
         }
     }
 }
@@ -82,7 +87,8 @@ impl ConvWeight {
 pub struct Unit3d {
     /// The layer's spec (kernel, stride, channels, ReLU).
     pub spec: ConvSpec,
-    /// The weight, direct or Winograd-transformed ([`winograd::preferred`] decides at load).
+    /// The weight, direct, Winograd-transformed or banded ([`winograd::preferred`] and
+    /// [`stem::preferred`] decide at load).
     pub weight: ConvWeight,
     /// Bias (cout).
     pub bias: Vec<f32>,
@@ -97,7 +103,8 @@ impl Unit3d {
     }
 
     /// From a direct weight (K, cout) and bias: Winograd-transformed (the direct weight then
-    /// dropped) when [`winograd::preferred`] says so for inputs of `plane` (H, W).
+    /// dropped) when [`winograd::preferred`] says so for inputs of `plane` (H, W), reordered for the
+    /// banded kernel when [`stem::preferred`] says so.
     pub fn from_weight(
         spec: ConvSpec,
         weight: Tensor,
@@ -106,6 +113,13 @@ impl Unit3d {
     ) -> Result<Self> {
         let weight = if winograd::preferred(&spec, plane) {
             ConvWeight::Winograd(WinogradWeight::from_direct(&weight, spec.cin, spec.cout)?)
+        } else if stem::preferred(&spec) {
+            ConvWeight::Stem(StemWeight::from_direct(
+                &weight,
+                spec.kernel,
+                spec.cin,
+                spec.cout,
+            )?)
         } else {
             ConvWeight::Direct(weight)
         };
@@ -150,6 +164,15 @@ impl Unit3d {
                 &targets,
             ),
             ConvWeight::Winograd(w) => winograd::conv3d(
+                x,
+                &geometry,
+                w,
+                &self.bias,
+                self.spec.relu,
+                workspace,
+                &targets,
+            ),
+            ConvWeight::Stem(w) => stem::conv3d(
                 x,
                 &geometry,
                 w,

@@ -40,28 +40,39 @@ fn check_conv(input: Shape, kernel: Dims3, stride: Dims3, cout: usize, relu: boo
         .map(|v| v * 0.2)
         .collect();
     let b = values(cout, 3);
-    let unit = Unit3d {
-        spec,
-        weight: ConvWeight::Direct(
-            Tensor::from_vec(w.clone(), (spec.k(), cout), &Device::Cpu).unwrap(),
-        ),
-        bias: b.clone(),
-    };
+    let direct_weight = Tensor::from_vec(w.clone(), (spec.k(), cout), &Device::Cpu).unwrap();
+    let mut weights = vec![ConvWeight::Direct(direct_weight.clone())];
+    // Convolutions over few channels (the stem) also run on bands.
+    if stem::preferred(&spec) {
+        let banded = stem::StemWeight::from_direct(&direct_weight, kernel, input.c, cout).unwrap();
+        weights.push(ConvWeight::Stem(banded));
+    }
     let xt = Tensor::from_vec(x.clone(), input.dims().to_vec(), &Device::Cpu).unwrap();
-    let ours = unit.forward(&xt).unwrap();
     let expected_shape = spec.output_shape(input).unwrap();
-    assert_eq!(ours.dims(), &expected_shape.dims());
-    let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let (direct, _) = reference::conv3d(&x, input, &w, &b, &spec);
-    let err = ours
-        .iter()
-        .zip(&direct)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    assert!(
-        err < 1e-4,
-        "{input} k{kernel:?} s{stride:?}: max error {err}"
-    );
+    for weight in weights {
+        let kind = format!("{weight:?}")
+            .chars()
+            .take_while(|c| *c != '(')
+            .collect::<String>();
+        let unit = Unit3d {
+            spec,
+            weight,
+            bias: b.clone(),
+        };
+        let ours = unit.forward(&xt).unwrap();
+        assert_eq!(ours.dims(), &expected_shape.dims());
+        let ours = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let err = ours
+            .iter()
+            .zip(&direct)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            err < 1e-4,
+            "{kind} {input} k{kernel:?} s{stride:?}: max error {err} (seeds 1, 2, 3)"
+        );
+    }
 }
 
 fn shape(n: usize, t: usize, h: usize, w: usize, c: usize) -> Shape {
@@ -72,6 +83,29 @@ fn shape(n: usize, t: usize, h: usize, w: usize, c: usize) -> Shape {
 fn stem_conv_stride_2_asymmetric_padding() {
     // 7×7×7 stride 2 on odd and even sizes: SAME pads (2, 3) on even, (3, 3) on odd axes.
     check_conv(shape(1, 9, 20, 17, 3), [7, 7, 7], [2, 2, 2], 5, true);
+}
+
+#[test]
+fn stem_conv_on_bands_batch_2_odd_edges_and_short_clips() {
+    // The banded kernel (the stem's) against the reference: two clips, odd widths (a band's slot
+    // count rounds up), a plane with fewer rows than a task's block, T = 1 and 2 (time taps
+    // clipped on both sides), no ReLU.
+    check_conv(shape(2, 5, 11, 13, 3), [7, 7, 7], [2, 2, 2], 8, false);
+    check_conv(shape(1, 1, 23, 24, 3), [7, 7, 7], [2, 2, 2], 4, true);
+    check_conv(shape(1, 2, 3, 5, 2), [3, 3, 3], [1, 2, 2], 6, true);
+    check_conv(shape(1, 6, 9, 9, 3), [3, 5, 5], [1, 1, 1], 7, true);
+    assert!(
+        stem::preferred(
+            &i3d_core::arch::I3D_LAYERS
+                .iter()
+                .find_map(|l| match l.op {
+                    i3d_core::arch::Op::Conv(spec) => Some(spec),
+                    _ => None,
+                })
+                .unwrap()
+        ),
+        "I3D's stem runs on bands"
+    );
 }
 
 #[test]
