@@ -2,9 +2,10 @@
 //!
 //! candle has no 3-D convolution. Ours is an explicit GEMM over a *bounded* im2col: the output
 //! positions are cut into chunks of whole output lines; each chunk's patch matrix
-//! (rows × kt·kh·kw·cin, at most [`IM2COL_BUDGET`] bytes, so it stays in cache) is written into a
-//! scratch tensor, multiplied by the (K, cout) weight with candle's matmul (the `gemm` crate:
-//! AVX-512/AVX2/simd128 kernels), and a fused epilogue adds the bias, applies the ReLU and writes
+//! (rows × kt·kh·kw·cin, at most [`IM2COL_BUDGET`] bytes, so it stays in cache) is written into
+//! recycled scratch, multiplied by the (K, cout) weight on the `gemm` crate (AVX-512/AVX2/simd128
+//! kernels, called through the bounds-checked `gemm::matmul`: candle's matmul would allocate and
+//! zero a fresh result per chunk), and a fused epilogue adds the bias, applies the ReLU and writes
 //! the chunk into its channel slice of the destination, so the Inception concatenation costs
 //! nothing. For every (dt, dh) tap the kw·cin inputs of a patch row are contiguous in NTHWC, so
 //! the im2col is one copy per (patch, dt, dh).
@@ -21,21 +22,28 @@
 //!
 //! - The stride-1 3×3×3 convolutions can instead run as Winograd F(2×2×2, 3×3×3) ([`winograd`]),
 //!   with 3.4× fewer multiply-adds; [`winograd::preferred`] says which do.
+//! - Convolutions over few input channels (the stem: 3) run on bands ([`stem`]), which need no
+//!   im2col at all.
 //!
-//! All writes into tensors go through candle's in-place custom ops ([`InplaceOp2`]), so this is
-//! safe Rust. Activations come from a [`Workspace`] that recycles buffers across layers and runs:
+//! All writes into tensors go through candle's in-place custom ops ([`InplaceOp1`], [`InplaceOp2`]);
+//! the one `unsafe` call is `gemm`'s, behind `gemm::matmul`'s bounds checks. Activations and scratch
+//! come from a [`Workspace`] that recycles buffers across layers and runs:
 //! fresh pages cost ~2 µs each to fault in (0.5 ms per MB), as much as the arithmetic of a small layer.
 
-use candle_core::{bail, CpuStorage, DType, Device, InplaceOp2, Layout, Result, Storage, Tensor};
+use candle_core::{
+    bail, CpuStorage, DType, Device, InplaceOp1, InplaceOp2, Layout, Result, Storage, Tensor,
+};
 use rayon::prelude::*;
 
 use i3d_core::arch::{same_padding, Dims3, Shape};
 
 mod gemm;
 pub mod stem;
+
+use gemm::{matmul_threads, Rows};
 pub mod winograd;
 
-/// Upper bound (bytes) of one im2col chunk (the scratch tensor). 4 MiB: the patch rows of a chunk
+/// Upper bound (bytes) of one im2col chunk (its patch rows). 4 MiB: the patch rows of a chunk
 /// stay in the L2/L3 caches between the im2col writing them and the GEMM packing them.
 pub const IM2COL_BUDGET: usize = 4 << 20;
 
@@ -166,15 +174,14 @@ impl Buffer {
     }
 }
 
-/// Buffers reused across the layers (and runs) of a network: activations and the im2col scratch.
+/// Buffers reused across the layers (and runs) of a network: activations and the convolutions' scratch.
 ///
 /// A tensor handed out by [`Workspace::take`] is overwritten once it is given back; keep a copy
 /// (`Tensor::copy`) of anything that must outlive that.
 #[derive(Debug, Default)]
 pub struct Workspace {
     free: Vec<Tensor>,
-    scratch: Vec<Tensor>,
-    /// Scratch of the kernels that work on plain slices ([`stem`]).
+    /// Scratch of the convolutions: patch rows, GEMM results, Winograd's transforms, bands.
     floats: Vec<Vec<f32>>,
 }
 
@@ -212,7 +219,6 @@ impl Workspace {
         4 * self
             .free
             .iter()
-            .chain(&self.scratch)
             .map(Tensor::elem_count)
             .chain(self.floats.iter().map(Vec::len))
             .sum::<usize>()
@@ -265,49 +271,6 @@ impl FloatPool {
     }
 }
 
-/// The im2col scratch tensors of one convolution: one per chunk in flight, taken from and given
-/// back to a [`Workspace`]. Each is used by one task at a time (a task fills it, then the GEMM
-/// reads it), so no two threads ever contend for one.
-struct ScratchPool {
-    free: std::sync::Mutex<Vec<Tensor>>,
-    len: usize,
-}
-
-impl ScratchPool {
-    fn new(workspace: &mut Workspace, len: usize) -> Self {
-        ScratchPool {
-            free: std::sync::Mutex::new(std::mem::take(&mut workspace.scratch)),
-            len,
-        }
-    }
-
-    fn take(&self) -> Result<Tensor> {
-        let found = {
-            let Ok(mut free) = self.free.lock() else {
-                bail!("i3d: scratch pool poisoned")
-            };
-            let i = free.iter().position(|t| t.elem_count() >= self.len);
-            i.map(|i| free.swap_remove(i))
-        };
-        match found {
-            Some(t) => Ok(t),
-            None => Tensor::zeros(self.len, DType::F32, &Device::Cpu),
-        }
-    }
-
-    fn give(&self, t: Tensor) {
-        if let Ok(mut free) = self.free.lock() {
-            free.push(t);
-        }
-    }
-
-    fn finish(self, workspace: &mut Workspace) {
-        if let Ok(free) = self.free.into_inner() {
-            workspace.scratch = free;
-        }
-    }
-}
-
 /// How the lhs rows of a convolution's GEMM are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lhs {
@@ -317,40 +280,6 @@ enum Lhs {
     Im2col,
     /// Max-pooled rows (this pool geometry over the input), for a 1×1×1 conv after the pool.
     Pooled(Geometry),
-}
-
-/// In-place op writing lhs rows `[row0, row0 + rows)` into the scratch (dst), from the input (src).
-struct FillLhs {
-    lhs: Lhs,
-    geometry: Geometry,
-    row0: usize,
-    /// The time taps of the patch rows (im2col only).
-    taps: (usize, usize),
-    /// Split the work over the rayon pool (false when chunks already run in parallel).
-    parallel: bool,
-}
-
-impl InplaceOp2 for FillLhs {
-    fn name(&self) -> &'static str {
-        "i3d-lhs"
-    }
-
-    fn cpu_fwd(
-        &self,
-        dst: &mut CpuStorage,
-        dst_l: &Layout,
-        src: &CpuStorage,
-        src_l: &Layout,
-    ) -> Result<()> {
-        let x = storage_slice(src, src_l)?;
-        let buf = storage_slice_mut(dst, dst_l)?;
-        match self.lhs {
-            Lhs::Im2col => im2col(x, &self.geometry, self.row0, self.taps, buf, self.parallel),
-            Lhs::Pooled(pool) => max_pool_rows(x, &pool, self.row0, buf, self.parallel),
-            Lhs::Direct => bail!("i3d: a direct lhs needs no filling"),
-        }
-        Ok(())
-    }
 }
 
 /// Where a GEMM result's columns go: columns `cols` of each result row, plus their bias,
@@ -365,8 +294,11 @@ pub struct Target<'a> {
     pub cols: std::ops::Range<usize>,
 }
 
-/// The fused epilogue, as an in-place op on the destination (src = the GEMM result chunk).
+/// The fused epilogue, as an in-place op on the destination: bias, ReLU and channel slice of the
+/// GEMM result chunk `res` (rows × n).
 struct Epilogue<'a> {
+    res: &'a [f32],
+    n: usize,
     bias: &'a [f32],
     relu: bool,
     row0: usize,
@@ -377,21 +309,14 @@ struct Epilogue<'a> {
     parallel: bool,
 }
 
-impl InplaceOp2 for Epilogue<'_> {
+impl InplaceOp1 for Epilogue<'_> {
     fn name(&self) -> &'static str {
         "i3d-epilogue"
     }
 
-    fn cpu_fwd(
-        &self,
-        dst: &mut CpuStorage,
-        dst_l: &Layout,
-        src: &CpuStorage,
-        src_l: &Layout,
-    ) -> Result<()> {
-        let res = storage_slice(src, src_l)?;
+    fn cpu_fwd(&self, dst: &mut CpuStorage, dst_l: &Layout) -> Result<()> {
+        let (res, n) = (self.res, self.n);
         let dst = storage_slice_mut(dst, dst_l)?;
-        let n = src_l.dims()[1];
         let rows = res.len() / n;
         let (stride, offset, cols) = (self.stride, self.offset, self.cols.clone());
         let Some(dst) = dst.get_mut(self.row0 * stride..(self.row0 + rows) * stride) else {
@@ -531,65 +456,66 @@ fn gemm_conv(
             u += len;
         }
     }
-    let per_chunk = chunks.iter().map(|c| c.1).max().unwrap_or(0);
     // With several chunks and threads, each chunk is one task (fill, GEMM, epilogue) and the
     // tasks run in parallel; otherwise the chunks run in turn, each spread over the threads.
     let parallel_chunks = threads > 1 && chunks.len() > 1;
-    let direct = match lhs {
-        Lhs::Direct => Some(x.reshape((m, k))?),
-        Lhs::Im2col | Lhs::Pooled(_) => None,
-    };
-    let pool = ScratchPool::new(workspace, per_chunk * k);
+    let pool = FloatPool::new(workspace);
     // Weight rows per time tap: kh·kw·cin.
     let tap_rows = k / geometry.kernel[0];
     let run_chunk = |&(row0, len, taps): &(usize, usize, (usize, usize))| -> Result<()> {
-        let (chunk, scratch) = match &direct {
-            Some(direct) => (direct.narrow(0, row0, len)?, None),
-            None => {
-                let scratch = pool.take()?;
-                let k = match lhs {
-                    Lhs::Im2col => (taps.1 - taps.0) * tap_rows,
-                    _ => k,
+        // The (contiguous) weight rows of the time taps used.
+        let (first, k) = match lhs {
+            Lhs::Im2col => (taps.0 * tap_rows, (taps.1 - taps.0) * tap_rows),
+            Lhs::Direct | Lhs::Pooled(_) => (0, k),
+        };
+        let gemm_threads = if parallel_chunks { 1 } else { threads };
+        let mut res = pool.take(len * cout)?;
+        with_slice(weight, |w| {
+            let w = &w[first * cout..(first + k) * cout];
+            with_slice(x, |x| {
+                if lhs == Lhs::Direct {
+                    let Some(rows) = x.get(row0 * k..(row0 + len) * k) else {
+                        bail!("i3d: a 1×1×1 conv's input is shorter than its output")
+                    };
+                    let lhs = Rows {
+                        data: rows,
+                        rows: len,
+                        cols: k,
+                        row_stride: k,
+                    };
+                    return matmul_threads(lhs, w, &mut res, cout, gemm_threads);
+                }
+                let mut buf = pool.take(len * k)?;
+                match lhs {
+                    Lhs::Im2col => im2col(x, geometry, row0, taps, &mut buf, !parallel_chunks),
+                    Lhs::Pooled(pool) => max_pool_rows(x, &pool, row0, &mut buf, !parallel_chunks),
+                    Lhs::Direct => {}
+                }
+                let lhs = Rows {
+                    data: &buf,
+                    rows: len,
+                    cols: k,
+                    row_stride: k,
                 };
-                let chunk = scratch.narrow(0, 0, len * k)?.reshape((len, k))?;
-                chunk.inplace_op2(
-                    x,
-                    &FillLhs {
-                        lhs,
-                        geometry: *geometry,
-                        row0,
-                        taps,
-                        parallel: !parallel_chunks,
-                    },
-                )?;
-                (chunk, Some(scratch))
-            }
-        };
-        let res = if taps == (0, geometry.kernel[0]) {
-            chunk.matmul(weight)?
-        } else {
-            // The (contiguous) weight rows of the taps used.
-            let rows = weight.narrow(0, taps.0 * tap_rows, (taps.1 - taps.0) * tap_rows)?;
-            chunk.matmul(&rows)?
-        };
-        drop(chunk);
-        if let Some(scratch) = scratch {
-            pool.give(scratch);
-        }
+                let result = matmul_threads(lhs, w, &mut res, cout, gemm_threads);
+                pool.give(buf);
+                result
+            })
+        })?;
         for target in targets {
-            target.dst.inplace_op2(
-                &res,
-                &Epilogue {
-                    bias,
-                    relu,
-                    row0,
-                    stride: target.dst.dim(candle_core::D::Minus1)?,
-                    offset: target.offset,
-                    cols: target.cols.clone(),
-                    parallel: !parallel_chunks,
-                },
-            )?;
+            target.dst.inplace_op1(&Epilogue {
+                res: &res,
+                n: cout,
+                bias,
+                relu,
+                row0,
+                stride: target.dst.dim(candle_core::D::Minus1)?,
+                offset: target.offset,
+                cols: target.cols.clone(),
+                parallel: !parallel_chunks,
+            })?;
         }
+        pool.give(res);
         Ok(())
     };
     let result = if parallel_chunks {

@@ -45,6 +45,29 @@ pub fn matmul(
     dst_stride: usize,
     accumulate: bool,
 ) -> Result<()> {
+    product(lhs, rhs, dst, dst_stride, accumulate, 1)
+}
+
+/// `dst = lhs · rhs` like [`matmul`] (not accumulating), spread over `threads` threads of rayon's
+/// pool (for a product that is the only task of its layer).
+pub fn matmul_threads(
+    lhs: Rows<'_>,
+    rhs: &[f32],
+    dst: &mut [f32],
+    dst_stride: usize,
+    threads: usize,
+) -> Result<()> {
+    product(lhs, rhs, dst, dst_stride, false, threads)
+}
+
+fn product(
+    lhs: Rows<'_>,
+    rhs: &[f32],
+    dst: &mut [f32],
+    dst_stride: usize,
+    accumulate: bool,
+    threads: usize,
+) -> Result<()> {
     let (m, k) = (lhs.rows, lhs.cols);
     if k == 0 || !rhs.len().is_multiple_of(k) {
         bail!("i3d-gemm: rhs of {} floats is not {k} rows", rhs.len())
@@ -78,7 +101,12 @@ pub fn matmul(
     // < lhs.data.len() (checked above), rhs(p, j) at p·n + j < k·n = rhs.len(), dst(i, j) at
     // i·dst_rs + j ≤ (m − 1)·dst_stride + n − 1 < dst.len() (checked above). dst is borrowed mutably, so
     // it aliases neither operand, and its rows do not overlap (dst_stride ≥ n), so no element is
-    // written twice. `Parallelism::None`: gemm runs on this thread only.
+    // written twice. With `Parallelism::Rayon`, gemm splits dst into disjoint blocks itself.
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
     unsafe {
         gemm::gemm(
             m,
@@ -99,7 +127,7 @@ pub fn matmul(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
     }
     Ok(())

@@ -10,7 +10,7 @@
 //! copied interleaved, as `band[slot][dh][c]` (slot = padded column: input column slot − pw, zeros
 //! outside the image). The taps of output `wo`, ordered (dw, dh, c), are then the kw·kh·cin consecutive
 //! floats from slot wo·sw: every output of the row is a row of one matrix with row stride sw·kh·cin, its
-//! rows overlapping, read in place by [`super::gemm::matmul`]. The bands of consecutive output rows lie
+//! rows overlapping, read in place by `kernels::gemm::matmul`. The bands of consecutive output rows lie
 //! back to back with a slot count that is a multiple of sw, so a block of B output rows is a single
 //! matrix of B·slots/sw rows (the few rows per band past the last output are computed and dropped).
 //! Each output frame is Σ over its time taps dt (those inside the clip) of (the bands of input frame

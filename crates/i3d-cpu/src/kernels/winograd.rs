@@ -16,23 +16,25 @@
 //! inputs starting one position before; tiles past an odd edge read zeros and drop their extra
 //! outputs):
 //! 1. input transform V = Bᵀ d B along t, h and w, written as 64 matrices (tiles × cin);
-//! 2. the 64 products M_i = V_i · U_i (tiles × cout) as one batched candle matmul (`gemm`), with
-//!    U = G g Gᵀ the transformed weights (64, cin, cout), computed once at load;
+//! 2. the 64 products M_i = V_i · U_i (tiles × cout) on `gemm` (`kernels::gemm::matmul`: no zero-filled
+//!    result, written into recycled scratch), with U = G g Gᵀ the transformed weights (64, cin, cout),
+//!    computed once at load;
 //! 3. output transform Y = Aᵀ M A (tiles × 8 × cout), then the direct path's epilogue: bias, ReLU,
 //!    and the channel slice of each [`Target`] (so the Inception concatenation stays free).
 //!
 //! Chunks are sized so that V and M stay in cache ([`CHUNK_BUDGET`]); with several threads the
-//! chunks are independent tasks on rayon's pool, as in the direct path. Scratch (V and Y) comes
-//! from the [`Workspace`]; M is the matmul's result.
+//! chunks are independent tasks on rayon's pool, as in the direct path. Scratch (V, M and Y) comes
+//! from the [`Workspace`].
 //!
 //! The 1-D matrices (F(2, 3)):
 //! Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]],
 //! G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]], Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
 
-use candle_core::{bail, CpuStorage, Device, InplaceOp2, Layout, Result, Tensor};
+use candle_core::{bail, CpuStorage, Device, InplaceOp1, Layout, Result, Tensor};
 use rayon::prelude::*;
 
-use super::{storage_slice, storage_slice_mut, Geometry, ScratchPool, Target, Workspace};
+use super::gemm::{matmul, Rows};
+use super::{storage_slice_mut, with_slice, FloatPool, Geometry, Target, Workspace};
 use i3d_core::arch::{ConvSpec, Shape};
 
 /// Products per tile: 4×4×4.
@@ -273,164 +275,129 @@ fn at(m: [&[f32]; 4], y0: &mut [f32], y1: &mut [f32]) {
     }
 }
 
-/// In-place op: V (dst, 64 × tiles × cin) of tiles `tile0..tile0 + tiles` of the input (src).
-struct InputTransform {
-    grid: Tiles,
-    tile0: usize,
-    tiles: usize,
-}
-
-impl InplaceOp2 for InputTransform {
-    fn name(&self) -> &'static str {
-        "i3d-winograd-input"
+/// V (64 × tiles × cin) of tiles `tile0..tile0 + tiles` of the input `x`.
+fn input_transform(x: &[f32], grid: Tiles, tile0: usize, nt: usize, v: &mut [f32]) -> Result<()> {
+    let Shape { t, h, w, c, .. } = grid.input;
+    if v.len() != TILE * nt * c {
+        bail!("i3d-winograd-input: scratch of {} floats", v.len())
     }
-
-    fn cpu_fwd(
-        &self,
-        dst: &mut CpuStorage,
-        dst_l: &Layout,
-        src: &CpuStorage,
-        src_l: &Layout,
-    ) -> Result<()> {
-        let x = storage_slice(src, src_l)?;
-        let v = storage_slice_mut(dst, dst_l)?;
-        let Shape { t, h, w, c, .. } = self.grid.input;
-        let nt = self.tiles;
-        if v.len() != TILE * nt * c {
-            bail!("i3d-winograd-input: scratch of {} floats", v.len())
-        }
-        let zeros = vec![0.0f32; c];
-        // [t][h][w'] after the w pass, [t][h'][w'] after the h pass (64 vectors of c).
-        let mut a = vec![0.0f32; TILE * c];
-        let mut b = vec![0.0f32; TILE * c];
-        let inside = |o: isize, len: usize| o >= 0 && (o as usize) < len;
-        for j in 0..nt {
-            let (n, tt, th, tw) = self.grid.coords(self.tile0 + j);
-            let (t0, h0, w0) = (
-                2 * tt as isize - 1,
-                2 * th as isize - 1,
-                2 * tw as isize - 1,
-            );
-            // w pass, straight from the input.
-            for i in 0..4 {
-                for k in 0..4 {
-                    let out = &mut a[(i * 16 + k * 4) * c..(i * 16 + k * 4 + 4) * c];
-                    let (ti, hi) = (t0 + i as isize, h0 + k as isize);
-                    if !inside(ti, t) || !inside(hi, h) {
-                        out.fill(0.0);
-                        continue;
-                    }
-                    let line = ((n * t + ti as usize) * h + hi as usize) * w * c;
-                    let d = |l: isize| {
-                        let wi = w0 + l;
-                        if inside(wi, w) {
-                            &x[line + wi as usize * c..][..c]
-                        } else {
-                            &zeros[..]
-                        }
-                    };
-                    let [y0, y1, y2, y3] = four_mut(out, [0, c, 2 * c, 3 * c], c);
-                    bt([d(0), d(1), d(2), d(3)], [y0, y1, y2, y3]);
-                }
-            }
-            // h pass.
-            for i in 0..4 {
-                for l in 0..4 {
-                    let o = |k: usize| (i * 16 + k * 4 + l) * c;
-                    let d = [
-                        &a[o(0)..o(0) + c],
-                        &a[o(1)..o(1) + c],
-                        &a[o(2)..o(2) + c],
-                        &a[o(3)..o(3) + c],
-                    ];
-                    bt(d, four_mut(&mut b, [o(0), o(1), o(2), o(3)], c));
-                }
-            }
-            // t pass, into V: matrix (16·a + 4·b + c), row j.
+    let zeros = vec![0.0f32; c];
+    // [t][h][w'] after the w pass, [t][h'][w'] after the h pass (64 vectors of c).
+    let mut a = vec![0.0f32; TILE * c];
+    let mut b = vec![0.0f32; TILE * c];
+    let inside = |o: isize, len: usize| o >= 0 && (o as usize) < len;
+    for j in 0..nt {
+        let (n, tt, th, tw) = grid.coords(tile0 + j);
+        let (t0, h0, w0) = (
+            2 * tt as isize - 1,
+            2 * th as isize - 1,
+            2 * tw as isize - 1,
+        );
+        // w pass, straight from the input.
+        for i in 0..4 {
             for k in 0..4 {
-                for l in 0..4 {
-                    let o = |i: usize| (i * 16 + k * 4 + l) * c;
-                    let d = [
-                        &b[o(0)..o(0) + c],
-                        &b[o(1)..o(1) + c],
-                        &b[o(2)..o(2) + c],
-                        &b[o(3)..o(3) + c],
-                    ];
-                    let vo = |i: usize| ((i * 16 + k * 4 + l) * nt + j) * c;
-                    bt(d, four_mut(v, [vo(0), vo(1), vo(2), vo(3)], c));
+                let out = &mut a[(i * 16 + k * 4) * c..(i * 16 + k * 4 + 4) * c];
+                let (ti, hi) = (t0 + i as isize, h0 + k as isize);
+                if !inside(ti, t) || !inside(hi, h) {
+                    out.fill(0.0);
+                    continue;
                 }
+                let line = ((n * t + ti as usize) * h + hi as usize) * w * c;
+                let d = |l: isize| {
+                    let wi = w0 + l;
+                    if inside(wi, w) {
+                        &x[line + wi as usize * c..][..c]
+                    } else {
+                        &zeros[..]
+                    }
+                };
+                let [y0, y1, y2, y3] = four_mut(out, [0, c, 2 * c, 3 * c], c);
+                bt([d(0), d(1), d(2), d(3)], [y0, y1, y2, y3]);
             }
         }
-        Ok(())
-    }
-}
-
-/// In-place op: Y (dst, tiles × 8 × cout, outputs ordered (p, q, r) for (t, h, w)) from M (src,
-/// 64 × tiles × cout).
-struct OutputTransform;
-
-impl InplaceOp2 for OutputTransform {
-    fn name(&self) -> &'static str {
-        "i3d-winograd-output"
-    }
-
-    fn cpu_fwd(
-        &self,
-        dst: &mut CpuStorage,
-        dst_l: &Layout,
-        src: &CpuStorage,
-        src_l: &Layout,
-    ) -> Result<()> {
-        let m = storage_slice(src, src_l)?;
-        let y = storage_slice_mut(dst, dst_l)?;
-        let &[_, nt, c] = src_l.dims() else {
-            bail!("i3d-winograd-output: M must be 64 × tiles × cout")
-        };
-        if y.len() != nt * 8 * c {
-            bail!("i3d-winograd-output: scratch of {} floats", y.len())
-        }
-        // [p][b][c] after the t pass, [p][q][c] after the h pass.
-        let mut s1 = vec![0.0f32; 32 * c];
-        let mut s2 = vec![0.0f32; 16 * c];
-        for (j, yj) in y.chunks_exact_mut(8 * c).enumerate() {
-            for k in 0..16 {
-                let mo = |a: usize| ((a * 16 + k) * nt + j) * c;
+        // h pass.
+        for i in 0..4 {
+            for l in 0..4 {
+                let o = |k: usize| (i * 16 + k * 4 + l) * c;
                 let d = [
-                    &m[mo(0)..mo(0) + c],
-                    &m[mo(1)..mo(1) + c],
-                    &m[mo(2)..mo(2) + c],
-                    &m[mo(3)..mo(3) + c],
+                    &a[o(0)..o(0) + c],
+                    &a[o(1)..o(1) + c],
+                    &a[o(2)..o(2) + c],
+                    &a[o(3)..o(3) + c],
                 ];
-                let (lo, hi) = s1.split_at_mut(16 * c);
-                at(d, &mut lo[k * c..(k + 1) * c], &mut hi[k * c..(k + 1) * c]);
-            }
-            for p in 0..2 {
-                for l in 0..4 {
-                    let o = |k: usize| (p * 16 + k * 4 + l) * c;
-                    let d = [
-                        &s1[o(0)..o(0) + c],
-                        &s1[o(1)..o(1) + c],
-                        &s1[o(2)..o(2) + c],
-                        &s1[o(3)..o(3) + c],
-                    ];
-                    let (lo, hi) = s2[p * 8 * c..(p + 1) * 8 * c].split_at_mut(4 * c);
-                    at(d, &mut lo[l * c..(l + 1) * c], &mut hi[l * c..(l + 1) * c]);
-                }
-            }
-            for pq in 0..4 {
-                let s = &s2[pq * 4 * c..(pq + 1) * 4 * c];
-                let d = [&s[..c], &s[c..2 * c], &s[2 * c..3 * c], &s[3 * c..]];
-                let (y0, y1) = yj[pq * 2 * c..(pq + 1) * 2 * c].split_at_mut(c);
-                at(d, y0, y1);
+                bt(d, four_mut(&mut b, [o(0), o(1), o(2), o(3)], c));
             }
         }
-        Ok(())
+        // t pass, into V: matrix (16·a + 4·b + c), row j.
+        for k in 0..4 {
+            for l in 0..4 {
+                let o = |i: usize| (i * 16 + k * 4 + l) * c;
+                let d = [
+                    &b[o(0)..o(0) + c],
+                    &b[o(1)..o(1) + c],
+                    &b[o(2)..o(2) + c],
+                    &b[o(3)..o(3) + c],
+                ];
+                let vo = |i: usize| ((i * 16 + k * 4 + l) * nt + j) * c;
+                bt(d, four_mut(v, [vo(0), vo(1), vo(2), vo(3)], c));
+            }
+        }
     }
+    Ok(())
 }
 
-/// The epilogue, as an in-place op on a target's destination (src = Y of a chunk of tiles):
-/// bias, ReLU, and the outputs inside the clip written at their positions.
+/// Y (tiles × 8 × cout, outputs ordered (p, q, r) for (t, h, w)) from M (64 × tiles × cout).
+fn output_transform(m: &[f32], nt: usize, c: usize, y: &mut [f32]) -> Result<()> {
+    if m.len() != TILE * nt * c || y.len() != nt * 8 * c {
+        bail!(
+            "i3d-winograd-output: M of {} and Y of {} floats for {nt} tiles × {c}",
+            m.len(),
+            y.len()
+        )
+    }
+    // [p][b][c] after the t pass, [p][q][c] after the h pass.
+    let mut s1 = vec![0.0f32; 32 * c];
+    let mut s2 = vec![0.0f32; 16 * c];
+    for (j, yj) in y.chunks_exact_mut(8 * c).enumerate() {
+        for k in 0..16 {
+            let mo = |a: usize| ((a * 16 + k) * nt + j) * c;
+            let d = [
+                &m[mo(0)..mo(0) + c],
+                &m[mo(1)..mo(1) + c],
+                &m[mo(2)..mo(2) + c],
+                &m[mo(3)..mo(3) + c],
+            ];
+            let (lo, hi) = s1.split_at_mut(16 * c);
+            at(d, &mut lo[k * c..(k + 1) * c], &mut hi[k * c..(k + 1) * c]);
+        }
+        for p in 0..2 {
+            for l in 0..4 {
+                let o = |k: usize| (p * 16 + k * 4 + l) * c;
+                let d = [
+                    &s1[o(0)..o(0) + c],
+                    &s1[o(1)..o(1) + c],
+                    &s1[o(2)..o(2) + c],
+                    &s1[o(3)..o(3) + c],
+                ];
+                let (lo, hi) = s2[p * 8 * c..(p + 1) * 8 * c].split_at_mut(4 * c);
+                at(d, &mut lo[l * c..(l + 1) * c], &mut hi[l * c..(l + 1) * c]);
+            }
+        }
+        for pq in 0..4 {
+            let s = &s2[pq * 4 * c..(pq + 1) * 4 * c];
+            let d = [&s[..c], &s[c..2 * c], &s[2 * c..3 * c], &s[3 * c..]];
+            let (y0, y1) = yj[pq * 2 * c..(pq + 1) * 2 * c].split_at_mut(c);
+            at(d, y0, y1);
+        }
+    }
+    Ok(())
+}
+
+/// The epilogue, as an in-place op on a target's destination: bias, ReLU, and the outputs of `y`
+/// (Y of a chunk of tiles: tiles × 8 × cout) inside the clip written at their positions.
 struct Scatter<'a> {
+    y: &'a [f32],
+    cout: usize,
     grid: Tiles,
     tile0: usize,
     bias: &'a [f32],
@@ -439,27 +406,19 @@ struct Scatter<'a> {
     cols: std::ops::Range<usize>,
 }
 
-impl InplaceOp2 for Scatter<'_> {
+impl InplaceOp1 for Scatter<'_> {
     fn name(&self) -> &'static str {
         "i3d-winograd-epilogue"
     }
 
-    fn cpu_fwd(
-        &self,
-        dst: &mut CpuStorage,
-        dst_l: &Layout,
-        src: &CpuStorage,
-        src_l: &Layout,
-    ) -> Result<()> {
-        let y = storage_slice(src, src_l)?;
+    fn cpu_fwd(&self, dst: &mut CpuStorage, dst_l: &Layout) -> Result<()> {
+        let (y, cout) = (self.y, self.cout);
         let dst = storage_slice_mut(dst, dst_l)?;
         let Shape { t, h, w, .. } = self.grid.input;
         let &[.., stride] = dst_l.dims() else {
             bail!("i3d-winograd-epilogue: no destination channels")
         };
-        let &[tiles, 8, cout] = src_l.dims() else {
-            bail!("i3d-winograd-epilogue: Y must be tiles × 8 × cout")
-        };
+        let tiles = y.len() / (8 * cout);
         let (offset, cols) = (self.offset, self.cols.clone());
         if cols.end > cout || offset + cols.len() > stride {
             bail!("i3d-winograd-epilogue: channels out of range")
@@ -530,36 +489,47 @@ pub fn conv3d(
         .step_by(per_chunk)
         .map(|t0| (t0, per_chunk.min(total - t0)))
         .collect();
-    // One scratch per chunk in flight: V (64 × tiles × cin), then Y (tiles × 8 × cout).
-    let pool = ScratchPool::new(workspace, per_chunk * (TILE * cin).max(8 * cout));
+    // Scratch per chunk in flight: V (64 × tiles × cin) and M (64 × tiles × cout), then Y
+    // (tiles × 8 × cout).
+    let pool = FloatPool::new(workspace);
     let run_chunk = |&(tile0, tiles): &(usize, usize)| -> Result<()> {
-        let scratch = pool.take()?;
-        let v = scratch
-            .narrow(0, 0, TILE * tiles * cin)?
-            .reshape((TILE, tiles, cin))?;
-        v.inplace_op2(x, &InputTransform { grid, tile0, tiles })?;
-        let m = v.matmul(&weight.u)?;
-        drop(v);
-        let y = scratch
-            .narrow(0, 0, tiles * 8 * cout)?
-            .reshape((tiles, 8, cout))?;
-        y.inplace_op2(&m, &OutputTransform)?;
-        drop(m);
+        let mut v = pool.take(TILE * tiles * cin)?;
+        with_slice(x, |x| input_transform(x, grid, tile0, tiles, &mut v))?;
+        let mut m = pool.take(TILE * tiles * cout)?;
+        // The 64 products M_i = V_i · U_i (tiles × cin by cin × cout).
+        with_slice(&weight.u, |u| {
+            for ((v, u), m) in v
+                .chunks_exact(tiles * cin)
+                .zip(u.chunks_exact(cin * cout))
+                .zip(m.chunks_exact_mut(tiles * cout))
+            {
+                let lhs = Rows {
+                    data: v,
+                    rows: tiles,
+                    cols: cin,
+                    row_stride: cin,
+                };
+                matmul(lhs, u, m, cout, false)?;
+            }
+            Ok(())
+        })?;
+        pool.give(v);
+        let mut y = pool.take(tiles * 8 * cout)?;
+        output_transform(&m, tiles, cout, &mut y)?;
+        pool.give(m);
         for target in targets {
-            target.dst.inplace_op2(
-                &y,
-                &Scatter {
-                    grid,
-                    tile0,
-                    bias,
-                    relu,
-                    offset: target.offset,
-                    cols: target.cols.clone(),
-                },
-            )?;
+            target.dst.inplace_op1(&Scatter {
+                y: &y,
+                cout,
+                grid,
+                tile0,
+                bias,
+                relu,
+                offset: target.offset,
+                cols: target.cols.clone(),
+            })?;
         }
-        drop(y);
-        pool.give(scratch);
+        pool.give(y);
         Ok(())
     };
     let result = if threads > 1 && chunks.len() > 1 {
