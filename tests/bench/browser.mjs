@@ -11,6 +11,7 @@ import path from 'node:path';
 import { launch, newPage, SHARED_DIR, launchWithCamera } from '../e2e/browser.mjs';
 import { contract } from '../support/contract.mjs';
 import { installWorkerClient } from '../support/protocol.mjs';
+import { browserPid, sampleRenderers } from '../support/memory.mjs';
 
 const [site, peer, threadList = '1,2', roundsArg = '3', repsArg = '3'] = process.argv.slice(2);
 const threads = threadList.split(',').map(Number);
@@ -51,6 +52,10 @@ async function ort(page, count) {
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+/** The median of the values that are not null (null when none is). */
+const medianOrNull = (xs) => { const known = xs.filter((x) => x !== null); return known.length ? median(known) : null; };
+/** A size in MiB as text (the renderers' RSS; `?` off Linux). */
+const mb = (x) => (x === null ? '? MB' : `${x.toFixed(0)} MB`);
 
 const configs = [];
 configs.push({ name: 'kinetiscope single-threaded build', threads: 1, run: (p) => ours(p, contract.singleThreadedWorker, 1) });
@@ -79,20 +84,28 @@ for (let round = 0; round < rounds; round++) {
 await browser.close();
 
 // The app as a visitor uses it (threaded build, CPU): the sample clip's wall time against the sum of its
-// windows' model times, and the fake camera's first prediction and predictions per second.
+// windows' model times, the renderer processes' resident memory (sampled every 100 ms from the page's load until
+// the sample clip's results: its total when the model is ready and its peak while the clip is analysed), and the
+// fake camera's first prediction and predictions per second.
 const y4m = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kinetiscope-bench-')), 'cricket.y4m');
 execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(SHARED_DIR, 'data/video/v_CricketShot_g04_c01_rgb.gif'),
   '-r', '25', '-pix_fmt', 'yuv420p', y4m]);
 const camera = await launchWithCamera(y4m);
+const cameraPid = (await browserPid(camera)) ?? process.pid;
 const app = [];
 for (let round = 0; round < rounds; round++) {
   const page = await newPage(camera);
+  const memory = sampleRenderers(cameraPid, 100);
   await page.goto(`${site}/classify?backend=cpu`);
   await page.locator('[data-testid="model-status"][data-backend]').waitFor({ timeout: 300_000 });
+  const readyMb = memory.now();
   const threadsShown = await page.getByTestId('threads').getAttribute('data-threads');
+  const analysing = memory.mark();
   await page.getByTestId('sample').click();
   const results = page.locator('.video-results[data-wall-ms]');
   await results.waitFor({ timeout: 300_000 });
+  const peakMb = memory.peak(analysing);
+  memory.stop();
   const wall = Number(await results.getAttribute('data-wall-ms'));
   const model = Number(await results.getAttribute('data-model-ms'));
   const clicked = Date.now();
@@ -101,13 +114,16 @@ for (let round = 0; round < rounds; round++) {
   const first = Date.now() - clicked;
   await page.waitForTimeout(10_000);
   const perSecond = Number(await page.getByTestId('live-stats').getAttribute('data-per-second'));
-  app.push({ wall, model, first, perSecond });
-  console.log(`round ${round + 1} app (${threadsShown} threads): sample clip ${wall} ms wall, ${model} ms model (${(wall / model).toFixed(2)}×); camera first prediction ${first} ms, ${perSecond} predictions/s`);
+  app.push({ wall, model, first, perSecond, readyMb, peakMb });
+  console.log(`round ${round + 1} app (${threadsShown} threads): sample clip ${wall} ms wall, ${model} ms model (${(wall / model).toFixed(2)}×); `
+    + `renderers ${mb(readyMb)} at model ready, peak ${mb(peakMb)} during the sample clip; `
+    + `camera first prediction ${first} ms, ${perSecond} predictions/s`);
   await page.close();
 }
 await camera.close();
 console.log(`\napp, median of ${rounds}: sample clip wall/model ${median(app.map((a) => a.wall / a.model)).toFixed(2)}× `
   + `(${median(app.map((a) => a.wall)).toFixed(0)} ms / ${median(app.map((a) => a.model)).toFixed(0)} ms), `
+  + `renderers' RSS ${mb(medianOrNull(app.map((a) => a.readyMb)))} at model ready, peak ${mb(medianOrNull(app.map((a) => a.peakMb)))} during the sample clip, `
   + `camera first prediction ${median(app.map((a) => a.first)).toFixed(0)} ms, ${median(app.map((a) => a.perSecond)).toFixed(2)} predictions/s`);
 console.log(`\nmodel-only ms per T=${FRAMES} clip, median of ${rounds}×${reps} (alternated):`);
 const ortAt = (n) => configs.findIndex((c) => c.name.startsWith('onnx') && c.threads === n);

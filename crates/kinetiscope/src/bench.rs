@@ -4,7 +4,8 @@
 //! Times the network alone (the clip is made once, outside the timing) over `--runs` warm runs
 //! after one warm-up, and prints the median time per clip, the GFLOP/s this means by the
 //! architecture's count (`i3d_core::arch::macs`, 2 FLOP per multiply-add), and the peak resident
-//! memory of the process (VmHWM in /proc/self/status: weights, clip and activations).
+//! memory of the process (VmHWM in /proc/self/status: weights, clip and activations). `--layers`
+//! adds every layer's median time and effective GFLOP/s (direct convolution FLOPs ÷ time).
 
 use std::time::{Duration, Instant};
 
@@ -29,9 +30,11 @@ pub struct BenchArgs {
     /// Timed runs (after one warm-up run); the median is reported.
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
-    /// Also print the median time of every layer.
-    #[arg(long)]
-    pub profile: bool,
+    /// Also print every layer's median time (ms) and effective GFLOP/s: the direct convolution's FLOPs ÷ time,
+    /// so layers run as Winograd (fewer multiplications) can exceed the machine's peak (wgpu: every dispatch's
+    /// device time).
+    #[arg(long, visible_alias = "profile")]
+    pub layers: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -40,10 +43,14 @@ pub struct BenchArgs {
     pub weights: Option<std::path::PathBuf>,
 }
 
+/// One layer's median time in `--layers`.
 #[derive(Debug, Serialize)]
 struct LayerTime {
     name: &'static str,
+    /// Median milliseconds over the timed runs.
     ms: f64,
+    /// Effective GFLOP/s: the direct convolution's FLOPs (2 per multiply-add of the architecture's count) ÷ the
+    /// median time; a Winograd layer does fewer multiplications, so its rate can exceed the machine's peak.
     gflops: f64,
 }
 
@@ -162,7 +169,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         peak_rss_mb: peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64),
         buffers_mb: model.buffer_bytes() as f64 / (1 << 20) as f64,
         weights_mb: model.weight_bytes() as f64 / (1 << 20) as f64,
-        layers: if args.profile {
+        layers: if args.layers {
             I3D_LAYERS
                 .iter()
                 .zip(&mut layers)
@@ -210,6 +217,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "peak memory: unknown (no /proc/self/status); activation buffers {:.0} MB, weights {:.1} MB",
             report.buffers_mb, report.weights_mb
         ),
+    }
+    if !report.layers.is_empty() {
+        println!(
+            "per layer, median of {} runs: ms and effective GFLOP/s = direct convolution FLOPs ÷ time \
+             (Winograd layers do fewer multiplications, so theirs can exceed the machine's peak)",
+            report.runs
+        );
     }
     for layer in &report.layers {
         println!(
@@ -310,7 +324,7 @@ fn run_wgpu(args: &BenchArgs, model: &mut i3d_gpu::GpuI3d) -> Result<()> {
                 gflops: k.gflops(),
             })
             .collect(),
-        dispatches: if args.profile {
+        dispatches: if args.layers {
             profile
                 .iter()
                 .map(|k| DispatchReport {

@@ -2,7 +2,8 @@
 //!
 //! - `kinetiscope data stats FILE... [--json]`, `kinetiscope data search QUERY`: Kinetics annotations.
 //! - `kinetiscope classify INPUT [--backend cpu] [--top K] [--frames N] [--json]`: I3D action classification.
-//! - `kinetiscope bench [--frames 16|32|64] [--threads N]`: I3D speed and memory.
+//! - `kinetiscope bench [--frames 16|32|64] [--threads N] [--layers]`: I3D speed and memory (per layer:
+//!   effective GFLOP/s).
 //! - `kinetiscope features VIDEO… --out FILE`, `kinetiscope train DIR --out HEAD`, `classify --head HEAD`: few-shot
 //!   heads on I3D's clip features.
 

@@ -390,7 +390,7 @@ fn bench_reports_time_flops_and_memory() {
         "--runs",
         "1",
         "--json",
-        "--profile",
+        "--layers",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

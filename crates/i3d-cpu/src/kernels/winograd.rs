@@ -126,7 +126,7 @@ pub const MIN_PLANE: usize = 28 * 28;
 /// | Mixed_4b b2b (4×14×14×16 → 48), two runs | 0.27 / 0.31, 0.29 / 0.25 | 0.27 / 0.35, 0.20 / 0.20 |
 /// | Mixed_5c b1b (2×7×7×192 → 384), two runs | 2.3 / 2.0, 2.4 / 2.5 | 2.0 / 2.8, 1.5 / 2.0 |
 ///
-/// and in the whole network (`kinetiscope bench --profile`, all convs of the block), Mixed_5b and
+/// and in the whole network (`kinetiscope bench --layers`, all convs of the block), Mixed_5b and
 /// 5c took 3.9 and 5.0 ms direct, 4.1 and 5.4 ms with Winograd at 1 thread, 1.9 and 2.6 ms against
 /// 2.6 and 3.7 ms at 2.
 pub fn preferred(spec: &ConvSpec, plane: (usize, usize)) -> bool {
