@@ -61,6 +61,7 @@ const configs = [];
 configs.push({ name: 'kinetiscope single-threaded build', threads: 1, run: (p) => ours(p, contract.singleThreadedWorker, 1) });
 for (const n of threads) {
   configs.push({ name: `kinetiscope threaded build`, threads: n, run: (p) => ours(p, contract.threadedWorker, n) });
+  configs.push({ name: `kinetiscope relaxed-SIMD build`, threads: n, run: (p) => ours(p, contract.relaxedWorker, n) });
 }
 if (peer && peer !== '-') {
   for (const n of threads) configs.push({ name: 'onnxruntime-web 1.30 wasm', threads: n, run: (p) => ort(p, n) });
@@ -127,14 +128,15 @@ console.log(`\napp, median of ${rounds}: sample clip wall/model ${median(app.map
   + `camera first prediction ${median(app.map((a) => a.first)).toFixed(0)} ms, ${median(app.map((a) => a.perSecond)).toFixed(2)} predictions/s`);
 console.log(`\nmodel-only ms per T=${FRAMES} clip, median of ${rounds}×${reps} (alternated):`);
 const ortAt = (n) => configs.findIndex((c) => c.name.startsWith('onnx') && c.threads === n);
-const oursAt = (n) => configs.findIndex((c) => c.name === 'kinetiscope threaded build' && c.threads === n);
+const oursAt = (name, n) => configs.findIndex((c) => c.name === name && c.threads === n);
 for (const [i, config] of configs.entries()) {
   const m = median(results[i]);
   let extra = '';
   const o = ortAt(config.threads);
   if (!config.name.startsWith('onnx') && o >= 0) extra += `  ${(m / median(results[o])).toFixed(2)}× onnxruntime-web`;
-  if (config.name === 'kinetiscope threaded build' && config.threads > 1 && oursAt(1) >= 0) {
-    extra += `  speed-up ${(median(results[oursAt(1)]) / m).toFixed(2)}× over 1 thread`;
+  if (config.name !== 'kinetiscope single-threaded build' && !config.name.startsWith('onnx') && config.threads > 1
+    && oursAt(config.name, 1) >= 0) {
+    extra += `  speed-up ${(median(results[oursAt(config.name, 1)]) / m).toFixed(2)}× over 1 thread`;
   }
   console.log(`RESULT ${config.name.padEnd(34)} threads=${config.threads} median_ms=${m.toFixed(0)}${extra}`);
 }

@@ -105,6 +105,8 @@ test('webcam on the CPU (threaded build): "playing cricket" first, predictions k
   const threads = page.getByTestId('threads');
   assert.equal(Number(await threads.getAttribute('data-threads')), await expectedThreads(page), await threads.innerText());
   assert.match(await threads.innerText(), /threads on Web Workers/);
+  // Chromium has relaxed SIMD: the threaded build's relaxed flavour runs, and the panel says so.
+  assert.match(await threads.innerText(), /relaxed SIMD \(fused multiply-add\)/);
   const since = await page.evaluate(() => performance.now());
   await startCameraUntil(page, 'playing cricket', 'cpu', 180_000);
   // Windows overlap and never queue: predictions keep coming, one at a time.
@@ -144,7 +146,14 @@ test('without cross-origin isolation the single-threaded build runs, says why, a
   await page.context().close();
 });
 
-test('threaded worker: the reference logits (rel. L2 < 1e-4) with the f32 weights, on a thread per core', async () => {
+/** Every worker build: its script, the threads to ask for (null: a thread per core), and what its panel says. */
+const BUILDS = [
+  { name: 'single-threaded', script: contract.singleThreadedWorker, threads: 1, note: /single-threaded build, 128-bit SIMD/ },
+  { name: 'threaded', script: contract.threadedWorker, threads: null, note: /threads on Web Workers .*128-bit SIMD/ },
+  { name: 'threaded, relaxed SIMD', script: contract.relaxedWorker, threads: null, note: /threads on Web Workers .*relaxed SIMD/ },
+];
+
+test('every worker build: the reference logits (rel. L2 < 1e-4, same top-5) with the f32 weights', async () => {
   assert.ok(ASSETS_URL, 'ASSETS_URL (weights and fixtures) is not set: run through `cargo xtask test`');
   const page = await open(camera, '/');
   // The fixture is read here and handed to the page: the page's Content-Security-Policy lets it fetch only from
@@ -154,11 +163,13 @@ test('threaded worker: the reference logits (rel. L2 < 1e-4) with the f32 weight
   const header = JSON.parse(fixture.subarray(8, 8 + n).toString('utf8'));
   const tensor = (name) => fixture.subarray(8 + n + header[name].data_offsets[0], 8 + n + header[name].data_offsets[1]);
   await installWorkerClient(page);
-  const report = await page.evaluate(async ({ manifestUrl, threads, inputBase64, logitsBase64, frames }) => {
+  for (const build of BUILDS) {
+  const threads = build.threads ?? await expectedThreads(page);
+  const report = await page.evaluate(async ({ script, manifestUrl, threads, inputBase64, logitsBase64, frames }) => {
     const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
     const input = bytes(inputBase64);
     const reference = new Float32Array(bytes(logitsBase64));
-    const client = new KinetiscopeWorker(KinetiscopeContract.threadedWorker);
+    const client = new KinetiscopeWorker(script);
     const ready = await client.load({ backend: 'cpu', precision: 'f32', manifestUrl, threads });
     const { logits, model_ms } = await client.run(frames, input);
     client.terminate();
@@ -167,18 +178,21 @@ test('threaded worker: the reference logits (rel. L2 < 1e-4) with the f32 weight
     const top = (xs) => [...xs.keys()].sort((a, b) => xs[b] - xs[a]).slice(0, 5);
     return { relL2: Math.sqrt(diff / norm), top5: top(logits), refTop5: top([...reference]), threads: ready.threads, precision: ready.precision, model_ms };
   }, {
+    script: build.script,
     // The asset server's weights folder holds the f32 weights with the manifest the site's model has.
     manifestUrl: `${ASSETS_URL}/weights/${path.basename(contract.modelManifest)}`,
-    threads: await expectedThreads(page),
+    threads,
     inputBase64: tensor('input').toString('base64'),
     logitsBase64: tensor('logits').toString('base64'),
     frames: header.input.shape[1],
   });
-  console.log(`# threaded parity: rel. L2 ${report.relL2.toExponential(2)}, ${report.threads.note}, ${report.model_ms.toFixed(0)} ms`);
+  console.log(`# ${build.name} parity: rel. L2 ${report.relL2.toExponential(2)}, ${report.threads.note}, ${report.model_ms.toFixed(0)} ms`);
   assert.equal(report.precision, 'f32');
-  assert.equal(report.threads.count, await expectedThreads(page), report.threads.note);
-  assert.ok(report.relL2 < 1e-4, `rel. L2 ${report.relL2}`);
-  assert.deepEqual(report.top5, report.refTop5);
+  assert.equal(report.threads.count, threads, report.threads.note);
+  assert.match(report.threads.note, build.note);
+  assert.ok(report.relL2 < 1e-4, `${build.name}: rel. L2 ${report.relL2}`);
+  assert.deepEqual(report.top5, report.refTop5, build.name);
+  }
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -3,7 +3,7 @@
 // routing the threaded build's files (what the browser then does is real): its wasm missing, a shared memory
 // refused, its thread script missing, throwing or silent, a thread worker that cannot be created, and a module
 // that never boots. Pages are cross-origin isolated (xtask's server sends COOP/COEP), so the threaded build is
-// the first one tried.
+// the first one tried: in Chromium, which has relaxed SIMD, its relaxed-SIMD flavour, whose files are routed here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, modelReady, screenshot, BASE_URL } from './browser.mjs';
@@ -11,8 +11,13 @@ import { contract, threaded } from '../support/contract.mjs';
 
 /** The single-threaded build's loader (trunk's worker loader shim), requested when it takes over. */
 const SINGLE_LOADER = contract.singleThreadedWorker;
-/** The threaded loader, whose routed copies say they are alive on this channel every 50 ms until terminated. */
-const THREADED_LOADER = contract.threadedWorker;
+/**
+ * The threaded loader Chromium starts (the relaxed-SIMD flavour's), whose routed copies say they are alive on this
+ * channel every 50 ms until terminated.
+ */
+const THREADED_LOADER = contract.relaxedWorker;
+/** A file of that build. */
+const started = (file) => threaded(file, contract.relaxedDir);
 const HEARTBEAT = 'kinetiscope-test-threaded-alive';
 
 let browser;
@@ -89,7 +94,7 @@ async function landsOnOneThread(page, times, why, within = 5_000) {
 }
 
 test("the threaded build's wasm missing (404): one thread, said why", async () => {
-  const { page, times } = await openWithFault(threaded(contract.threadedWasm), (route) => route.fulfill({ status: 404, body: 'not here' }));
+  const { page, times } = await openWithFault(started(contract.threadedWasm), (route) => route.fulfill({ status: 404, body: 'not here' }));
   await landsOnOneThread(page, times, /the threaded classifier did not start/);
   await screenshot(page, 'threads-wasm-missing');
   await page.context().close();
@@ -120,7 +125,7 @@ function threadScript(script) {
   return edited((js) => `{
   const RealWorker = self.Worker;
   self.Worker = function (url, options) {
-    const thread = new URL(url, self.location.href).pathname === ${JSON.stringify(threaded(contract.threadScript))};
+    const thread = new URL(url, self.location.href).pathname === ${JSON.stringify(started(contract.threadScript))};
     return new RealWorker(thread ? ${url} : url, options);
   };
 }
@@ -128,7 +133,7 @@ ${js}`);
 }
 
 test("the threads' script missing (404): one thread, said why", async () => {
-  const { page, times } = await openWithFault(THREADED_LOADER, threadScript(threaded('missing-thread-script.js')));
+  const { page, times } = await openWithFault(THREADED_LOADER, threadScript(started('missing-thread-script.js')));
   await landsOnOneThread(page, times, /the thread workers failed \(its script could not be loaded\)/);
   await page.context().close();
 });

@@ -13,11 +13,17 @@ if (!fs.existsSync(FILE)) {
 /** The contract, as JSON (keys as in `site::contract::values`, plus `messages` and `choices`). */
 export const contract = JSON.parse(fs.readFileSync(FILE, 'utf8'));
 
-/** A URL path of the site, absolute, from one of the contract's paths relative to the threaded worker's folder. */
-export const threaded = (file) => `/${contract.threadedDir}/${file}`;
+/**
+ * A URL path of the site, absolute, from one of the contract's paths relative to a threaded worker's folder (the
+ * plain threaded build's, or with `dir = contract.relaxedDir` its relaxed-SIMD flavour's).
+ */
+export const threaded = (file, dir = contract.threadedDir) => `/${dir}/${file}`;
 
-/** The classifier worker's scripts, both builds: the threaded one (cross-origin isolated pages) and the single-threaded one. */
-export const WORKER_SCRIPTS = [contract.threadedWorker, contract.singleThreadedWorker];
+/**
+ * The classifier worker's scripts, every build: the threaded one and its relaxed-SIMD flavour (cross-origin isolated
+ * pages; the flavour where the browser has relaxed SIMD) and the single-threaded one.
+ */
+export const WORKER_SCRIPTS = [contract.threadedWorker, contract.relaxedWorker, contract.singleThreadedWorker];
 
 /** Whether a worker's URL is one of the classifier's builds (not a pool thread, not the service worker). */
 export const isClassifierWorker = (url) => WORKER_SCRIPTS.includes(new URL(url).pathname);

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use protocol::site::{THREADED_DIR, THREADED_GLUE, THREADED_WORKER, THREAD_SCRIPT};
+use protocol::site::{RELAXED_DIR, THREADED_DIR, THREADED_GLUE, THREADED_WORKER, THREAD_SCRIPT};
 
 use crate::run_cmd;
 use crate::setup::Toolchain;
@@ -143,7 +143,9 @@ pub fn build(
             .env("KINETISCOPE_BUILD", &version);
         run_cmd(&mut cargo)?;
     }
-    compile_threaded_worker(root, toolchain, &version)?;
+    for flavour in THREADED_FLAVOURS {
+        compile_threaded_worker(root, toolchain, &version, &flavour)?;
+    }
     if let Some(installs) = installs {
         installs.wait_all()?;
     }
@@ -159,7 +161,9 @@ pub fn build(
         .env("PATH", tools_path(root)?)
         .env("KINETISCOPE_BUILD", &version);
     run_cmd(&mut trunk)?;
-    place_threaded_worker(root)?;
+    for flavour in THREADED_FLAVOURS {
+        place_threaded_worker(root, &flavour)?;
+    }
     let finished = site::finish(&root.join("dist"))?;
     println!(
         "site: Content-Security-Policy with {} inline script hash(es); service worker version {}, {} files precached",
@@ -196,23 +200,51 @@ fn tools_path(root: &Path) -> Result<std::ffi::OsString> {
     Ok(std::env::join_paths(dirs)?)
 }
 
-/// Its own target folder: the threaded build's std and flags differ from the single-threaded one's.
-const THREADED_TARGET_DIR: &str = "target/wasm-threads";
+/// A build of the threaded worker: its folder in the site, its own target folder (its std and flags differ from the
+/// single-threaded build's and from each other's), and its rustflags.
+struct ThreadedFlavour {
+    dir: &'static str,
+    target_dir: &'static str,
+    rustflags: &'static str,
+}
+
+/// The threaded worker's builds: plain simd128, and relaxed SIMD (fused multiply-add) for browsers that have it.
+const THREADED_FLAVOURS: [ThreadedFlavour; 2] = [
+    ThreadedFlavour {
+        dir: THREADED_DIR,
+        target_dir: "target/wasm-threads",
+        rustflags: site::flags::THREADED_RUSTFLAGS,
+    },
+    ThreadedFlavour {
+        dir: RELAXED_DIR,
+        target_dir: "target/wasm-threads-relaxed",
+        rustflags: site::flags::RELAXED_THREADED_RUSTFLAGS,
+    },
+];
 
 /// The classifier worker built a second time with WebAssembly threads (see
 /// `crates/classifier-worker/src/threads.rs`), for `dist/worker-mt/` ([`place_threaded_worker`]). trunk
 /// cannot build one asset with other rustflags and std, so cargo and wasm-bindgen (`no-modules`, like
 /// trunk's worker) run here. The app starts it where the page is cross-origin isolated, the
 /// single-threaded `/worker_loader.js` elsewhere.
-fn compile_threaded_worker(root: &Path, toolchain: &Toolchain, version: &str) -> Result<()> {
+fn compile_threaded_worker(
+    root: &Path,
+    toolchain: &Toolchain,
+    version: &str,
+    flavour: &ThreadedFlavour,
+) -> Result<()> {
     let mut cargo = toolchain.threaded_cargo();
     cargo
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            site::flags::one_line(flavour.rustflags),
+        )
         .args([
             "build",
             "--release",
             "--target=wasm32-unknown-unknown",
             "--target-dir",
-            THREADED_TARGET_DIR,
+            flavour.target_dir,
             "--package",
             "classifier-worker",
             "--bin",
@@ -225,8 +257,8 @@ fn compile_threaded_worker(root: &Path, toolchain: &Toolchain, version: &str) ->
 
 /// `dist/worker-mt/`: wasm-bindgen's glue and module of [`compile_threaded_worker`]'s build, its loader and
 /// thread script from `www/worker-mt/` (after trunk, which empties `dist/`).
-fn place_threaded_worker(root: &Path) -> Result<()> {
-    let out = root.join("dist").join(THREADED_DIR);
+fn place_threaded_worker(root: &Path, flavour: &ThreadedFlavour) -> Result<()> {
+    let out = root.join("dist").join(flavour.dir);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let glue = THREADED_GLUE.trim_end_matches(".js");
     let mut bindgen = Command::new("wasm-bindgen");
@@ -236,7 +268,7 @@ fn place_threaded_worker(root: &Path) -> Result<()> {
         .arg("--out-dir")
         .arg(&out)
         .arg(
-            root.join(THREADED_TARGET_DIR)
+            root.join(flavour.target_dir)
                 .join("wasm32-unknown-unknown/release/worker.wasm"),
         );
     run_cmd(&mut bindgen)?;

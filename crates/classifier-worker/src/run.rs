@@ -500,9 +500,17 @@ async fn start_threads(wanted: u32) -> Result<Threads, String> {
 async fn start_threads(_wanted: u32) -> Result<Threads, String> {
     Ok(Threads {
         count: 1,
-        note: "the single-threaded build".into(),
+        note: format!("the single-threaded build, {SIMD}"),
     })
 }
+
+/// This build's vector instructions, for the model panel: the threaded build has a flavour with relaxed SIMD's
+/// fused multiply-add (`/worker-mt-relaxed/`), which the page starts where the browser has relaxed SIMD.
+pub(crate) const SIMD: &str = if cfg!(target_feature = "relaxed-simd") {
+    "relaxed SIMD (fused multiply-add)"
+} else {
+    "128-bit SIMD"
+};
 
 /// Logs a switch from WebGPU to the CPU.
 fn warn_fallback(reason: &str) {

@@ -202,6 +202,9 @@ async fn spawn(wanted: u32, workers: &mut Vec<Worker>) -> Result<Threads, String
     let cores = scope.navigator().hardware_concurrency();
     Ok(Threads {
         count: wanted,
-        note: format!("{wanted} threads on Web Workers ({cores} logical cores reported)"),
+        note: format!(
+            "{wanted} threads on Web Workers ({cores} logical cores reported), {}",
+            crate::run::SIMD
+        ),
     })
 }

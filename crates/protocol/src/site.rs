@@ -39,6 +39,13 @@ pub const THREADED_DIR: &str = "worker-mt";
 /// The threaded build's loader (`www/worker-mt/loader.js`), the script the page starts.
 pub const THREADED_WORKER: &str = "/worker-mt/loader.js";
 
+/// The folder of the relaxed-SIMD flavour of the threaded build: the same worker compiled with `+relaxed-simd`
+/// (fused multiply-add in its GEMM kernel), for browsers that validate relaxed SIMD; same files as [`THREADED_DIR`].
+pub const RELAXED_DIR: &str = "worker-mt-relaxed";
+
+/// The relaxed-SIMD flavour's loader (a copy of `www/worker-mt/loader.js`), the script the page starts.
+pub const RELAXED_WORKER: &str = "/worker-mt-relaxed/loader.js";
+
 /// The script of each of the threaded build's pool threads (`www/worker-mt/thread.js`), next to the loader.
 pub const THREAD_SCRIPT: &str = "thread.js";
 
@@ -189,6 +196,7 @@ mod tests {
     #[test]
     fn the_threaded_worker_is_in_its_folder() {
         assert_eq!(THREADED_WORKER, format!("/{THREADED_DIR}/loader.js"));
+        assert_eq!(RELAXED_WORKER, format!("/{RELAXED_DIR}/loader.js"));
         assert_eq!(SITE_HEADERS[0], OPENER_POLICY);
         assert!(CONTENT_SECURITY_POLICY.contains("{inline}"));
     }

@@ -37,6 +37,8 @@ pub fn values() -> Value {
         "singleThreadedWorker": SINGLE_THREADED_WORKER,
         "threadedDir": THREADED_DIR,
         "threadedWorker": THREADED_WORKER,
+        "relaxedDir": RELAXED_DIR,
+        "relaxedWorker": RELAXED_WORKER,
         "threadScript": THREAD_SCRIPT,
         "threadedGlue": THREADED_GLUE,
         "threadedWasm": THREADED_WASM,

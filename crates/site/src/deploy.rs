@@ -11,7 +11,8 @@
 use std::path::Path;
 
 use protocol::site::{
-    COEP_REQUIRE_CORP, EMBEDDER_POLICY, ROUTES, SINGLE_THREADED_WORKER, SITE_HEADERS, THREADED_DIR,
+    COEP_REQUIRE_CORP, EMBEDDER_POLICY, RELAXED_DIR, ROUTES, SINGLE_THREADED_WORKER, SITE_HEADERS,
+    THREADED_DIR,
 };
 
 use crate::{read, write, Error};
@@ -41,6 +42,7 @@ pub fn headers_file() -> String {
     // Workers' scripts: a worker's own policy comes from its script (see `COEP_REQUIRE_CORP`).
     rules.push((SINGLE_THREADED_WORKER.to_owned(), COEP_REQUIRE_CORP));
     rules.push((format!("/{THREADED_DIR}/*"), COEP_REQUIRE_CORP));
+    rules.push((format!("/{RELAXED_DIR}/*"), COEP_REQUIRE_CORP));
     for (path, policy) in rules {
         out.push_str(&format!("{path}\n  {EMBEDDER_POLICY}: {policy}\n"));
     }

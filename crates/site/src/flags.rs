@@ -13,6 +13,18 @@ pub const THREADED_RUSTFLAGS: &str =
     -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
     -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base";
 
+/// rustflags of the relaxed-SIMD flavour of the threaded worker ([`protocol::site::RELAXED_DIR`]):
+/// [`THREADED_RUSTFLAGS`] plus `+relaxed-simd`, which gives the CPU executor's GEMM kernel `f32x4.relaxed_madd`
+/// (one fused multiply-add where the CPU has FMA: 995 against 1425 ms per T = 16 clip at one thread, measured with
+/// `cargo xtask bench-browser --layers` on this project's 2.3 GHz Xeon). A module with it does not validate in a
+/// browser without relaxed SIMD, so the page starts it only where `WebAssembly.validate` accepts a relaxed op.
+pub const RELAXED_THREADED_RUSTFLAGS: &str =
+    "-C target-feature=+simd128,+relaxed-simd,+atomics,+bulk-memory,+mutable-globals \
+    --cfg getrandom_backend=\"wasm_js\" \
+    -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=2147483648 \
+    -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+    -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base";
+
 /// rustflags of the app's profile (`app-release`): panics abort at once, without formatting a message. With std
 /// rebuilt for size, that is what brings the explorer's wasm under [`crate::APP_WASM_BUDGET`] (1,319,204 →
 /// 1,230,818 bytes after wasm-opt, measured on commit ade675b). A panic in the app is a bug either way: it stops

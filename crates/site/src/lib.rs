@@ -23,7 +23,9 @@ pub mod service_worker;
 
 use std::path::{Path, PathBuf};
 
-use protocol::site::{PLACEHOLDER, THREADED_DIR, THREADED_GLUE, THREADED_WASM, THREAD_ENTRY};
+use protocol::site::{
+    PLACEHOLDER, RELAXED_DIR, THREADED_DIR, THREADED_GLUE, THREADED_WASM, THREAD_ENTRY,
+};
 
 /// What can go wrong while finishing a site.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +75,13 @@ pub(crate) fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), Error
 
 /// The scripts shipped from `www/` (paths relative to `dist/`) that read the site contract: each has the
 /// placeholder [`protocol::site::PLACEHOLDER`] where the contract goes, exactly once.
-pub const SCRIPTS: [&str; 3] = ["sw.js", "worker-mt/loader.js", "worker-mt/thread.js"];
+pub const SCRIPTS: [&str; 5] = [
+    "sw.js",
+    "worker-mt/loader.js",
+    "worker-mt/thread.js",
+    "worker-mt-relaxed/loader.js",
+    "worker-mt-relaxed/thread.js",
+];
 
 /// What the explorer's wasm may weigh, in bytes before compression: every visitor downloads it before seeing a
 /// class list. `cargo xtask test` fails above it. It was 1,200,000 until `/train` (teaching the network one's own
@@ -102,7 +110,8 @@ pub struct Finished {
 /// incomplete, or when `index.html` has no place for the policy.
 pub fn finish(dist: &Path) -> Result<Finished, Error> {
     fill_contract(dist)?;
-    check_threaded_worker(dist)?;
+    check_threaded_worker(dist, THREADED_DIR)?;
+    check_threaded_worker(dist, RELAXED_DIR)?;
     let inline_scripts = csp::add_to_index(dist)?;
     let (version, precached) = service_worker::finish(dist)?;
     Ok(Finished {
@@ -138,10 +147,11 @@ fn fill_contract(dist: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks that the threaded worker is complete in `dist/worker-mt/`: its glue and module (wasm-bindgen's output),
-/// and that the glue exports the function its threads call ([`THREAD_ENTRY`]).
-fn check_threaded_worker(dist: &Path) -> Result<(), Error> {
-    let dir = dist.join(THREADED_DIR);
+/// Checks that a threaded worker build is complete in `dist/<folder>/` (`worker-mt/` or its relaxed-SIMD flavour's):
+/// its glue and module (wasm-bindgen's output), and that the glue exports the function its threads call
+/// ([`THREAD_ENTRY`]).
+fn check_threaded_worker(dist: &Path, folder: &str) -> Result<(), Error> {
+    let dir = dist.join(folder);
     let wasm = dir.join(THREADED_WASM);
     if !wasm.is_file() {
         return Err(Error::build(

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use protocol::site::{MODEL_CACHE, PLACEHOLDER, THREAD_ENTRY};
+use protocol::site::{MODEL_CACHE, PLACEHOLDER, RELAXED_DIR, THREADED_DIR, THREAD_ENTRY};
 use sha2::{Digest, Sha256};
 
 const INLINE: &str = "\nimport init from '/app-1234.js'; init('/app-1234_bg.wasm');\n";
@@ -33,14 +33,22 @@ fn dist() -> tempfile::TempDir {
     write("app-1234_bg.wasm", &[0, 97, 115, 109, 1, 0, 0, 0, 1, 2, 3]);
     write("data/k400.bin", b"classes");
     write("model/i3d.safetensors", b"weights");
-    for script in ["sw.js", "worker-mt/loader.js", "worker-mt/thread.js"] {
-        write(script, &std::fs::read(www().join(script)).unwrap());
+    write("sw.js", &std::fs::read(www().join("sw.js")).unwrap());
+    // Both threaded builds (plain and relaxed SIMD) with the same scripts from `www/worker-mt/`.
+    for dir in [THREADED_DIR, RELAXED_DIR] {
+        for script in ["loader.js", "thread.js"] {
+            let source = www().join(THREADED_DIR).join(script);
+            write(&format!("{dir}/{script}"), &std::fs::read(source).unwrap());
+        }
+        write(
+            &format!("{dir}/worker.js"),
+            format!("let wasm_bindgen; wasm_bindgen.{THREAD_ENTRY} = () => {{}};").as_bytes(),
+        );
+        write(
+            &format!("{dir}/worker_bg.wasm"),
+            &[0, 97, 115, 109, 1, 0, 0, 0],
+        );
     }
-    write(
-        "worker-mt/worker.js",
-        format!("let wasm_bindgen; wasm_bindgen.{THREAD_ENTRY} = () => {{}};").as_bytes(),
-    );
-    write("worker-mt/worker_bg.wasm", &[0, 97, 115, 109, 1, 0, 0, 0]);
     dir
 }
 
@@ -74,6 +82,10 @@ fn every_script_gets_the_contract_and_the_service_worker_its_list() {
             "/app-1234_bg.wasm",
             "/data/k400.bin",
             "/index.html",
+            "/worker-mt-relaxed/loader.js",
+            "/worker-mt-relaxed/thread.js",
+            "/worker-mt-relaxed/worker.js",
+            "/worker-mt-relaxed/worker_bg.wasm",
             "/worker-mt/loader.js",
             "/worker-mt/thread.js",
             "/worker-mt/worker.js",
