@@ -122,8 +122,8 @@ impl Bands {
         let sw = g.stride[2];
         let slots = ((g.output.w - 1) * sw + kw).next_multiple_of(sw);
         let clips = g.output.n;
-        // Blocks of at most BLOCK_ROWS rows, at least two tasks per thread where the rows allow.
-        let wanted = (2 * threads).div_ceil(clips).max(1);
+        // Blocks of at most BLOCK_ROWS rows, at least TASK_ROUNDS tasks per thread where the rows allow.
+        let wanted = (super::TASK_ROUNDS * threads).div_ceil(clips).max(1);
         let block = g.output.h.div_ceil(wanted).clamp(1, BLOCK_ROWS);
         Bands { g, block, slots }
     }

@@ -34,7 +34,7 @@ use candle_core::{bail, CpuStorage, Device, InplaceOp1, Layout, Result, Tensor};
 use rayon::prelude::*;
 
 use super::gemm::{matmul, Rows};
-use super::{storage_slice_mut, with_slice, FloatPool, Geometry, Target, Workspace};
+use super::{storage_slice_mut, with_slice, FloatPool, Geometry, Target, Workspace, TASK_ROUNDS};
 use i3d_core::arch::{ConvSpec, Shape};
 
 /// Products per tile: 4×4×4.
@@ -479,10 +479,13 @@ pub fn conv3d(
     let budget_tiles = (CHUNK_BUDGET / (TILE * 4 * (cin + cout))).max(MIN_TILES);
     let mut n_chunks = total.div_ceil(budget_tiles);
     if threads > 1 {
-        // At least two rounds of `threads` chunks (as in the direct path), while a chunk keeps
+        // At least TASK_ROUNDS rounds of `threads` chunks (as in the direct path), while a chunk keeps
         // MIN_TILES tiles; a whole number of rounds.
         let most = (total / MIN_TILES).max(1);
-        n_chunks = n_chunks.max((2 * threads).min(most)).div_ceil(threads) * threads;
+        n_chunks = n_chunks
+            .max((TASK_ROUNDS * threads).min(most))
+            .div_ceil(threads)
+            * threads;
     }
     let per_chunk = total.div_ceil(n_chunks.max(1)).max(1);
     let chunks: Vec<(usize, usize)> = (0..total)
