@@ -92,20 +92,28 @@ pub fn network_convs(
 pub const MIN_CIN: usize = 24;
 
 /// Smallest input plane (H·W) on which Winograd is used (see [`preferred`]): where its gain is worth its
-/// memory.
-pub const MIN_PLANE: usize = 28 * 28;
+/// memory. In the browser (wasm32) 28×28, natively 14×14.
+pub const MIN_PLANE: usize = if cfg!(target_arch = "wasm32") {
+    28 * 28
+} else {
+    14 * 14
+};
 
 /// Whether a convolution runs with Winograd rather than the direct im2col GEMM: the rule, applied
 /// at load; `plane` is the (H, W) of the layer's input (fixed by the network's 224×224 input).
 ///
 /// Stride-1 3×3×3 convolutions with at least [`MIN_CIN`] input channels on planes of at least
-/// [`MIN_PLANE`] positions: 4 of I3D's 19 (Conv3d_2c, Mixed_3b b1b, Mixed_3c b1b and b2b), which hold
-/// 86% of what Winograd saves in the network (at 1 thread, T = 16: 98 of 114 ms).
+/// [`MIN_PLANE`] positions. In the browser: 4 of I3D's 19 (Conv3d_2c, Mixed_3b b1b, Mixed_3c b1b and
+/// b2b), which hold 86% of what Winograd saves in the network (at 1 thread, T = 16: 98 of 114 ms).
+/// Natively: those and the 9 on the 14×14 planes (Mixed_4b–4f), 13 in all.
 ///
 /// Memory decides the plane: transformed weights take 64/27 of the direct ones. On the 14×14 planes
 /// (Mixed_4b–4f) Winograd is faster too (together 70 → 52 ms at 1 thread), but their weights are
 /// large (up to 160 → 320 channels): with them the model's weights grew from 48.4 to 81.2 MiB; with
-/// these four only, by 7.7 MB, which the browser's renderer (and a phone) must hold.
+/// these four only, by 7.7 MB, which the browser's renderer (and a phone) must hold: there the peak
+/// while the sample clip is analysed must not grow. Natively the 9 more take the whole network from
+/// 335 to 306 ms at 1 thread (`kinetiscope bench`, T = 16, alternated) for 22 MB more peak memory
+/// (VmHWM 188 → 210 MB; onnxruntime's CPU provider peaks at 215 MB on the same clip).
 ///
 /// Winograd's 64 GEMMs have K = cin, so with few input channels (Mixed_3b and 4b
 /// b2b: 16) the transforms and the 8× larger GEMM result outweigh the saved multiplications. On a
