@@ -141,6 +141,7 @@ test('without cross-origin isolation the single-threaded build runs, says why, a
   const threads = page.getByTestId('threads');
   assert.equal(await threads.getAttribute('data-threads'), '1');
   assert.match(await threads.innerText(), /one thread: the page is not cross-origin isolated/);
+  assert.match(await threads.innerText(), /\(the single-threaded build, 128-bit SIMD\)/);
   await startCameraUntil(page, 'playing cricket', 'cpu (one thread)', 180_000);
   assert.deepEqual(page.errors, []);
   await page.context().close();

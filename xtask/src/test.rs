@@ -159,7 +159,31 @@ fn run_stage(root: &Path, toolchain: &Toolchain, stage: Stage, e2e: &[String]) -
                 cmd.args(["-p", package]);
             }
             cmd.args(["--", "-D", "warnings"]);
-            run_cmd(&mut cmd)
+            run_cmd(&mut cmd)?;
+            // The CPU kernels again with relaxed SIMD, as the threaded worker's relaxed flavour compiles them
+            // (its fused multiply-add kernel is only compiled there); a target folder of its own, since the
+            // flags differ.
+            let mut relaxed = toolchain.wasm_cargo();
+            relaxed
+                .env(
+                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                    site::flags::one_line(site::flags::RELAXED_SIMD_RUSTFLAGS),
+                )
+                .args([
+                    "clippy",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--target-dir",
+                    "target/clippy-relaxed",
+                    "--lib",
+                    "--tests",
+                    "-p",
+                    "i3d-cpu",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]);
+            run_cmd(&mut relaxed)
         }
         Stage::Native => {
             // Tests of the model need the real weights: fetch and convert them first (skipped when present).

@@ -25,6 +25,11 @@ pub const RELAXED_THREADED_RUSTFLAGS: &str =
     -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
     -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base";
 
+/// `.cargo/config.toml`'s wasm32 flags with relaxed SIMD, without threads: what `cargo xtask test` lints the CPU
+/// kernels with, to cover the code only [`RELAXED_THREADED_RUSTFLAGS`] compiles (std needs no rebuild for it).
+pub const RELAXED_SIMD_RUSTFLAGS: &str =
+    "-C target-feature=+simd128,+relaxed-simd --cfg getrandom_backend=\"wasm_js\"";
+
 /// rustflags of the app's profile (`app-release`): panics abort at once, without formatting a message. With std
 /// rebuilt for size, that is what brings the explorer's wasm under [`crate::APP_WASM_BUDGET`] (1,319,204 →
 /// 1,230,818 bytes after wasm-opt, measured on commit ade675b). A panic in the app is a bug either way: it stops

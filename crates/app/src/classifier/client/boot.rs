@@ -199,7 +199,9 @@ impl ModelClient {
                     FromWorker::Ready(mut ready) => {
                         shared.ready.set(true);
                         if let Some(why) = &single_because {
-                            ready.threads.note = format!("one thread: {why}");
+                            // The worker's own note stays, in brackets: it names the build's SIMD.
+                            ready.threads.note =
+                                format!("one thread: {why} ({})", ready.threads.note);
                         }
                         status.set(ModelStatus::Ready(ready))
                     }
