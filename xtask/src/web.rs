@@ -223,7 +223,8 @@ const THREADED_FLAVOURS: [ThreadedFlavour; 2] = [
 ];
 
 /// The classifier worker built a second time with WebAssembly threads (see
-/// `crates/classifier-worker/src/threads.rs`), for `dist/worker-mt/` ([`place_threaded_worker`]). trunk
+/// `crates/classifier-worker/src/threads.rs`), for `dist/worker-mt/` and, with relaxed SIMD,
+/// `dist/worker-mt-relaxed/` ([`place_threaded_worker`]). trunk
 /// cannot build one asset with other rustflags and std, so cargo and wasm-bindgen (`no-modules`, like
 /// trunk's worker) run here. The app starts it where the page is cross-origin isolated, the
 /// single-threaded `/worker_loader.js` elsewhere.
@@ -255,8 +256,9 @@ fn compile_threaded_worker(
     run_cmd(&mut cargo)
 }
 
-/// `dist/worker-mt/`: wasm-bindgen's glue and module of [`compile_threaded_worker`]'s build, its loader and
-/// thread script from `www/worker-mt/` (after trunk, which empties `dist/`).
+/// `dist/<flavour>/` (`worker-mt/`, `worker-mt-relaxed/`): wasm-bindgen's glue and module of
+/// [`compile_threaded_worker`]'s build, its loader and thread script from `www/worker-mt/` (after trunk, which
+/// empties `dist/`).
 fn place_threaded_worker(root: &Path, flavour: &ThreadedFlavour) -> Result<()> {
     let out = root.join("dist").join(flavour.dir);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;

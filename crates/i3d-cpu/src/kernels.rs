@@ -3,11 +3,11 @@
 //! candle has no 3-D convolution. Ours is an explicit GEMM over a *bounded* im2col: the output
 //! positions are cut into chunks of whole output lines; each chunk's patch matrix
 //! (rows × kt·kh·kw·cin, at most [`IM2COL_BUDGET`] bytes, so it stays in cache) is written into
-//! recycled scratch, multiplied by the (K, cout) weight on the `gemm` crate (AVX-512/AVX2/simd128
-//! kernels, called through the bounds-checked `gemm::matmul`: candle's matmul would allocate and
-//! zero a fresh result per chunk), and a fused epilogue adds the bias, applies the ReLU and writes
-//! the chunk into its channel slice of the destination, so the Inception concatenation costs
-//! nothing. For every (dt, dh) tap the kw·cin inputs of a patch row are contiguous in NTHWC, so
+//! recycled scratch, multiplied by the (K, cout) weight through the bounds-checked `gemm::matmul`
+//! (natively the `gemm` crate's AVX-512/AVX2 kernels, in wasm our own register-tiled kernel; candle's
+//! matmul would allocate and zero a fresh result per chunk), and a fused epilogue adds the bias,
+//! applies the ReLU and writes the chunk into its channel slice of the destination, so the Inception
+//! concatenation costs nothing. For every (dt, dh) tap the kw·cin inputs of a patch row are contiguous in NTHWC, so
 //! the im2col is one copy per (patch, dt, dh).
 //!
 //! - Output frames whose window reaches into the temporal zero padding skip those time taps: their
@@ -55,9 +55,10 @@ const MIN_GEMM_ROWS: usize = 128;
 
 /// Rounds of tasks per thread that a parallel convolution aims for (as far as its rows allow), so that a
 /// thread delayed by something else on its core is made up for by the others taking its tasks. Native
-/// `gemm` packs the weights again for every task, so there few rounds; our wasm kernel packs nothing, and
-/// a browser's threads share their cores with its other work: measured in Chromium at 2 threads, the
-/// relaxed-SIMD build's 1 → 2 thread speed-up went from 1.66× (2 rounds, median of 6 clips) to … with 4.
+/// `gemm` packs the weights again for every task, so natively 2 rounds; our wasm kernel packs nothing,
+/// and a browser's threads share their cores with its other work, so 4 there: measured with
+/// `cargo xtask bench-browser`, the relaxed-SIMD build's 1 → 2 thread speed-up went from 1.66× (2
+/// rounds, median of 6 clips) to 1.88× (4 rounds, median of 9).
 pub const TASK_ROUNDS: usize = if cfg!(target_arch = "wasm32") { 4 } else { 2 };
 
 /// Rayon work items shorter than this many rows are not split further.
@@ -227,7 +228,7 @@ impl Workspace {
             .free
             .iter()
             .map(Tensor::elem_count)
-            .chain(self.floats.iter().map(Vec::len))
+            .chain(self.floats.iter().map(Vec::capacity))
             .sum::<usize>()
     }
 }
@@ -245,20 +246,27 @@ impl FloatPool {
         }
     }
 
-    /// A vector of `len` floats (contents unspecified): the smallest free one that fits, else a
-    /// new one.
+    /// A vector of `len` floats (contents unspecified): the smallest free one that fits, else the
+    /// largest free one, grown (so the pool holds no more vectors than were ever in use at once),
+    /// else a new one.
     fn take(&self, len: usize) -> Result<Vec<f32>> {
         let found = {
             let Ok(mut free) = self.free.lock() else {
                 bail!("i3d: scratch pool poisoned")
             };
-            let best = free
+            let fits = free
                 .iter()
                 .enumerate()
                 .filter(|(_, v)| v.capacity() >= len)
                 .min_by_key(|(_, v)| v.capacity())
                 .map(|(i, _)| i);
-            best.map(|i| free.swap_remove(i))
+            let largest = || {
+                free.iter()
+                    .enumerate()
+                    .max_by_key(|(_, v)| v.capacity())
+                    .map(|(i, _)| i)
+            };
+            fits.or_else(largest).map(|i| free.swap_remove(i))
         };
         let mut v = found.unwrap_or_default();
         v.resize(len, 0.0);
@@ -481,7 +489,9 @@ fn gemm_conv(
         let gemm_threads = if parallel_chunks { 1 } else { threads };
         let mut res = pool.take(len * cout)?;
         with_slice(weight, |w| {
-            let w = &w[first * cout..(first + k) * cout];
+            let Some(w) = w.get(first * cout..(first + k) * cout) else {
+                bail!("i3d: a weight of {} floats for K = {k} × {cout}", w.len())
+            };
             with_slice(x, |x| {
                 if lhs == Lhs::Direct {
                     let Some(rows) = x.get(row0 * k..(row0 + len) * k) else {

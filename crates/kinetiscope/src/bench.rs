@@ -102,8 +102,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         if threads == 0 {
             bail!("--threads must be at least 1");
         }
-        // candle's matmul sizes its work split from RAYON_NUM_THREADS on every call, and the
-        // global rayon pool reads it once: set both before anything runs on them.
+        // candle's own ops size their work split from RAYON_NUM_THREADS on every call, and the
+        // global rayon pool (our kernels' threads) reads it once: set both before anything runs.
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

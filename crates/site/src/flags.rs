@@ -44,3 +44,18 @@ pub const APP_RELEASE_BUILD_OVERRIDE_RUSTFLAGS: &str = "-Cdebug-assertions=off";
 pub fn one_line(flags: &str) -> String {
     flags.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The relaxed-SIMD flavour's flags are the threaded build's with `+relaxed-simd`, nothing else.
+    #[test]
+    fn the_relaxed_flavour_differs_by_relaxed_simd_only() {
+        assert_eq!(
+            one_line(RELAXED_THREADED_RUSTFLAGS),
+            one_line(THREADED_RUSTFLAGS).replacen("+simd128,", "+simd128,+relaxed-simd,", 1)
+        );
+        assert!(one_line(RELAXED_SIMD_RUSTFLAGS).contains("+simd128,+relaxed-simd "));
+    }
+}

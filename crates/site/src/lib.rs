@@ -5,8 +5,8 @@
 //!
 //! 1. the site contract ([`protocol::site`], as JSON from [`contract::values`]) over the placeholder of every
 //!    script shipped from `www/` ([`SCRIPTS`]);
-//! 2. the threaded worker checked in place (`dist/worker-mt/`: its loader, thread script, glue and module, and the
-//!    export its threads call);
+//! 2. the threaded worker checked in place (`dist/worker-mt/` and its relaxed-SIMD flavour `dist/worker-mt-relaxed/`:
+//!    its loader, thread script, glue and module, and the export its threads call);
 //! 3. the Content-Security-Policy as a meta tag of `index.html`, with the hash of each inline script ([`csp`]);
 //! 4. the service worker's version and precache list ([`service_worker`]), last, since they cover every file.
 //!
@@ -213,4 +213,20 @@ pub(crate) fn files_under(dir: &Path) -> Result<Vec<String>, Error> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scripts of each threaded build are its loader and thread script, in its own folder.
+    #[test]
+    fn both_threaded_builds_have_their_scripts_filled() {
+        for dir in [THREADED_DIR, RELAXED_DIR] {
+            for script in ["loader.js", protocol::site::THREAD_SCRIPT] {
+                let path = format!("{dir}/{script}");
+                assert!(SCRIPTS.contains(&path.as_str()), "{path}");
+            }
+        }
+    }
 }

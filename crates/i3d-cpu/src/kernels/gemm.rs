@@ -3,9 +3,10 @@
 //!
 //! Why not candle's matmul: its operands are tensors, so a matrix whose rows overlap in memory (the
 //! stem's bands, [`super::stem`], where row i starts `sw·kh·cin` floats after row i − 1 and is
-//! `kw·kh·cin` floats long) would have to be copied out first, which is the cost we avoid; and it
-//! cannot accumulate into an existing result. `gemm` reads any strided matrix and accumulates; its
-//! kernels are the same ones candle's matmul runs (AVX-512/AVX2/FMA natively, simd128 in wasm).
+//! `kw·kh·cin` floats long) would have to be copied out first, which is the cost we avoid; it cannot
+//! accumulate into an existing result; and it allocates and zeroes a fresh result per call. Every
+//! convolution's GEMM goes through [`matmul`]: natively on `gemm` (its AVX-512/AVX2/FMA kernels, which
+//! read any strided matrix and accumulate), in wasm on our own [`tiled`] kernel.
 #![allow(unsafe_code)]
 
 use candle_core::{bail, Result};
@@ -24,12 +25,14 @@ pub struct Rows<'a> {
 }
 
 impl Rows<'_> {
-    /// Floats the view reaches: (rows − 1)·row_stride + cols (0 when empty).
-    fn extent(&self) -> usize {
+    /// Floats the view reaches: (rows − 1)·row_stride + cols (0 when empty; `None` past `usize`).
+    fn extent(&self) -> Option<usize> {
         if self.rows == 0 || self.cols == 0 {
-            0
+            Some(0)
         } else {
-            (self.rows - 1) * self.row_stride + self.cols
+            (self.rows - 1)
+                .checked_mul(self.row_stride)?
+                .checked_add(self.cols)
         }
     }
 }
@@ -76,15 +79,20 @@ fn product(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    if lhs.extent() > lhs.data.len() {
+    if lhs.extent().is_none_or(|end| end > lhs.data.len()) {
         bail!(
-            "i3d-gemm: lhs of {m} rows × {k} (stride {}) reaches {} floats, has {}",
+            "i3d-gemm: lhs of {m} rows × {k} (stride {}) reaches past its {} floats",
             lhs.row_stride,
-            lhs.extent(),
             lhs.data.len()
         )
     }
-    if dst_stride < n || (m - 1) * dst_stride + n > dst.len() {
+    let dst_rows = Rows {
+        data: dst,
+        rows: m,
+        cols: n,
+        row_stride: dst_stride,
+    };
+    if dst_stride < n || dst_rows.extent().is_none_or(|end| end > dst.len()) {
         bail!(
             "i3d-gemm: dst of {} floats cannot hold {m} rows × {n} at stride {dst_stride}",
             dst.len()
@@ -447,5 +455,26 @@ mod tests {
             "dst too small"
         );
         assert!(matmul(lhs, &rhs, &mut dst, 4, false).is_ok());
+        // Strides whose extent overflows usize are refused, not wrapped around.
+        let lhs = Rows {
+            data: &data,
+            rows: 5,
+            cols: 21,
+            row_stride: usize::MAX / 2,
+        };
+        assert!(
+            matmul(lhs, &rhs, &mut dst, 4, false).is_err(),
+            "lhs stride overflows"
+        );
+        let lhs = Rows {
+            data: &data,
+            rows: 3,
+            cols: 21,
+            row_stride: 6,
+        };
+        assert!(
+            matmul(lhs, &rhs, &mut dst, usize::MAX / 2, false).is_err(),
+            "dst stride overflows"
+        );
     }
 }

@@ -225,7 +225,7 @@ pub(super) fn TimingSummary(timings: Timings) -> impl IntoView {
             let total: f64 = times.iter().map(|t| t.1).sum();
             view! {
                 <p data-testid="timing-summary" data-total-ms=format!("{total:.0}")>
-                    {format!("{:.0} ms in all on {} for a {}-frame window; each layer's time and GFLOP/s are in the table above.",
+                    {format!("{:.0} ms in all on {} for a {}-frame window; each layer's time and effective GFLOP/s (its direct convolution's FLOPs ÷ time: Winograd layers do fewer multiplications) are in the table above.",
                         total, timings.backend.label(), timings.frames)}
                 </p>
             }
