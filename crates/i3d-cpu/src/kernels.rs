@@ -309,6 +309,21 @@ pub struct Target<'a> {
     pub cols: std::ops::Range<usize>,
 }
 
+/// `dst = result + bias`, then ReLU when `relu`: one output row of a convolution, elementwise (the
+/// epilogue of every convolution kernel: direct, Winograd and banded).
+#[inline]
+fn add_bias(dst: &mut [f32], result: &[f32], bias: &[f32], relu: bool) {
+    if relu {
+        for ((d, r), b) in dst.iter_mut().zip(result).zip(bias) {
+            *d = (r + b).max(0.0);
+        }
+    } else {
+        for ((d, r), b) in dst.iter_mut().zip(result).zip(bias) {
+            *d = r + b;
+        }
+    }
+}
+
 /// The fused epilogue, as an in-place op on the destination: bias, ReLU and channel slice of the
 /// GEMM result chunk `res` (rows × n).
 struct Epilogue<'a> {
@@ -340,17 +355,12 @@ impl InplaceOp1 for Epilogue<'_> {
         let bias = &self.bias[cols.clone()];
         let relu = self.relu;
         let row = |(d, r): (&mut [f32], &[f32])| {
-            let d = &mut d[offset..offset + cols.len()];
-            let r = &r[cols.clone()];
-            if relu {
-                for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
-                    *d = (r + b).max(0.0);
-                }
-            } else {
-                for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
-                    *d = r + b;
-                }
-            }
+            add_bias(
+                &mut d[offset..offset + cols.len()],
+                &r[cols.clone()],
+                bias,
+                relu,
+            );
         };
         if self.parallel {
             dst.par_chunks_mut(stride)

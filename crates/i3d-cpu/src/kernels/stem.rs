@@ -25,7 +25,7 @@ use candle_core::{bail, CpuStorage, InplaceOp2, Layout, Result, Tensor};
 use rayon::prelude::*;
 
 use super::gemm::{matmul, Rows};
-use super::{storage_slice, storage_slice_mut, FloatPool, Geometry, Target, Workspace};
+use super::{add_bias, storage_slice, storage_slice_mut, FloatPool, Geometry, Target, Workspace};
 use i3d_core::arch::ConvSpec;
 
 /// Most input channels for which the bands are used (RGB, or RGB plus one).
@@ -241,15 +241,7 @@ impl BandedConv<'_> {
                 for wo in 0..wo_count {
                     let src = &res[(r * per_band + wo) * cout..][self.cols.clone()];
                     let d = &mut out[(r * wo_count + wo) * stride + self.offset..][..src.len()];
-                    if self.relu {
-                        for ((d, s), b) in d.iter_mut().zip(src).zip(bias) {
-                            *d = (s + b).max(0.0);
-                        }
-                    } else {
-                        for ((d, s), b) in d.iter_mut().zip(src).zip(bias) {
-                            *d = s + b;
-                        }
-                    }
+                    add_bias(d, src, bias, self.relu);
                 }
             }
         }

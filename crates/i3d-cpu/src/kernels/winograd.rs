@@ -34,7 +34,9 @@ use candle_core::{bail, CpuStorage, Device, InplaceOp1, Layout, Result, Tensor};
 use rayon::prelude::*;
 
 use super::gemm::{matmul, Rows};
-use super::{storage_slice_mut, with_slice, FloatPool, Geometry, Target, Workspace, TASK_ROUNDS};
+use super::{
+    add_bias, storage_slice_mut, with_slice, FloatPool, Geometry, Target, Workspace, TASK_ROUNDS,
+};
 use i3d_core::arch::{ConvSpec, Shape};
 
 /// Products per tile: 4×4×4.
@@ -444,16 +446,7 @@ impl InplaceOp1 for Scatter<'_> {
                 }
                 let row = ((n * t + to) * h + ho) * w + wo;
                 let d = &mut dst[row * stride + offset..][..cols.len()];
-                let r = &out[cols.clone()];
-                if self.relu {
-                    for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
-                        *d = (r + b).max(0.0);
-                    }
-                } else {
-                    for ((d, r), b) in d.iter_mut().zip(r).zip(bias) {
-                        *d = r + b;
-                    }
-                }
+                add_bias(d, &out[cols.clone()], bias, self.relu);
             }
         }
         Ok(())
